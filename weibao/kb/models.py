@@ -1,0 +1,76 @@
+"""Knowledge-base tables: articles, their history and their search chunks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from weibao.core.db import Base, UTCDateTime, utcnow
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Null for the vendor's shared knowledge; set for an article private to one hospital.
+    hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    systems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fixes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    updated: Mapped[date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    source_path: Mapped[str | None] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleVersion(Base):
+    """A previous version of an article, kept whenever ingestion replaces it."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    front_matter: Mapped[dict[str, object]] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Chunk(Base):
+    """A passage of a searchable document; its id is the vector id in the FAISS index.
+
+    The document's metadata is copied onto each chunk so that the index can be synced
+    from this one table, whatever kind of document (article, resolved ticket) it holds.
+    """
+
+    __tablename__ = "chunks"
+    __table_args__ = (UniqueConstraint("doc_kind", "doc_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_kind: Mapped[str] = mapped_column(String(16))  # "article" or "ticket"
+    doc_id: Mapped[str] = mapped_column(String(64), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    heading: Mapped[str] = mapped_column(String(300), default="")
+    text: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    systems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String(16), default="")
+    language: Mapped[str] = mapped_column(String(8), default="")
+    hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -1,0 +1,44 @@
+"""Wires a knowledge base from settings: database, ontology, linker, graph and index."""
+
+from __future__ import annotations
+
+from weibao.core import migrate
+from weibao.core.db import Database
+from weibao.core.settings import Settings
+from weibao.graph.knowledge_graph import KnowledgeGraph
+from weibao.graph.linking import EntityLinker
+from weibao.graph.ontology import load_ontology
+from weibao.kb.embedding import Embedder
+from weibao.kb.ingest import IngestReport
+from weibao.kb.service import KnowledgeBase
+
+
+def build_knowledge_base(
+    settings: Settings, embedder: Embedder | None = None, database: Database | None = None
+) -> KnowledgeBase:
+    database = database or Database(settings.resolved_database_url)
+    ontology = load_ontology(settings.ontology_dir)
+    kb = KnowledgeBase(settings, database.sessions, embedder, domain_words=ontology.all_words())
+    kb.attach_graph(EntityLinker(ontology), KnowledgeGraph())
+    return kb
+
+
+def open_knowledge_base(settings: Settings, embedder: Embedder | None = None) -> KnowledgeBase:
+    kb = build_knowledge_base(settings, embedder)
+    kb.open()
+    return kb
+
+
+def prepare_database(settings: Settings) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.resolved_database_url)
+    migrate.upgrade(database.engine)
+    return database
+
+
+def initialise(settings: Settings, embedder: Embedder | None = None) -> IngestReport:
+    """Migrates, loads the seed articles and builds the indexes; safe to run again."""
+    database = prepare_database(settings)
+    kb = build_knowledge_base(settings, embedder, database)
+    kb.open()
+    return kb.ingest(settings.seed_dir)

@@ -1,0 +1,66 @@
+"""Picks the passage of a chunk that best matches the query and marks the matches."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from weibao.kb.tokenize import normalize
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")
+_MARKDOWN_NOISE = re.compile(r"(`{1,3}|\*\*|__|^#+\s*|^\s*[-*+]\s+)", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    text: str
+    highlights: list[tuple[int, int]]
+
+    def to_html(self) -> str:
+        out, pos = [], 0
+        for start, end in self.highlights:
+            out.append(html.escape(self.text[pos:start]))
+            out.append(f"<mark>{html.escape(self.text[start:end])}</mark>")
+            pos = end
+        out.append(html.escape(self.text[pos:]))
+        return "".join(out)
+
+
+def _spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    folded = normalize(text)
+    spans: list[tuple[int, int]] = []
+    for term in sorted({t for t in terms if t}, key=len, reverse=True):
+        for match in re.finditer(re.escape(term), folded):
+            span = (match.start(), match.end())
+            if not any(s < span[1] and span[0] < e for s, e in spans):
+                spans.append(span)
+    return sorted(spans)
+
+
+def make_snippet(text: str, terms: Iterable[str], width: int = 160) -> Snippet:
+    """The window of about `width` characters holding the most distinct query terms."""
+    terms = [t for t in terms if len(t) > 1 or not t.isascii()]
+    clean = _MARKDOWN_NOISE.sub("", text)
+    clean = re.sub(r"[ \t]+", " ", clean).strip()
+    pieces = [p.strip() for p in _SENTENCE_END.split(clean) if p and p.strip()]
+    if not pieces:
+        return Snippet("", [])
+    best_i, best_score = 0, -1.0
+    for i, piece in enumerate(pieces):
+        folded = normalize(piece)
+        hits = {t for t in terms if t in folded}
+        score = sum(len(t) for t in hits) + 0.001 * (len(pieces) - i)
+        if score > best_score:
+            best_i, best_score = i, score
+    window = pieces[best_i]
+    j = best_i + 1
+    while j < len(pieces) and len(window) + len(pieces[j]) + 1 <= width:
+        window = f"{window} {pieces[j]}"
+        j += 1
+    if len(window) > width:
+        spans = _spans(window, terms)
+        start = max(0, (spans[0][0] - 20) if spans else 0)
+        window = ("…" if start else "") + window[start : start + width] + "…"
+    return Snippet(window, _spans(window, terms))
