@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import bm25s
 import faiss
@@ -47,6 +48,14 @@ class IndexedChunk:
         return (self.doc_kind, self.doc_id)
 
 
+class DocumentTags(Protocol):
+    kind: str
+    systems: list[str]
+    symptoms: list[str]
+    audience: str
+    language: str
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     systems: tuple[str, ...] = ()
@@ -58,13 +67,15 @@ class Filters:
     def is_empty(self) -> bool:
         return not (self.systems or self.symptoms or self.audience or self.language or self.kinds)
 
-    def accepts(self, chunk: IndexedChunk) -> bool:
+    def accepts(self, doc: IndexedChunk | DocumentTags) -> bool:
+        """True when a chunk, or a search hit with the same tag attributes, passes."""
+        kind = doc.doc_kind if isinstance(doc, IndexedChunk) else doc.kind
         return (
-            (not self.systems or bool(set(self.systems) & set(chunk.systems)))
-            and (not self.symptoms or bool(set(self.symptoms) & set(chunk.symptoms)))
-            and (not self.audience or chunk.audience == self.audience)
-            and (not self.language or chunk.language == self.language)
-            and (not self.kinds or chunk.doc_kind in self.kinds)
+            (not self.systems or bool(set(self.systems) & set(doc.systems)))
+            and (not self.symptoms or bool(set(self.symptoms) & set(doc.symptoms)))
+            and (not self.audience or doc.audience == self.audience)
+            and (not self.language or doc.language == self.language)
+            and (not self.kinds or kind in self.kinds)
         )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 from weibao.kb.embedding import Embedder
 from weibao.kb.index import IndexedChunk, SearchIndex
 from weibao.kb.models import Chunk
@@ -24,7 +25,20 @@ def embedding_text(title: str, heading: str, text: str) -> str:
     return "\n".join(part for part in (title, heading, text) if part)
 
 
+def tag_text(systems: Iterable[str], symptoms: Iterable[str]) -> str:
+    """The Chinese and English names of a document's tags, indexed with each passage.
+
+    Engineers tag an article with the taxonomy; indexing the tags' names lets a query in
+    either language reach a document written in the other ("printing fails" → 打印异常).
+    """
+    names = [SYSTEMS[s] for s in systems if s in SYSTEMS]
+    names += [SYMPTOMS[s] for s in symptoms if s in SYMPTOMS]
+    return " ".join(f"{term.zh} {term.en}" for term in names)
+
+
 def to_indexed(chunk: Chunk, tokenizer: Tokenizer) -> IndexedChunk:
+    text = embedding_text(chunk.title, chunk.heading, chunk.text)
+    tags = tag_text(chunk.systems or [], chunk.symptoms or [])
     return IndexedChunk(
         chunk_id=chunk.id,
         doc_kind=chunk.doc_kind,
@@ -32,7 +46,7 @@ def to_indexed(chunk: Chunk, tokenizer: Tokenizer) -> IndexedChunk:
         title=chunk.title,
         heading=chunk.heading,
         text=chunk.text,
-        tokens=tokenizer.tokens(embedding_text(chunk.title, chunk.heading, chunk.text)),
+        tokens=tokenizer.tokens(f"{text}\n{tags}"),
         systems=list(chunk.systems or []),
         symptoms=list(chunk.symptoms or []),
         departments=list(chunk.departments or []),

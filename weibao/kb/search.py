@@ -18,15 +18,16 @@ from weibao.kb.tokenize import Tokenizer, cjk_ratio
 
 MODES = ("bm25", "dense", "hybrid")
 
-# Fusion weights, measured with `weibao eval`: the default embedding model reads English
-# only, so its vote counts for less when the query is mostly Chinese.
+# Fusion weights, measured with `weibao eval` (see README): the default embedding model
+# reads English only, so it votes on mostly-English queries and abstains on Chinese ones;
+# a Chinese model set through WEIBAO_EMBED_MODEL should raise DENSE_WEIGHT_ZH.
 BM25_WEIGHT = 1.0
-DENSE_WEIGHT_EN = 1.0
-DENSE_WEIGHT_ZH = 0.35
+DENSE_WEIGHT_EN = 0.5
+DENSE_WEIGHT_ZH = 0.0
 # Query expansion with the linked entities' aliases: a nudge, not a second query.
-EXPANSION_WEIGHT = 0.4
+EXPANSION_WEIGHT = 0.2
 # Graph re-rank: a document covering the linked system and symptom gains up to this share.
-GRAPH_WEIGHT = 0.5
+GRAPH_WEIGHT = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,15 @@ def dense_ranking(
     return [int(i) for i in ids]
 
 
+def dense_weight_for(query: str, mode: str) -> float:
+    """The dense ranking's vote: none in BM25 mode, all in dense mode, by script in hybrid."""
+    if mode == "bm25":
+        return 0.0
+    if mode == "dense":
+        return 1.0
+    return DENSE_WEIGHT_ZH if cjk_ratio(query) >= 0.3 else DENSE_WEIGHT_EN
+
+
 def _matched(hit_systems: Sequence[str], hit_symptoms: Sequence[str], u: Understanding) -> list:
     matched = [{"kind": "system", "id": s} for s in u.systems if s in hit_systems]
     matched += [{"kind": "symptom", "id": s} for s in u.symptoms if s in hit_symptoms]
@@ -141,12 +151,10 @@ def hybrid_search(
     rankings: list[tuple[list[int], float]] = []
     if options.mode in ("bm25", "hybrid"):
         rankings.append((bm25_ranking(index, tokens, expansion, mask, options.candidates), BM25_WEIGHT))
-    if options.mode in ("dense", "hybrid") and embedder is not None:
-        weight = DENSE_WEIGHT_ZH if cjk_ratio(query) >= 0.3 else DENSE_WEIGHT_EN
-        if options.mode == "dense":
-            weight = 1.0
+    dense_weight = dense_weight_for(query, options.mode)
+    if dense_weight > 0 and embedder is not None:
         vector = embedder.encode_query(query)
-        rankings.append((dense_ranking(index, vector, mask, options.candidates), weight))
+        rankings.append((dense_ranking(index, vector, mask, options.candidates), dense_weight))
     fused = reciprocal_rank_fusion(rankings)
     groups = group_best(fused, key_of=lambda cid: index.chunks[cid].doc_key)
     hits: list[DocumentHit] = []

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOKENIZER_VERSION = "1"
+TOKENIZER_VERSION = "2"
 
 
 @dataclass(slots=True)

@@ -1,0 +1,99 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), the real embedding model, a seeded KB."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from weibao.core import migrate
+from weibao.core.db import Database
+from weibao.core.settings import REPO_DIR, Settings
+
+PG_BASE_URL = os.environ.get("WEIBAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reason() -> str | None:
+    """None when the test server answers, else why the PostgreSQL runs are skipped."""
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            PG_BASE_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3
+        ):
+            return None
+    except Exception as exc:  # any failure means: no server to test against
+        return f"PostgreSQL at 127.0.0.1:5432 (database test) did not answer: {exc}"
+
+
+_PG_SKIP = _postgres_reason()
+
+
+def make_settings(tmp: Path, database_url: str = "", **overrides: object) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp,
+        seed_dir=REPO_DIR / "data" / "seed_articles",
+        ontology_dir=REPO_DIR / "data" / "ontology",
+        eval_dir=REPO_DIR / "data" / "eval",
+        **overrides,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database per test: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        migrate.upgrade(Database(url).engine)
+        yield url
+        return
+    if _PG_SKIP:
+        pytest.skip(_PG_SKIP)
+    import psycopg
+
+    schema = f"wb_{uuid.uuid4().hex[:12]}"
+    raw = PG_BASE_URL.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(raw, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{PG_BASE_URL}?options=-csearch_path%3D{schema}"
+    database = Database(url)
+    migrate.upgrade(database.engine)
+    try:
+        yield url
+    finally:
+        database.engine.dispose()
+        with psycopg.connect(raw, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    """The real default model, loaded once for the whole run."""
+    from weibao.kb.embedding import Embedder, resolve_model_path
+
+    return Embedder(resolve_model_path(""))
+
+
+@pytest.fixture(scope="session")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
+    """A data folder initialised once with the seed corpus (SQLite + indexes)."""
+    from weibao.kb.runtime import initialise
+
+    folder = tmp_path_factory.mktemp("seeded")
+    report = initialise(make_settings(folder), embedder)
+    assert not report.errors, report.errors
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seeded_kb(seeded_dir: Path, embedder):  # type: ignore[no-untyped-def]
+    from weibao.kb.runtime import open_knowledge_base
+
+    return open_knowledge_base(make_settings(seeded_dir), embedder)

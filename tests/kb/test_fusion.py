@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import random
+
+from weibao.kb.fusion import RRF_K, group_best, reciprocal_rank_fusion
+
+
+def brute_force_rrf(rankings, k=RRF_K):  # type: ignore[no-untyped-def]
+    items = {i for ids, _ in rankings for i in ids}
+    return {
+        item: sum(w / (k + ids.index(item) + 1) for ids, w in rankings if item in ids and w > 0)
+        for item in items
+    }
+
+
+def test_rrf_matches_brute_force_on_random_rankings() -> None:
+    rng = random.Random(7)
+    for _ in range(50):
+        rankings = [
+            (rng.sample(range(40), rng.randint(0, 20)), rng.choice([0.0, 0.35, 1.0]))
+            for _ in range(rng.randint(1, 3))
+        ]
+        fused = reciprocal_rank_fusion(rankings)
+        expected = {i: s for i, s in brute_force_rrf(rankings).items() if s > 0}
+        assert fused.keys() == expected.keys()
+        for item, score in expected.items():
+            assert abs(fused[item] - score) < 1e-12
+
+
+def test_rrf_of_nothing_is_empty() -> None:
+    assert reciprocal_rank_fusion([]) == {}
+    assert reciprocal_rank_fusion([([], 1.0)]) == {}
+
+
+def test_item_in_both_rankings_beats_item_first_in_one() -> None:
+    fused = reciprocal_rank_fusion([([1, 2], 1.0), ([3, 2], 1.0)])
+    assert max(fused, key=fused.get) == 2
+
+
+def test_group_best_keeps_best_passage_and_adds_runner_up_bonus() -> None:
+    scores = {1: 0.5, 2: 0.4, 3: 0.5}
+    groups = group_best(scores, key_of=lambda i: "a" if i < 3 else "b", second_weight=0.1)
+    assert [g.key for g in groups] == ["a", "b"]
+    assert groups[0].best_item == 1 and abs(groups[0].score - 0.54) < 1e-12
+    assert groups[0].items == [1, 2]

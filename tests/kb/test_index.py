@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from weibao.kb.index import Filters, IndexedChunk, IndexMismatchError, SearchIndex
+
+DIM = 8
+
+
+def chunk(cid: int, doc: str, tokens: list[str], system: str = "pacs", lang: str = "zh") -> IndexedChunk:
+    return IndexedChunk(
+        chunk_id=cid, doc_kind="article", doc_id=doc, title=doc, heading="", text=" ".join(tokens),
+        tokens=tokens, systems=[system], symptoms=["slow"], audience="clinician", language=lang,
+    )
+
+
+def random_vectors(n: int, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_dense_search_matches_brute_force() -> None:
+    index = SearchIndex(DIM, "m", "t")
+    vectors = random_vectors(50)
+    index.replace_documents([], [chunk(i + 1, f"d{i}", ["x"]) for i in range(50)], vectors)
+    query = random_vectors(1, seed=9)[0]
+    ids, scores = index.dense_search(query, 5)
+    expected = np.argsort(-(vectors @ query))[:5] + 1
+    assert ids.tolist() == expected.tolist()
+    assert np.allclose(scores, np.sort(vectors @ query)[::-1][:5], atol=1e-5)
+
+
+def test_filters_restrict_both_indexes() -> None:
+    index = SearchIndex(DIM, "m", "t")
+    chunks = [chunk(1, "a", ["打印"], "lis"), chunk(2, "b", ["打印"], "pacs", "en")]
+    index.replace_documents([], chunks, random_vectors(2))
+    mask = index.filter_mask(Filters(systems=("pacs",)))
+    assert mask.tolist() == [False, True]
+    ids, _ = index.dense_search(random_vectors(1)[0], 10, allowed_rows=mask)
+    assert ids.tolist() == [2]
+    assert index.filter_mask(Filters()) is None
+    assert index.filter_mask(Filters(language="en")).tolist() == [False, True]
+
+
+def test_replacing_a_document_drops_its_old_chunks() -> None:
+    index = SearchIndex(DIM, "m", "t")
+    index.replace_documents([], [chunk(1, "a", ["旧"]), chunk(2, "b", ["别的"])], random_vectors(2))
+    index.replace_documents([], [chunk(3, "a", ["新"])], random_vectors(1, seed=3))
+    assert sorted(index.chunks) == [2, 3]
+    assert index.bm25_scores(["旧"]).max() == 0
+    assert index.bm25_scores(["新"]).argmax() == 1  # row of chunk 3
+    index.replace_documents([("article", "b")], [], random_vectors(0))
+    assert sorted(index.chunks) == [3]
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    index = SearchIndex(DIM, "m", "t")
+    vectors = random_vectors(3)
+    index.replace_documents([], [chunk(i, f"d{i}", ["影像", str(i)]) for i in (1, 2, 3)], vectors)
+    index.save(tmp_path)
+    loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
+    assert loaded is not None and loaded.generation == index.generation
+    assert np.allclose(loaded.bm25_scores(["影像", "2"]), index.bm25_scores(["影像", "2"]))
+    assert loaded.dense_search(vectors[1], 1)[0].tolist() == [2]
+    assert list((tmp_path).glob("gen-*")) == [tmp_path / f"gen-{index.generation:08d}"]
+
+
+def test_load_refuses_an_index_of_another_model(tmp_path: Path) -> None:
+    index = SearchIndex(DIM, "m", "t")
+    index.replace_documents([], [chunk(1, "a", ["x"])], random_vectors(1))
+    index.save(tmp_path)
+    with pytest.raises(IndexMismatchError):
+        SearchIndex.load(tmp_path, "other-model", DIM, "t")
+
+
+def test_load_of_missing_index_is_none_and_empty_index_searches_nothing(tmp_path: Path) -> None:
+    assert SearchIndex.load(tmp_path, "m", DIM, "t") is None
+    empty = SearchIndex(DIM, "m", "t")
+    assert empty.bm25_scores(["x"]).size == 0
+    assert empty.dense_search(random_vectors(1)[0], 5)[0].size == 0
