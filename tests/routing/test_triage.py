@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from weibao.routing.errors import Conflict
+from weibao.routing.lifecycle import TRANSITIONS, check_transition
+from weibao.routing.triage import Mentioned, Neighbour, priority_for, triage
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "department", "expected"),
+    [
+        ("急诊挂号系统打不开了", "registration", "outage", "emergency", "P1"),
+        ("ICU中央站全部黑屏", "icu", "outage", "icu", "P1"),
+        ("全院HIS都登不上", "his", "login_failure", None, "P2"),
+        ("HIS挂了", "his", "outage", "outpatient", "P1"),
+        ("互联网医院小程序打不开", "internet_hospital", "outage", "outpatient", "P2"),
+        ("服务器文件被勒索病毒加密了", "infrastructure", "security", None, "P1"),
+        ("怎么给病人退号", "registration", "how_to", "outpatient", "P4"),
+        ("腕带打不出来", "nursing", "print_failure", "inpatient", "P3"),
+        ("医保结算失败", "insurance", "settlement_failure", "insurance_office", "P2"),
+    ],
+)
+def test_priority_rules(text: str, system: str, symptom: str, department: str | None, expected: str) -> None:
+    priority, rule = priority_for(text, system, symptom, department)
+    assert priority == expected and rule
+
+
+def test_linking_and_neighbours_vote_and_the_evidence_says_so() -> None:
+    result = triage(
+        "放射科看不了片子",
+        [Mentioned("pacs", 0.8, "片子")],
+        [Mentioned("image_load", 0.7, "看不了片子")],
+        [Mentioned("radiology", 0.9, "放射科")],
+        [Neighbour("T-1", 1, "pacs", "slow", "radiology"), Neighbour("T-2", 2, "pacs", "image_load", "radiology")],
+    )
+    assert (result.system, result.symptom, result.department) == ("pacs", "image_load", "radiology")
+    sources = {e["source"] for e in result.evidence}
+    assert {"text", "similar_tickets", "rule"} <= sources
+
+
+def test_without_any_signal_triage_leaves_fields_empty_and_defaults_to_p3() -> None:
+    result = triage("有点问题", [], [], [], [])
+    assert result.system is None and result.symptom is None and result.priority == "P3"
+
+
+def test_invalid_transition_names_the_allowed_ones() -> None:
+    with pytest.raises(Conflict, match="allowed: in_progress, pending_customer, resolved"):
+        check_transition("assigned", "closed")
+    assert "in_progress" in TRANSITIONS["closed"]

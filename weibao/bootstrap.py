@@ -1,0 +1,46 @@
+"""Builds the running services from settings: database, knowledge base, ticket desk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weibao.core.db import Database
+from weibao.core.settings import Settings
+from weibao.kb.embedding import Embedder
+from weibao.kb.ingest import IngestReport
+from weibao.kb.runtime import build_knowledge_base, prepare_database
+from weibao.kb.service import KnowledgeBase
+from weibao.routing.desk import TicketDesk
+from weibao.routing.runtime import open_desk, seed_operations
+from weibao.routing.seed import SeedReport
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    database: Database
+    kb: KnowledgeBase
+    desk: TicketDesk
+
+
+@dataclass(slots=True)
+class InitReport:
+    articles: IngestReport
+    operations: SeedReport
+
+
+def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    database = Database(settings.resolved_database_url)
+    kb = build_knowledge_base(settings, embedder, database)
+    kb.open()
+    return Services(settings, database, kb, open_desk(kb))
+
+
+def initialise_all(settings: Settings, embedder: Embedder | None = None) -> InitReport:
+    """Migrates, loads seed articles and operations data, builds indexes; safe to re-run."""
+    database = prepare_database(settings)
+    kb = build_knowledge_base(settings, embedder, database)
+    kb.open()
+    articles = kb.ingest(settings.seed_dir)
+    operations = seed_operations(kb, settings.seed_ops_dir)
+    return InitReport(articles, operations)

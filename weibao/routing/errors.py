@@ -1,0 +1,24 @@
+"""Errors of the ticket desk, each mapping to one HTTP status and naming the field."""
+
+from __future__ import annotations
+
+
+class DeskError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DeskError):
+    status_code = 404
+
+
+class Conflict(DeskError):
+    status_code = 409
+
+
+class Invalid(DeskError):
+    status_code = 422

@@ -1,0 +1,148 @@
+"""Engineer matching: hard filters, then a scorer that returns each factor's share.
+
+Pure functions over plain records; choosing is separate from saving (see assignment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from weibao.routing.shifts import on_shift
+
+# Weights of the score's factors; they add up to 1 for an ideal engineer.
+WEIGHTS: Mapping[str, float] = {
+    "system": 0.30,
+    "department": 0.14,
+    "tags": 0.08,
+    "history": 0.20,
+    "load": 0.12,
+    "dedicated": 0.10,
+    "tier_fit": 0.06,
+}
+MIN_SYSTEM_LEVEL = 2  # below this an engineer has not worked on the system in earnest
+TIER_RANK = {"L1": 1, "L2": 2, "L3": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineerProfile:
+    id: str
+    name: str
+    tier: str
+    systems: Mapping[str, int]
+    departments: Mapping[str, int]
+    tags: frozenset[str]
+    regions: frozenset[str]
+    shifts: Sequence[Mapping[str, object]]
+    max_open: int
+    open_count: int = 0
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TicketNeeds:
+    hospital_id: str
+    region: str
+    system: str | None
+    symptom: str | None
+    department: str | None
+    priority: str
+    needs_onsite: bool
+    response_due: datetime
+    tags: frozenset[str] = frozenset()
+    dedicated: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """An engineer's record on similar problems, from the graph and the nearest tickets."""
+
+    same_problem: Mapping[str, int] = field(default_factory=dict)  # resolved system+symptom
+    neighbours: Mapping[str, float] = field(default_factory=dict)  # share of nearest tickets
+
+
+@dataclass(slots=True)
+class Candidate:
+    engineer_id: str
+    name: str
+    tier: str
+    score: float
+    factors: dict[str, float]
+    excluded_because: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "engineer_id": self.engineer_id,
+            "name": self.name,
+            "tier": self.tier,
+            "score": round(self.score, 4),
+            "factors": {k: round(v, 4) for k, v in self.factors.items()},
+        }
+        if self.excluded_because:
+            out["excluded_because"] = self.excluded_because
+        return out
+
+
+def exclusion(engineer: EngineerProfile, needs: TicketNeeds) -> str | None:
+    """The first hard rule the engineer fails, in words, or None."""
+    if not engineer.active:
+        return "inactive"
+    if needs.priority == "P1" and TIER_RANK.get(engineer.tier, 0) < 2:
+        return "P1 needs an L2 or L3 engineer"
+    if needs.system and engineer.systems.get(needs.system, 0) < MIN_SYSTEM_LEVEL:
+        return f"proficiency in {needs.system} below {MIN_SYSTEM_LEVEL}"
+    if engineer.open_count >= engineer.max_open:
+        return f"at cap ({engineer.open_count}/{engineer.max_open} open)"
+    if not on_shift(engineer.shifts, needs.response_due):
+        return "not on shift when the response is due"
+    if needs.needs_onsite and needs.region and needs.region not in engineer.regions:
+        return f"onsite work needed and region {needs.region} not covered"
+    return None
+
+
+def factors(engineer: EngineerProfile, needs: TicketNeeds, history: History) -> dict[str, float]:
+    """Each factor's contribution to the score (already weighted)."""
+    system = engineer.systems.get(needs.system, 0) / 5 if needs.system else 0.5
+    department = engineer.departments.get(needs.department, 0) / 5 if needs.department else 0.5
+    tags = len(needs.tags & engineer.tags) / len(needs.tags) if needs.tags else 0.0
+    same = history.same_problem.get(engineer.id, 0)
+    record = 0.5 * min(1.0, same / 8) + 0.5 * min(1.0, history.neighbours.get(engineer.id, 0.0) * 2)
+    load = 1.0 - engineer.open_count / engineer.max_open if engineer.max_open else 0.0
+    dedicated = 1.0 if engineer.id in needs.dedicated else 0.0
+    rank = TIER_RANK.get(engineer.tier, 1)
+    # Urgent tickets want depth; questions are best answered on the hotline, keeping experts free.
+    wanted = 3 if needs.priority == "P1" else 2 if needs.priority in ("P2", "P3") else 1
+    tier_fit = 1.0 - abs(rank - wanted) / 2
+    raw = {
+        "system": system,
+        "department": department,
+        "tags": tags,
+        "history": record,
+        "load": load,
+        "dedicated": dedicated,
+        "tier_fit": tier_fit,
+    }
+    return {k: WEIGHTS[k] * v for k, v in raw.items()}
+
+
+def rank_candidates(
+    engineers: Iterable[EngineerProfile], needs: TicketNeeds, history: History
+) -> list[Candidate]:
+    """Eligible engineers best first (deterministic tie-break), then the excluded ones."""
+    eligible: list[Candidate] = []
+    excluded: list[Candidate] = []
+    for engineer in engineers:
+        contributions = factors(engineer, needs, history)
+        candidate = Candidate(
+            engineer.id, engineer.name, engineer.tier, sum(contributions.values()), contributions
+        )
+        reason = exclusion(engineer, needs)
+        if reason:
+            candidate.excluded_because = reason
+            excluded.append(candidate)
+        else:
+            eligible.append(candidate)
+    eligible.sort(key=lambda c: (-round(c.score, 9), c.engineer_id))
+    excluded.sort(key=lambda c: (-round(c.score, 9), c.engineer_id))
+    return eligible + excluded

@@ -1,0 +1,214 @@
+"""What creating a ticket would give: triage, SLA, suggested articles, ranked engineers.
+
+Reads only; `weibao triage` prints this as a dry run and ticket creation saves it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from weibao.core.accounts import Hospital
+from weibao.core.db import utcnow
+from weibao.core.privacy import mask_pii
+from weibao.graph.taxonomy import DEPARTMENTS
+from weibao.kb.index import Filters
+from weibao.kb.search import SearchOptions
+from weibao.kb.service import KnowledgeBase
+from weibao.routing.errors import Invalid, NotFound
+from weibao.routing.matching import Candidate, History, TicketNeeds, rank_candidates
+from weibao.routing.models import PRIORITIES, Contract, Resolution, Ticket
+from weibao.routing.records import engineer_profiles
+from weibao.routing.sla import due_times
+from weibao.routing.triage import Mentioned, Neighbour, TriageResult, triage
+
+NEIGHBOURS = 10
+MAX_TITLE = 200
+MAX_DESCRIPTION = 10_000
+ONSITE_SYMPTOMS = frozenset({"device_connect", "print_failure", "storage_alarm"})
+
+
+@dataclass(slots=True)
+class TicketDraft:
+    hospital_id: str
+    title: str
+    description: str = ""
+    channel: str = "web"
+    reporter_user_id: int | None = None
+    reporter_name: str = ""
+    reporter_role: str = ""
+    priority: str | None = None  # the reporter's override
+    priority_reason: str = ""
+    needs_onsite: bool | None = None
+    at: datetime | None = None
+
+    def validate(self) -> None:
+        if not self.title.strip():
+            raise Invalid("title must not be empty", "title")
+        if len(self.title) > MAX_TITLE:
+            raise Invalid(f"title must be at most {MAX_TITLE} characters", "title")
+        if len(self.description) > MAX_DESCRIPTION:
+            raise Invalid(f"description must be at most {MAX_DESCRIPTION} characters", "description")
+        if self.priority is not None and self.priority not in PRIORITIES:
+            raise Invalid(f"priority must be one of {', '.join(PRIORITIES)}", "priority")
+        if self.priority and not self.priority_reason.strip():
+            raise Invalid("a priority override needs a reason", "priority_reason")
+        if self.at is not None and self.at.tzinfo is None:
+            raise Invalid("at must carry a time-zone offset", "at")
+
+
+@dataclass(slots=True)
+class TicketPlan:
+    hospital: Hospital
+    contract: Contract
+    created_at: datetime
+    masked_title: str
+    masked_description: str
+    triage: TriageResult
+    priority: str
+    needs_onsite: bool
+    response_due: datetime
+    resolution_due: datetime
+    candidates: list[Candidate]
+    suggested_articles: list[dict[str, str]]
+    neighbours: list[Neighbour] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return f"{self.masked_title}\n{self.masked_description}".strip()
+
+    @property
+    def eligible(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.excluded_because is None]
+
+
+def _mentions(mentions) -> list[Mentioned]:  # type: ignore[no-untyped-def]
+    return [Mentioned(m.id, m.confidence, m.text) for m in mentions if not getattr(m, "implied", False)] + [
+        Mentioned(m.id, m.confidence * 0.5, m.text) for m in mentions if getattr(m, "implied", False)
+    ]
+
+
+def nearest_resolved(session: Session, kb: KnowledgeBase, text: str) -> list[Neighbour]:
+    """The most similar resolved tickets, with who resolved them."""
+    hits = kb.search(
+        text, SearchOptions(top_k=NEIGHBOURS, filters=Filters(kinds=("ticket",)), use_graph=False)
+    ).hits
+    if not hits:
+        return []
+    codes = [h.id for h in hits]
+    resolvers = dict(
+        session.execute(
+            select(Ticket.code, Resolution.resolved_by)
+            .join(Resolution, Resolution.ticket_id == Ticket.id)
+            .where(Ticket.code.in_(codes))
+        ).all()
+    )
+    return [
+        Neighbour(
+            ticket=h.id,
+            rank=rank,
+            system=h.systems[0] if h.systems else None,
+            symptom=h.symptoms[0] if h.symptoms else None,
+            department=h.departments[0] if h.departments else None,
+            resolved_by=resolvers.get(h.id),
+        )
+        for rank, h in enumerate(hits, start=1)
+    ]
+
+
+def engineer_history(kb: KnowledgeBase, result: TriageResult, neighbours: list[Neighbour]) -> History:
+    """Who resolved this system+symptom before (graph) and who resolved the nearest tickets."""
+    same: Counter[str] = Counter()
+    if kb.graph is not None and result.system and result.symptom:
+        same = Counter(kb.graph.engineer_record(result.system, result.symptom))
+    shares: Counter[str] = Counter()
+    norm = sum(1 / n.rank for n in neighbours) or 1.0
+    for n in neighbours:
+        if n.resolved_by:
+            shares[n.resolved_by] += (1 / n.rank) / norm
+    return History(same_problem=dict(same), neighbours=dict(shares))
+
+
+def needed_tags(kb: KnowledgeBase, text: str) -> frozenset[str]:
+    linked = kb.link(text)
+    if linked is None or kb.linker is None:
+        return frozenset()
+    tags: set[str] = set()
+    for term in linked.terms:
+        tags.add(term.id)
+        entry = kb.linker.ontology.get("term", term.id)
+        if entry is not None:
+            tags.update(entry.tags)
+    return frozenset(tags)
+
+
+def plan_ticket(session: Session, kb: KnowledgeBase, draft: TicketDraft) -> TicketPlan:
+    draft.validate()
+    hospital = session.get(Hospital, draft.hospital_id)
+    if hospital is None:
+        raise NotFound(f"hospital {draft.hospital_id!r} not found", "hospital_id")
+    contract = session.get(Contract, hospital.id) or Contract(hospital_id=hospital.id, tier="basic")
+    created_at = draft.at or utcnow()
+    title = mask_pii(draft.title).text
+    description = mask_pii(draft.description).text
+    text = f"{title}\n{description}".strip()
+
+    linked = kb.link(text)
+    neighbours = nearest_resolved(session, kb, text)
+    result = triage(
+        text,
+        _mentions(linked.systems) if linked else [],
+        _mentions(linked.symptoms) if linked else [],
+        _mentions(linked.departments) if linked else [],
+        neighbours,
+    )
+    if result.department not in DEPARTMENTS:
+        result.department = None
+    priority = result.priority
+    if draft.priority:
+        priority = draft.priority
+        result.evidence.append(
+            {"source": "reporter", "field": "priority", "value": priority,
+             "reason": draft.priority_reason.strip()[:500]}
+        )
+    response_due, resolution_due = due_times(created_at, priority, contract.tier, hospital.timezone)
+    needs_onsite = (
+        draft.needs_onsite if draft.needs_onsite is not None else result.symptom in ONSITE_SYMPTOMS
+    )
+    needs = TicketNeeds(
+        hospital_id=hospital.id,
+        region=hospital.region,
+        system=result.system,
+        symptom=result.symptom,
+        department=result.department,
+        priority=priority,
+        needs_onsite=needs_onsite,
+        response_due=response_due,
+        tags=needed_tags(kb, text),
+        dedicated=frozenset(contract.dedicated_engineers or []),
+    )
+    candidates = rank_candidates(engineer_profiles(session), needs, engineer_history(kb, result, neighbours))
+    suggestions = kb.search_linked(
+        text, SearchOptions(top_k=3, filters=Filters(kinds=("article",)))
+    ).hits
+    return TicketPlan(
+        hospital=hospital,
+        contract=contract,
+        created_at=created_at,
+        masked_title=title,
+        masked_description=description,
+        triage=result,
+        priority=priority,
+        needs_onsite=needs_onsite,
+        response_due=response_due,
+        resolution_due=resolution_due,
+        candidates=candidates,
+        suggested_articles=[
+            {"id": h.id, "title": h.title, "url": f"/articles/{h.id}"} for h in suggestions
+        ],
+        neighbours=neighbours,
+    )

@@ -1,0 +1,51 @@
+"""Reading engineers and contracts into the plain records that matching works on."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from weibao.core.accounts import Hospital
+from weibao.routing.matching import EngineerProfile
+from weibao.routing.models import OPEN_STATUSES, Contract, Engineer, Ticket
+
+
+def open_counts(session: Session) -> Counter[str]:
+    rows = session.execute(
+        select(Ticket.assignee_id, func.count())
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
+        .group_by(Ticket.assignee_id)
+    )
+    return Counter({engineer_id: count for engineer_id, count in rows})
+
+
+def profile(engineer: Engineer, open_count: int) -> EngineerProfile:
+    return EngineerProfile(
+        id=engineer.id,
+        name=engineer.name,
+        tier=engineer.tier,
+        systems=dict(engineer.systems or {}),
+        departments=dict(engineer.departments or {}),
+        tags=frozenset(engineer.tags or []),
+        regions=frozenset(engineer.regions or []),
+        shifts=list(engineer.shifts or []),
+        max_open=engineer.max_open,
+        open_count=open_count,
+        active=engineer.active,
+    )
+
+
+def engineer_profiles(session: Session) -> list[EngineerProfile]:
+    counts = open_counts(session)
+    engineers = session.scalars(select(Engineer).order_by(Engineer.id))
+    return [profile(e, counts.get(e.id, 0)) for e in engineers]
+
+
+def hospital_with_contract(session: Session, hospital_id: str) -> tuple[Hospital, Contract] | None:
+    hospital = session.get(Hospital, hospital_id)
+    if hospital is None:
+        return None
+    contract = session.get(Contract, hospital_id) or Contract(hospital_id=hospital_id, tier="basic")
+    return hospital, contract

@@ -1,0 +1,57 @@
+"""On-call shifts: is an engineer working at a given instant?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SHIFT_TZ = "Asia/Shanghai"
+
+
+class ShiftError(ValueError):
+    pass
+
+
+def _clock(value: object, field: str) -> time:
+    try:
+        hours, minutes = str(value).split(":")
+        return time(int(hours) % 24, int(minutes)) if str(value) != "24:00" else time(0, 0)
+    except (ValueError, TypeError) as exc:
+        raise ShiftError(f"shift {field} must look like HH:MM, got {value!r}") from exc
+
+
+def validate_shift(shift: Mapping[str, object]) -> None:
+    days = shift.get("days")
+    if not isinstance(days, list) or not days or any(d not in DAYS for d in days):
+        raise ShiftError(f"shift days must be a list of {', '.join(DAYS)}")
+    _clock(shift.get("start"), "start")
+    _clock(shift.get("end"), "end")
+
+
+def on_shift(shifts: Iterable[Mapping[str, object]], at: datetime, tz: str = SHIFT_TZ) -> bool:
+    """True when `at` falls in one of the shifts (local time; a shift may cross midnight).
+
+    A shift that crosses midnight belongs to the day it starts: a Friday 20:00–08:00
+    shift covers Saturday 03:00.
+    """
+    local = at.astimezone(ZoneInfo(tz))
+    for shift in shifts:
+        start, end = _clock(shift["start"], "start"), _clock(shift["end"], "end")
+        days = shift["days"]
+        now = local.time()
+        today = DAYS[local.weekday()]
+        yesterday = DAYS[(local - timedelta(days=1)).weekday()]
+        if start < end:
+            if today in days and start <= now < end:  # type: ignore[operator]
+                return True
+        elif start == end:  # a 24-hour shift
+            if today in days:  # type: ignore[operator]
+                return True
+        else:
+            if today in days and now >= start:  # type: ignore[operator]
+                return True
+            if yesterday in days and now < end:  # type: ignore[operator]
+                return True
+    return False
