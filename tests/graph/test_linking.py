@@ -1,0 +1,227 @@
+import statistics
+import time
+
+import pytest
+
+from weibao.graph.linking import EntityLinker, expansion_terms
+
+
+def ids(result, kind):
+    return result.ids(kind)
+
+
+# -- colloquial Chinese ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom"),
+    [
+        ("片子一直转圈圈", "pacs", "slow"),
+        ("HIS又崩了", "his", "outage"),
+        ("移护登不上", "nursing", "login_failure"),
+        ("手麻系统打不开了", "or_anesthesia", "outage"),
+        ("医保卡刷了结算失败", "insurance", "settlement_failure"),
+        ("检验结果没过来", "lis", "data_sync"),
+        ("阅片的时候卡死了", "pacs", "slow"),
+    ],
+)
+def test_colloquial_chinese_links_system_and_symptom(linker, text, system, symptom):
+    result = linker.link(text)
+    assert system in ids(result, "systems")
+    assert symptom in ids(result, "symptoms")
+
+
+def test_typos_link_with_lower_confidence(linker):
+    result = linker.link("医宝结箅失败")
+    assert ids(result, "systems") == ["insurance"]
+    assert ids(result, "symptoms") == ["settlement_failure"]
+    exact = linker.link("医保结算失败")
+    assert result.systems[0].confidence < exact.systems[0].confidence
+
+
+def test_full_width_latin_is_normalized_and_span_points_into_the_original(linker):
+    text = "ＰＡＣＳ　看不了片子"
+    result = linker.link(text)
+    pacs = result.systems[0]
+    assert pacs.id == "pacs"
+    assert text[pacs.span[0] : pacs.span[1]] == "ＰＡＣＳ" == pacs.text
+    assert ids(result, "symptoms") == ["image_load"]
+
+
+# -- English and mixed ----------------------------------------------------------------------
+
+
+def test_english_text_links_systems_and_symptoms(linker):
+    result = linker.link("The LIS interface keeps timing out")
+    assert ids(result, "systems") == ["lis"]
+    assert ids(result, "symptoms") == ["interface_error"]
+
+
+def test_mixed_chinese_english_text(linker):
+    result = linker.link("EMR保存的时候报error")
+    assert ids(result, "systems") == ["emr"]
+    assert ids(result, "symptoms") == ["crash_error"]
+
+
+def test_terms_are_linked_beside_systems(linker):
+    result = linker.link("HL7消息发不到集成平台，Oracle表空间满了")
+    assert {"hl7", "oracle"} <= set(ids(result, "terms"))
+    assert "integration" in ids(result, "systems")
+
+
+# -- word boundaries and segmentation -------------------------------------------------------
+
+
+def test_word_boundary_his_not_inside_this(linker):
+    assert "his" not in ids(linker.link("this page is broken"), "systems")
+    assert "his" in ids(linker.link("this HIS page is broken"), "systems")
+
+
+def test_word_boundary_or_never_matches_inside_error(linker):
+    result = linker.link("an error occurred")
+    assert ids(result, "systems") == []
+    assert ids(result, "symptoms") == ["crash_error"]
+
+
+def test_word_boundary_lab_not_inside_label(linker):
+    assert "lis" not in ids(linker.link("the label is wrong"), "systems")
+
+
+def test_jieba_drops_chinese_alias_cutting_through_a_word(linker):
+    # 门诊 straddles 专门 / 诊断: not an outpatient mention.
+    assert ids(linker.link("专门诊断一下"), "departments") == []
+
+
+def test_jieba_symptom_inside_device_name_is_not_a_symptom(linker):
+    result = linker.link("打印机很慢")
+    assert "print_failure" not in ids(result, "symptoms")
+    assert ids(result, "systems") == ["terminal"]
+    assert "slow" in ids(result, "symptoms")
+
+
+def test_jieba_system_inside_department_name_is_a_place_not_a_system(linker):
+    result = linker.link("检验科的打印机卡纸了")
+    assert ids(result, "systems") == ["terminal"]
+    assert ids(result, "departments") == ["laboratory"]
+
+
+# -- longest match ---------------------------------------------------------------------------
+
+
+def test_longest_match_electronic_record_beats_record(linker):
+    result = linker.link("电子病历打不开")
+    emr = result.systems[0]
+    assert emr.id == "emr" and emr.text == "电子病历" and emr.span == (0, 4)
+
+
+def test_longest_match_symptom_phrase_keeps_device_system(linker):
+    result = linker.link("打印机没反应")
+    assert ids(result, "symptoms") == ["print_failure"]  # not "没反应" → slow
+    assert ids(result, "systems") == ["terminal"]
+
+
+# -- negation --------------------------------------------------------------------------------
+
+
+def test_negation_bu_shi_da_yin_de_wen_ti_does_not_link_print_failure(linker):
+    result = linker.link("不是打印的问题，是系统卡顿")
+    assert "print_failure" not in ids(result, "symptoms")
+    assert ids(result, "symptoms") == ["slow"]
+
+
+def test_negation_not_a_printer_issue(linker):
+    result = linker.link("not a printer issue, the PACS is slow")
+    assert ids(result, "systems") == ["pacs"]
+    assert "printer" not in ids(result, "terms")
+
+
+def test_negation_thing_said_to_be_fine(linker):
+    result = linker.link("网络没问题，HIS打开特别慢")
+    assert ids(result, "systems") == ["his"]
+
+
+def test_negation_question_shi_bu_shi_is_not_a_denial(linker):
+    assert "infrastructure" in ids(linker.link("是不是网络的问题"), "systems")
+
+
+def test_negation_does_not_reach_past_an_affirmation(linker):
+    result = linker.link("不是打印机，是扫码枪坏了")
+    assert ids(result, "systems") == ["terminal"]
+    assert result.systems[0].text == "扫码枪"
+
+
+# -- departments and hints -------------------------------------------------------------------
+
+
+def test_department_implies_system_only_when_none_is_named(linker):
+    hinted = linker.link("放射科这边很卡")
+    assert ids(hinted, "departments") == ["radiology"]
+    assert ids(hinted, "systems") == ["pacs"]
+    assert hinted.systems[0].implied and hinted.systems[0].confidence < 0.4
+    explicit = linker.link("放射科的HIS很卡")
+    assert ids(explicit, "systems") == ["his"]
+
+
+# -- confidence and output -------------------------------------------------------------------
+
+
+def test_confidence_canonical_name_beats_short_colloquial_alias(linker):
+    canonical = linker.link("电子病历").systems[0].confidence
+    colloquial = linker.link("写病历").systems[0].confidence
+    assert canonical > colloquial
+
+
+def test_mentions_sorted_by_confidence_and_one_per_id(linker):
+    result = linker.link("PACS影像系统的片子打不开，PACS很慢")
+    assert ids(result, "systems").count("pacs") == 1
+    for kind in ("systems", "symptoms", "departments", "terms"):
+        confidences = [m.confidence for m in result.of(kind)]
+        assert confidences == sorted(confidences, reverse=True)
+
+
+def test_to_dict_gives_names_in_the_requested_language(linker):
+    result = linker.link("PACS卡顿")
+    zh, en = result.to_dict("zh"), result.to_dict("en")
+    assert zh["systems"][0]["id"] == "pacs"
+    assert zh["systems"][0]["name"] == "影像归档与通信/放射信息"
+    assert en["systems"][0]["name"] == "PACS / RIS imaging"
+    assert en["symptoms"][0]["span"] == [4, 6]
+    assert set(zh) == {"systems", "symptoms", "departments", "terms"}
+
+
+def test_empty_text_links_nothing(linker):
+    assert not linker.link("")
+    assert not linker.link("今天天气不错")
+
+
+def test_expansion_terms_add_canonical_names_and_aliases(linker):
+    result = linker.link("片子转圈圈")
+    words = expansion_terms(result)
+    assert "PACS" in words and "卡顿" in words
+    zh_words = expansion_terms(result, lang="zh")
+    assert all(not w.isascii() or w.isupper() for w in zh_words)
+    assert "slow" in expansion_terms(result, lang="en")
+
+
+def test_linker_without_jieba_still_links(ontology):
+    plain = EntityLinker(ontology, use_jieba=False)
+    assert plain.link("PACS卡顿").ids("systems") == ["pacs"]
+
+
+def test_link_is_fast_for_short_queries(linker):
+    phrases = [
+        "PACS片子打不开",
+        "HIS登不上",
+        "医保结算失败",
+        "not a printer issue",
+        "检验结果没过来",
+    ]
+    for p in phrases:
+        linker.link(p)
+    timings = []
+    for _ in range(100):
+        for p in phrases:
+            start = time.perf_counter()
+            linker.link(p)
+            timings.append(time.perf_counter() - start)
+    assert statistics.median(timings) < 0.002
