@@ -420,6 +420,24 @@ class KnowledgeGraph:
             score += 0.5
         return score
 
+    def articles_about(
+        self, systems: Iterable[str], symptoms: Iterable[str]
+    ) -> dict[str, tuple[set[str], set[str]]]:
+        """Articles that cover any of the systems or symptoms: id → (systems, symptoms) hit."""
+        found: dict[str, tuple[set[str], set[str]]] = {}
+        for side, node_type, rel, ids in (
+            (0, "system", "covers", systems),
+            (1, "symptom", "has_symptom", symptoms),
+        ):
+            for entity_id in ids:
+                n = node_id(node_type, entity_id)
+                if n not in self.graph:
+                    continue
+                for u, _, key in self.graph.in_edges(n, keys=True):
+                    if key == rel and u.startswith("article:"):
+                        found.setdefault(u[len("article:"):], (set(), set()))[side].add(entity_id)
+        return found
+
     def engineer_record(self, system: str | None, symptom: str | None) -> dict[str, int]:
         """Engineer id → how many resolved tickets of this system and symptom they resolved."""
         return dict(self._resolvers.get((system, symptom), {}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from weibao.kb.evaluation import Scores, evaluate, load_queries, query_segment
+from weibao.kb.index import Filters
 from weibao.kb.search import SearchOptions
 from weibao.kb.service import KnowledgeBase
 
@@ -17,11 +18,14 @@ CONFIGS = (
 )
 
 
-def search_eval_tables(kb: KnowledgeBase, queries_path: Path) -> dict[str, dict[str, Scores]]:
+def search_eval_tables(
+    kb: KnowledgeBase, queries_path: Path, kinds: tuple[str, ...] = ("article",)
+) -> dict[str, dict[str, Scores]]:
+    """One table per configuration; by default over articles only, the set's target corpus."""
     queries = load_queries(queries_path)
     tables = {}
     for name, mode, graph in CONFIGS:
-        options = SearchOptions(top_k=10, mode=mode, use_graph=graph)
+        options = SearchOptions(top_k=10, mode=mode, use_graph=graph, filters=Filters(kinds=kinds))
         tables[name] = evaluate(
             queries, lambda q, o=options: kb.search_linked(q, o).hits, query_segment
         )

@@ -92,6 +92,8 @@ class SearchIndex:
         self.chunks: dict[int, IndexedChunk] = {}
         self._dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._rows: np.ndarray = np.zeros(0, dtype=np.int64)  # BM25 row -> chunk id
+        self.row_of: dict[int, int] = {}  # chunk id -> BM25 row
+        self.doc_chunks: dict[tuple[str, str], list[int]] = {}  # document -> its chunk ids
         self._bm25: bm25s.BM25 | None = None
 
     # ---- reading -------------------------------------------------------------------
@@ -166,8 +168,15 @@ class SearchIndex:
             self._refit_bm25()
             self.generation += 1
 
-    def _refit_bm25(self) -> None:
+    def _reindex_rows(self) -> None:
         self._rows = np.asarray(sorted(self.chunks), dtype=np.int64)
+        self.row_of = {int(cid): row for row, cid in enumerate(self._rows)}
+        self.doc_chunks = {}
+        for cid in self._rows:
+            self.doc_chunks.setdefault(self.chunks[int(cid)].doc_key, []).append(int(cid))
+
+    def _refit_bm25(self) -> None:
+        self._reindex_rows()
         if len(self._rows) == 0:
             self._bm25 = None
             return
@@ -235,7 +244,7 @@ class SearchIndex:
             for line in fh:
                 chunk = IndexedChunk(**json.loads(line))
                 index.chunks[chunk.chunk_id] = chunk
-        index._rows = np.asarray(sorted(index.chunks), dtype=np.int64)
+        index._reindex_rows()
         index._dense = faiss.read_index(str(folder / "dense.faiss"))
         if (folder / "bm25").exists():
             index._bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=False, show_progress=False)

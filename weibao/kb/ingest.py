@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from weibao.core.db import utcnow
-from weibao.kb.chunking import chunk_markdown
 from weibao.kb.documents import ArticleFormatError, ArticleSource, parse_article_file
-from weibao.kb.models import Article, ArticleVersion, Chunk
+from weibao.kb.models import Article, ArticleVersion
+from weibao.kb.passages import SearchDocument, write_chunks
 
 
 @dataclass(slots=True)
@@ -56,27 +56,6 @@ def read_sources(path: Path, report: IngestReport) -> list[ArticleSource]:
         seen[source.id] = str(file)
         sources.append(source)
     return sources
-
-
-def _write_chunks(session: Session, article: Article, chunk_chars: int) -> None:
-    session.execute(delete(Chunk).where(Chunk.doc_kind == "article", Chunk.doc_id == article.id))
-    for passage in chunk_markdown(article.body, chunk_chars):
-        session.add(
-            Chunk(
-                doc_kind="article",
-                doc_id=article.id,
-                ordinal=passage.ordinal,
-                heading=passage.heading[:300],
-                text=passage.text,
-                title=article.title,
-                systems=article.systems,
-                symptoms=article.symptoms,
-                departments=article.departments,
-                audience=article.audience,
-                language=article.language,
-                hospital_id=article.hospital_id,
-            )
-        )
 
 
 def upsert_article(
@@ -126,7 +105,19 @@ def upsert_article(
     article.content_hash = digest
     article.modified_at = utcnow()
     session.flush()
-    _write_chunks(session, article, chunk_chars)
+    document = SearchDocument(
+        kind="article",
+        id=article.id,
+        title=article.title,
+        body=article.body,
+        systems=article.systems,
+        symptoms=article.symptoms,
+        departments=article.departments,
+        audience=article.audience,
+        language=article.language,
+        hospital_id=article.hospital_id,
+    )
+    write_chunks(session, document, chunk_chars)
     return outcome
 
 

@@ -5,7 +5,7 @@ Everything here is a function of the index and the query; no database access.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,9 @@ DENSE_WEIGHT_ZH = 0.0
 EXPANSION_WEIGHT = 0.2
 # Graph re-rank: a document covering the linked system and symptom gains up to this share.
 GRAPH_WEIGHT = 2.0
+# Graph retrieval: articles the graph links to both the linked system and symptom join
+# the fusion as a third ranking, so a query can reach an article in the other language.
+GRAPH_LIST_WEIGHT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,11 @@ class Understanding:
     departments: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
     expansion: tuple[str, ...] = ()
+    # Linking confidence per id, scaled so that each side's best mention weighs 1.
+    weights: Mapping[str, float] = field(default_factory=dict)
+
+    def weight(self, entity_id: str) -> float:
+        return self.weights.get(entity_id, 1.0)
 
     def is_empty(self) -> bool:
         return not (self.systems or self.symptoms)
@@ -107,6 +115,29 @@ def dense_ranking(
     return [int(i) for i in ids]
 
 
+def graph_ranking(
+    index: SearchIndex,
+    doc_keys: Sequence[tuple[str, str]],
+    tokens: Sequence[str],
+    mask: np.ndarray | None,
+) -> list[int]:
+    """The graph's candidate documents as chunks: each by its best BM25 passage."""
+    if not doc_keys:
+        return []
+    scores = index.bm25_scores(tokens)
+    row_of = index.row_of
+    best: list[tuple[float, int]] = []
+    for key in doc_keys:
+        rows = [row_of[cid] for cid in index.doc_chunks.get(key, ())]
+        if mask is not None:
+            rows = [r for r in rows if mask[r]]
+        if rows:
+            row = max(rows, key=lambda r: (scores[r], -r))
+            best.append((float(scores[row]), int(index.row_chunk_ids[row])))
+    best.sort(key=lambda item: (-item[0], item[1]))
+    return [cid for _, cid in best]
+
+
 def dense_weight_for(query: str, mode: str) -> float:
     """The dense ranking's vote: none in BM25 mode, all in dense mode, by script in hybrid."""
     if mode == "bm25":
@@ -130,6 +161,7 @@ def hybrid_search(
     options: SearchOptions,
     understanding: Understanding | None = None,
     coverage: Coverage | None = None,
+    graph_docs: Sequence[tuple[str, str]] = (),
 ) -> list[DocumentHit]:
     """Ranks documents for `query`. `mode` picks BM25, dense or both; see module weights."""
     if options.mode not in MODES:
@@ -151,6 +183,8 @@ def hybrid_search(
     rankings: list[tuple[list[int], float]] = []
     if options.mode in ("bm25", "hybrid"):
         rankings.append((bm25_ranking(index, tokens, expansion, mask, options.candidates), BM25_WEIGHT))
+    if use_graph and graph_docs:
+        rankings.append((graph_ranking(index, graph_docs, [*tokens, *expansion], mask), GRAPH_LIST_WEIGHT))
     dense_weight = dense_weight_for(query, options.mode)
     if dense_weight > 0 and embedder is not None:
         vector = embedder.encode_query(query)

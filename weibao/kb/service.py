@@ -6,11 +6,12 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.db import session_scope
@@ -19,7 +20,8 @@ from weibao.kb.embedding import Embedder, resolve_model_path
 from weibao.kb.index import IndexMismatchError, SearchIndex
 from weibao.kb.indexer import sync_documents
 from weibao.kb.ingest import IngestReport, ingest_sources, read_sources
-from weibao.kb.models import Article, ArticleVersion
+from weibao.kb.models import Article, ArticleVersion, Chunk
+from weibao.kb.passages import SearchDocument, write_chunks
 from weibao.kb.search import DocumentHit, SearchOptions, Understanding, hybrid_search
 from weibao.kb.tokenize import Tokenizer
 
@@ -142,6 +144,20 @@ class KnowledgeBase:
             self._loaded_generation = SearchIndex.current_generation(self.settings.index_dir)
             return count
 
+    def index_documents(self, docs: list[SearchDocument]) -> int:
+        """Stores the documents' passages and indexes them (replacing earlier versions)."""
+        if not docs:
+            return 0
+        with session_scope(self.sessions) as session:
+            for doc in docs:
+                write_chunks(session, doc, self.settings.chunk_chars)
+        return self.reindex({(d.kind, d.id) for d in docs})
+
+    def remove_documents(self, kind: str, ids: list[str]) -> None:
+        with session_scope(self.sessions) as session:
+            session.execute(delete(Chunk).where(Chunk.doc_kind == kind, Chunk.doc_id.in_(ids)))
+        self.reindex({(kind, i) for i in ids})
+
     # ---- ingestion -----------------------------------------------------------------
     def ingest(self, path: Path) -> IngestReport:
         report = IngestReport()
@@ -184,6 +200,10 @@ class KnowledgeBase:
         linked = self.link(text)
         if linked is None:
             return Understanding(), None
+        weights: dict[str, float] = {}
+        for mentions in (linked.systems, linked.symptoms):
+            top = max((m.confidence for m in mentions), default=1.0) or 1.0
+            weights.update({m.id: m.confidence / top for m in mentions})
         return (
             Understanding(
                 systems=tuple(m.id for m in linked.systems),
@@ -191,32 +211,39 @@ class KnowledgeBase:
                 departments=tuple(m.id for m in linked.departments),
                 terms=tuple(m.id for m in linked.terms),
                 expansion=tuple(self.linker.expansion_terms(linked)) if self.linker else (),
+                weights=weights,
             ),
             linked,
         )
 
-    def coverage(self, understanding: Understanding):  # type: ignore[no-untyped-def]
-        """Re-rank factor: how well a hit covers the linked system and symptom."""
-        graph = self.graph
-        if graph is None:
-            return None
-
-        def score(kind: str, doc_id: str, systems, symptoms) -> float:  # type: ignore[no-untyped-def]
-            if kind == "article":
-                return graph.coverage_score(doc_id, understanding.systems, understanding.symptoms)
-            linked = (set(understanding.systems) & set(systems), set(understanding.symptoms) & set(symptoms))
-            return (0.5 if linked[0] else 0.0) + (0.5 if linked[1] else 0.0)
-
-        return score
-
     def search_linked(self, query: str, options: SearchOptions | None = None) -> SearchResult:
-        """Links the query to the graph, then searches with expansion and re-ranking."""
+        """Links the query to the graph, then searches with expansion, graph candidates and
+        re-ranking by how well each hit covers the linked system and symptom."""
         started = time.perf_counter()
         options = options or SearchOptions()
         understanding, _ = self.understand(query) if options.use_graph else (Understanding(), None)
-        result = self.search(query, options, understanding, self.coverage(understanding))
-        result.took_ms = round((time.perf_counter() - started) * 1000, 2)
-        return result
+        about: dict[str, tuple[set[str], set[str]]] = {}
+        if self.graph is not None and not understanding.is_empty():
+            about = self.graph.articles_about(understanding.systems, understanding.symptoms)
+
+        def coverage(kind: str, doc_id: str, systems: Sequence[str], symptoms: Sequence[str]) -> float:
+            if kind == "article":
+                hit_systems, hit_symptoms = about.get(doc_id, (set(), set()))
+            else:
+                hit_systems = set(systems) & set(understanding.systems)
+                hit_symptoms = set(symptoms) & set(understanding.symptoms)
+            return 0.5 * max(map(understanding.weight, hit_systems), default=0.0) + 0.5 * max(
+                map(understanding.weight, hit_symptoms), default=0.0
+            )
+
+        both = [("article", a) for a, (sy, sm) in sorted(about.items()) if sy and sm]
+        with self._lock:
+            hits = hybrid_search(
+                self.index, self.embedder, self.tokenizer, query, options,
+                understanding, coverage, graph_docs=both,
+            )
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return SearchResult(query, took, hits, understanding)
 
     def get_article(self, article_id: str) -> Article | None:
         with session_scope(self.sessions) as session:
@@ -248,3 +275,4 @@ def article_record(article: Article) -> ArticleRecord:
         departments=list(article.departments),
         fixes=[FixRecord(id=f["id"], title=f["title"]) for f in article.fixes],
     )
+
