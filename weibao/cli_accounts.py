@@ -1,0 +1,148 @@
+"""`weibao user|token|hospital ...`: account administration from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import timedelta
+
+from weibao.cli import CommandError, command
+from weibao.core import accounts, audit, migrate
+from weibao.core.accounts import AccountError
+from weibao.core.db import Database, session_scope
+from weibao.core.settings import get_settings
+
+
+def _database() -> Database:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.resolved_database_url)
+    migrate.upgrade(database.engine)
+    return database
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """From stdin with --password-stdin, by prompt on a terminal, else None (generate one)."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise CommandError("--password-stdin: no password on standard input")
+        return password
+    if sys.stdin.isatty():
+        first = getpass.getpass("new password: ")
+        if first != getpass.getpass("repeat: "):
+            raise CommandError("the passwords differ")
+        return first
+    return None
+
+
+def _cli_audit(session, action: str, **fields: object) -> None:  # type: ignore[no-untyped-def]
+    audit.record(session, action=action, actor_name="cli", actor_role="admin", **fields)  # type: ignore[arg-type]
+
+
+@command("user")
+def cmd_user(args: argparse.Namespace) -> int:
+    database = _database()
+    with session_scope(database.sessions) as session:
+        if args.user_command == "create":
+            password = _read_password(args)
+            generated = None if password else accounts.generate_password()
+            try:
+                user = accounts.create_user(
+                    session=session, username=args.username, role=args.role,
+                    hospital_id=args.hospital, display_name=args.name or "",
+                    password=password or generated, must_change_password=generated is not None,
+                )
+            except AccountError as exc:
+                raise CommandError(str(exc)) from exc
+            _cli_audit(
+                session, "user.created", hospital_id=user.hospital_id,
+                target=f"user:{user.username}", detail={"role": user.role},
+            )
+            print(f"created user {user.username} ({user.role})")
+        else:
+            user = accounts.get_user_by_username(session=session, username=args.username)
+            if user is None:
+                raise CommandError(f"no user {args.username!r}")
+            password = _read_password(args)
+            generated = None if password else accounts.generate_password()
+            try:
+                accounts.set_password(session=session, user=user, password=password or generated)
+            except AccountError as exc:
+                raise CommandError(str(exc)) from exc
+            user.must_change_password = generated is not None
+            _cli_audit(session, "user.password_set", target=f"user:{user.username}")
+            print(f"password set for {user.username}")
+    if generated:
+        print(f"one-time password (shown once; must be changed at first sign-in): {generated}")
+    return 0
+
+
+@command("token")
+def cmd_token(args: argparse.Namespace) -> int:
+    if args.expires is not None and not 1 <= args.expires <= 3650:
+        raise CommandError("--expires: days must be between 1 and 3650")
+    database = _database()
+    with session_scope(database.sessions) as session:
+        user = accounts.get_user_by_username(session=session, username=args.username)
+        if user is None:
+            raise CommandError(f"no user {args.username!r}")
+        days = args.expires or get_settings().token_days
+        try:
+            token, secret = accounts.create_token(
+                session=session, user=user, name=args.name or "", expires_in=timedelta(days=days)
+            )
+        except AccountError as exc:
+            raise CommandError(str(exc)) from exc
+        _cli_audit(session, "token.created", target=f"token:{token.id}",
+                   detail={"for": user.username})
+        expires = token.expires_at.isoformat(timespec="minutes") if token.expires_at else "never"
+    print(f"token {token.id} for {user.username}, expires {expires}. Shown once:")
+    print(secret)
+    return 0
+
+
+@command("hospital")
+def cmd_hospital(args: argparse.Namespace) -> int:
+    database = _database()
+    with session_scope(database.sessions) as session:
+        try:
+            hospital = accounts.create_hospital(
+                session=session, hospital_id=args.id, name=args.name,
+                name_en=args.name_en or "", region=args.region or "",
+            )
+        except AccountError as exc:
+            raise CommandError(str(exc)) from exc
+        _cli_audit(session, "hospital.created", hospital_id=hospital.id,
+                   target=f"hospital:{hospital.id}")
+    print(f"created hospital {args.id}")
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Adds the user, token and hospital commands to the main parser."""
+    p = sub.add_parser("user", help="create users and set passwords")
+    users = p.add_subparsers(dest="user_command", required=True)
+    c = users.add_parser("create", help="create a user")
+    c.add_argument("username")
+    c.add_argument("--role", required=True, choices=accounts.ROLES)
+    c.add_argument("--hospital", help="hospital id (required for clinician and hospital_it)")
+    c.add_argument("--name", help="display name")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    c = users.add_parser("passwd", help="set a user's password")
+    c.add_argument("username")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p = sub.add_parser("token", help="personal API tokens")
+    tokens = p.add_subparsers(dest="token_command", required=True)
+    c = tokens.add_parser("create", help="create a token and print it once")
+    c.add_argument("username")
+    c.add_argument("--expires", type=int, metavar="DAYS", help="lifetime in days")
+    c.add_argument("--name", help="what the token is for")
+    p = sub.add_parser("hospital", help="hospitals")
+    hospitals = p.add_subparsers(dest="hospital_command", required=True)
+    c = hospitals.add_parser("create", help="add a hospital")
+    c.add_argument("id", help='stable id, e.g. "h-hzsy"')
+    c.add_argument("--name", required=True)
+    c.add_argument("--name-en")
+    c.add_argument("--region")

@@ -1,0 +1,275 @@
+"""Accounts API: who am I, personal tokens, users and hospitals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from weibao.core import accounts, audit
+from weibao.core.accounts import AccountError, ApiToken, Hospital, User
+from weibao.web.deps import Caller, SessionDep
+from weibao.web.security.policy import Permission, permissions_of, scope_to_hospital
+from weibao.web.security.ratelimit import client_address
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+
+Role = Enum("Role", {r: r for r in accounts.ROLES}, type=str)  # type: ignore[misc]
+MAX_ID = 2**31 - 1
+
+
+class MeOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    hospital_id: str | None
+    via: str
+    must_change_password: bool
+    permissions: list[str]
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(default="", max_length=100, description="what the token is for")
+    expires_days: int | None = Field(
+        default=None, ge=1, le=3650, description="lifetime in days; default settings.token_days"
+    )
+
+
+class TokenCreated(BaseModel):
+    token: TokenOut
+    secret: str = Field(description="shown once; store it now")
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    hospital_id: str | None
+    is_active: bool
+    must_change_password: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    role: Role
+    hospital_id: str | None = Field(default=None, max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    password: str | None = Field(
+        default=None, min_length=accounts.MIN_PASSWORD_CHARS, max_length=200,
+        description="empty: a one-time password is generated and returned once",
+    )
+
+
+class UserCreated(BaseModel):
+    user: UserOut
+    password: str | None = Field(description="the generated one-time password, else null")
+
+
+class HospitalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    name_en: str
+    region: str
+    timezone: str
+    created_at: datetime
+
+
+class HospitalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$", examples=["h-hzsy"])
+    name: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    region: str = Field(default="", max_length=64)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+
+
+def _unprocessable(field: str, exc: AccountError) -> HTTPException:
+    return HTTPException(
+        status_code=422,
+        detail=[{"loc": ["body", field], "msg": str(exc), "type": "value_error"}],
+    )
+
+
+def _actor(caller: Caller, request: Request) -> dict[str, object]:
+    return {
+        "actor_user_id": caller.user_id,
+        "actor_name": caller.username or "",
+        "actor_role": caller.role,
+        "ip": client_address(request),
+    }
+
+
+@router.get("/me", response_model=MeOut, summary="The signed-in caller")
+def me(
+    request: Request, session: SessionDep, caller: Caller = Permission("account.self")
+) -> MeOut:
+    user = accounts.get_user(session=session, user_id=caller.user_id or 0)
+    assert user is not None
+    return MeOut(
+        id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+        hospital_id=user.hospital_id, via=caller.via,
+        must_change_password=user.must_change_password,
+        permissions=permissions_of(
+            user.role, public_search=request.app.state.settings.public_search
+        ),
+    )
+
+
+@router.get("/tokens", response_model=list[TokenOut], summary="The caller's API tokens")
+def list_tokens(
+    session: SessionDep, caller: Caller = Permission("tokens.own")
+) -> list[ApiToken]:
+    return accounts.get_tokens(session=session, user_id=caller.user_id or 0)
+
+
+@router.post(
+    "/tokens", response_model=TokenCreated, status_code=201,
+    summary="Create a personal API token; the secret is shown only in this answer",
+)
+def create_token(
+    body: TokenCreate, request: Request, session: SessionDep,
+    caller: Caller = Permission("tokens.own"),
+) -> TokenCreated:
+    user = accounts.get_user(session=session, user_id=caller.user_id or 0)
+    assert user is not None
+    days = body.expires_days or request.app.state.settings.token_days
+    token, secret = accounts.create_token(
+        session=session, user=user, name=body.name, expires_in=timedelta(days=days)
+    )
+    audit.record(
+        session, action="token.created", hospital_id=user.hospital_id,
+        target=f"token:{token.id}", **_actor(caller, request),  # type: ignore[arg-type]
+    )
+    session.commit()
+    return TokenCreated(token=TokenOut.model_validate(token), secret=secret)
+
+
+@router.delete(
+    "/tokens/{token_id}", status_code=204, responses={404: {"description": "no such token"}},
+    summary="Revoke one of the caller's tokens",
+)
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request, session: SessionDep,
+    caller: Caller = Permission("tokens.own"),
+) -> Response:
+    token = accounts.revoke_token(session=session, user_id=caller.user_id or 0, token_id=token_id)
+    if token is None:
+        raise HTTPException(status_code=404, detail=f"token {token_id} not found")
+    audit.record(
+        session, action="token.revoked", hospital_id=caller.hospital_id,
+        target=f"token:{token_id}", **_actor(caller, request),  # type: ignore[arg-type]
+    )
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/users", response_model=list[UserOut], summary="Users (hospital IT: own hospital)")
+def list_users(
+    session: SessionDep,
+    caller: Caller = Permission("users.read"),
+    role: Role | None = None,
+    hospital_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[User]:
+    stmt = scope_to_hospital(select(User), User, caller)
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    if hospital_id:
+        stmt = stmt.where(User.hospital_id == hospital_id)
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
+@router.get(
+    "/users/{user_id}", response_model=UserOut, responses={404: {"description": "no such user"}},
+    summary="One user (hospital IT: own hospital)",
+)
+def get_user(
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: SessionDep,
+    caller: Caller = Permission("users.read"),
+) -> User:
+    stmt = scope_to_hospital(select(User).where(User.id == user_id), User, caller)
+    user = session.scalar(stmt)
+    if user is None:
+        raise HTTPException(status_code=404, detail=f"user {user_id} not found")
+    return user
+
+
+@router.post("/users", response_model=UserCreated, status_code=201, summary="Create a user")
+def create_user(
+    body: UserCreate, request: Request, session: SessionDep,
+    caller: Caller = Permission("users.manage"),
+) -> UserCreated:
+    generated = None if body.password else accounts.generate_password()
+    try:
+        user = accounts.create_user(
+            session=session, username=body.username, role=body.role.value,
+            hospital_id=body.hospital_id, display_name=body.display_name,
+            password=body.password or generated, must_change_password=generated is not None,
+        )
+    except AccountError as exc:
+        raise _unprocessable(str(exc).split(":", 1)[0], exc) from exc
+    audit.record(
+        session, action="user.created", hospital_id=user.hospital_id,
+        target=f"user:{user.username}", detail={"role": user.role},
+        **_actor(caller, request),  # type: ignore[arg-type]
+    )
+    session.commit()
+    return UserCreated(user=UserOut.model_validate(user), password=generated)
+
+
+@router.get(
+    "/admin/hospitals", response_model=list[HospitalOut], summary="Hospitals (administration)"
+)
+def list_hospitals(
+    session: SessionDep, caller: Caller = Permission("hospitals.manage")
+) -> list[Hospital]:
+    return accounts.get_all_hospitals(session=session)
+
+
+@router.post(
+    "/admin/hospitals", response_model=HospitalOut, status_code=201, summary="Add a hospital"
+)
+def create_hospital(
+    body: HospitalCreate, request: Request, session: SessionDep,
+    caller: Caller = Permission("hospitals.manage"),
+) -> Hospital:
+    try:
+        hospital = accounts.create_hospital(
+            session=session, hospital_id=body.id, name=body.name, name_en=body.name_en,
+            region=body.region, timezone=body.timezone,
+        )
+    except AccountError as exc:
+        raise _unprocessable(str(exc).split(":", 1)[0], exc) from exc
+    audit.record(
+        session, action="hospital.created", hospital_id=hospital.id,
+        target=f"hospital:{hospital.id}", **_actor(caller, request),  # type: ignore[arg-type]
+    )
+    session.commit()
+    return hospital

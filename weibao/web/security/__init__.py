@@ -1,0 +1,1 @@
+"""Sign-in, sessions, CSRF, rate limits, security headers and the one access policy."""

@@ -1,0 +1,207 @@
+"""The one access policy: which role holds which permission, and how routes declare theirs.
+
+Every route names exactly one permission through `require(permission)`; `create_app`
+refuses to start when a route has none, and the route-matrix test reads the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import fastapi.routing
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from sqlalchemy import false
+from sqlalchemy.sql import Select
+
+from weibao.core import audit
+from weibao.core.accounts import HOSPITAL_ROLES, ROLES
+from weibao.core.db import session_scope
+from weibao.web.deps import Caller, CallerDep
+from weibao.web.security.errors import SecurityProblem
+from weibao.web.security.ratelimit import client_address
+from weibao.web.security.session import CSRF_HEADER, UNSAFE_METHODS, csrf_matches
+
+PUBLIC = "public"
+SIGNED_IN = ("clinician", "hospital_it", "engineer", "manager", "admin")
+VENDOR_LEADS = ("manager", "admin")
+
+# permission -> roles that hold it. Anonymous callers hold only "public", plus
+# "kb.read" while settings.public_search is on.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    PUBLIC: ("anonymous", *SIGNED_IN),
+    "kb.read": SIGNED_IN,
+    "account.self": SIGNED_IN,
+    "tokens.own": SIGNED_IN,
+    "chat.use": SIGNED_IN,
+    "tickets.read": SIGNED_IN,  # hospital roles: own hospital only (scope_to_hospital)
+    "tickets.create": SIGNED_IN,
+    "tickets.work": ("engineer", *VENDOR_LEADS),
+    "tickets.read_all": ("engineer", *VENDOR_LEADS),
+    "reports.read": ("hospital_it", *VENDOR_LEADS),  # hospital_it: own hospital only
+    "users.read": ("hospital_it", *VENDOR_LEADS),  # hospital_it: own hospital only
+    "audit.read": VENDOR_LEADS,
+    "users.manage": ("admin",),
+    "hospitals.manage": ("admin",),
+    "engineers.manage": ("admin",),
+    "settings.manage": ("admin",),
+}
+# A caller who must change the password may still do these, and nothing else.
+ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset({PUBLIC, "account.self"})
+
+assert all(r in ("anonymous", *ROLES) for roles in PERMISSIONS.values() for r in roles)
+
+
+def allows(permission: str, role: str, *, public_search: bool) -> bool:
+    """True when `role` holds `permission` under the current settings."""
+    if permission == "kb.read" and role == "anonymous" and public_search:
+        return True
+    return role in PERMISSIONS[permission]
+
+
+def permissions_of(role: str, *, public_search: bool) -> list[str]:
+    """Every permission the role holds."""
+    return [p for p in PERMISSIONS if allows(p, role, public_search=public_search)]
+
+
+def _deny(request: Request, caller: Caller, permission: str) -> None:
+    database = request.app.state.database
+    with session_scope(database.sessions) as session:
+        audit.record(
+            session,
+            action="auth.denied",
+            actor_user_id=caller.user_id,
+            actor_name=caller.username or "",
+            actor_role=caller.role,
+            hospital_id=caller.hospital_id,
+            target=f"{request.method} {request.url.path}",
+            ip=client_address(request),
+            detail={"permission": permission},
+        )
+
+
+def require(permission: str) -> Callable[..., Caller]:
+    """A dependency that returns the caller when they hold `permission`, else 401/403."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def dependency(request: Request, caller: CallerDep) -> Caller:
+        settings = request.app.state.settings
+        if not allows(permission, caller.role, public_search=settings.public_search):
+            if caller.is_anonymous:
+                raise SecurityProblem(401, "sign-in required")
+            _deny(request, caller, permission)
+            raise SecurityProblem(
+                403, f"role {caller.role} does not have permission {permission}"
+            )
+        if caller.must_change_password and permission not in ALLOWED_BEFORE_PASSWORD_CHANGE:
+            raise SecurityProblem(
+                403, "change your password first", {"X-Redirect": "/account/password"}
+            )
+        # Browsers send the cookie on their own; an unsafe API call made with the session
+        # (not a token) must also prove it comes from our pages.
+        if (
+            caller.via == "session"
+            and request.method in UNSAFE_METHODS
+            and request.url.path.startswith("/api/")
+            and not csrf_matches(request, request.headers.get(CSRF_HEADER))
+        ):
+            raise SecurityProblem(403, f"missing or wrong {CSRF_HEADER} header")
+        return caller
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.__name__ = f"require_{permission.replace('.', '_')}"
+    return dependency
+
+
+def Permission(permission: str) -> Any:
+    """`caller: Caller = Permission("kb.read")` in a route signature."""
+    return Depends(require(permission))
+
+
+def _walk(dependant: Any) -> Iterator[Any]:
+    for dep in dependant.dependencies:
+        yield dep
+        yield from _walk(dep)
+
+
+def dependant_permission(dependant: Any) -> str | None:
+    """The permission declared somewhere in a dependency tree, or None."""
+    found = {
+        getattr(dep.call, "permission", None)
+        for dep in _walk(dependant)
+        if getattr(dep.call, "permission", None)
+    }
+    if len(found) > 1:
+        raise RuntimeError(f"several permissions declared: {sorted(found)}")
+    return found.pop() if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    path: str
+    methods: frozenset[str]
+    permission: str | None
+    in_schema: bool
+
+
+def iter_api_routes(routes: Sequence[Any]) -> Iterator[RouteInfo]:
+    """Every API route and page of an app, with its full path and declared permission.
+
+    Newer FastAPI keeps included routers as lazy branches; `iter_route_contexts`
+    flattens them, with the router's prefix and dependencies applied.
+    """
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    for item in flatten(routes) if flatten else routes:
+        original = getattr(item, "original_route", item)
+        if not isinstance(original, APIRoute):
+            continue
+        yield RouteInfo(
+            path=item.path,
+            methods=frozenset(item.methods or ()),
+            permission=dependant_permission(item.dependant),
+            in_schema=bool(item.include_in_schema),
+        )
+
+
+def check_routes(routes: Sequence[Any]) -> None:
+    """Raises when an API route or page declares no permission."""
+    missing = [
+        f"{sorted(r.methods)} {r.path}" for r in iter_api_routes(routes) if r.permission is None
+    ]
+    if missing:
+        raise RuntimeError(f"routes without a permission: {', '.join(missing)}")
+
+
+def scope_to_hospital(stmt: Select[Any], model: Any, caller: Caller) -> Select[Any]:
+    """Limits a query to the caller's hospital when the caller is bound to one.
+
+    Vendor roles see every hospital; anonymous callers see nothing.
+    """
+    if caller.is_anonymous:
+        return stmt.where(false())
+    if caller.role in HOSPITAL_ROLES:
+        if not caller.hospital_id:
+            return stmt.where(false())
+        return stmt.where(model.hospital_id == caller.hospital_id)
+    return stmt
+
+
+def record_cross_hospital_read(
+    session: Any, *, caller: Caller, hospital_id: str | None, target: str, ip: str = ""
+) -> None:
+    """Audits a read of a hospital's record by someone from outside that hospital."""
+    if hospital_id is None or caller.hospital_id == hospital_id:
+        return
+    audit.record(
+        session,
+        action="ticket.read_cross_hospital",
+        actor_user_id=caller.user_id,
+        actor_name=caller.username or "",
+        actor_role=caller.role,
+        hospital_id=hospital_id,
+        target=target,
+        ip=ip,
+    )
