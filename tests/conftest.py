@@ -84,16 +84,22 @@ def embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def seeded_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
     """A data folder initialised once with the seed corpus (SQLite + indexes)."""
-    from weibao.kb.runtime import initialise
+    from weibao.bootstrap import initialise_all
 
     folder = tmp_path_factory.mktemp("seeded")
-    report = initialise(make_settings(folder), embedder)
-    assert not report.errors, report.errors
+    report = initialise_all(make_settings(folder), embedder)
+    assert not report.articles.errors, report.articles.errors
     return folder
 
 
 @pytest.fixture(scope="session")
-def seeded_kb(seeded_dir: Path, embedder):  # type: ignore[no-untyped-def]
-    from weibao.kb.runtime import open_knowledge_base
+def seeded_services(seeded_dir: Path, embedder):  # type: ignore[no-untyped-def]
+    """Knowledge base and ticket desk over the seeded folder (shared: do not mutate)."""
+    from weibao.bootstrap import open_services
 
-    return open_knowledge_base(make_settings(seeded_dir), embedder)
+    return open_services(make_settings(seeded_dir), embedder)
+
+
+@pytest.fixture(scope="session")
+def seeded_kb(seeded_services):  # type: ignore[no-untyped-def]
+    return seeded_services.kb

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import os
 import shutil
 import subprocess
@@ -24,19 +23,38 @@ def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProc
 
 
 @pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("cli")
-    first = run(["init"], data_dir)
-    assert first.returncode == 0, first.stderr
-    added = re.search(r"added (\d+)", first.stdout)
-    assert added and int(added.group(1)) >= 90, first.stdout
+def initialised(tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path) -> Path:
+    """A copy of the folder that the session's first `initialise_all` filled."""
+    data_dir = tmp_path_factory.mktemp("cli") / "data"
+    shutil.copytree(seeded_dir, data_dir)
     return data_dir
 
 
-def test_init_twice_adds_nothing_the_second_time(initialised: Path) -> None:
+def test_init_on_an_initialised_folder_adds_nothing(initialised: Path) -> None:
     again = run(["init"], initialised)
     assert again.returncode == 0, again.stderr
     assert "added 0, updated 0" in again.stdout
+    assert "resolved tickets +0" in again.stdout
+
+
+def test_triage_dry_run_prints_the_documented_json_and_stores_nothing(initialised: Path) -> None:
+    out = run(["triage", "急诊预检分诊系统打不开了", "--hospital", "h-fsnh",
+               "--at", "2026-11-26T23:30:00+08:00", "--json"], initialised)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert "id" not in body and body["priority"] == "P1"
+    assert {"system", "symptom", "department", "priority", "evidence"} <= body["triage"].keys()
+    assert body["sla"]["response_due"] == "2026-11-27T00:30:00+08:00"
+    assert body["candidates"] and "factors" in body["candidates"][0]
+    check = run(["sla-check"], initialised)
+    assert check.returncode == 0 and "SLA state changes" in check.stdout
+
+
+def test_link_prints_the_linked_entities(initialised: Path) -> None:
+    out = run(["link", "不是打印的问题，放射科电脑上看不了片子", "--json"], initialised)
+    body = json.loads(out.stdout)
+    assert [s["id"] for s in body["systems"]] == ["pacs"]
+    assert "print_failure" not in [s["id"] for s in body["symptoms"]]
 
 
 def test_search_json_returns_ranked_results(initialised: Path) -> None:
@@ -58,6 +76,9 @@ def test_search_text_output_with_system_filter(initialised: Path) -> None:
         (["search", "x", "--top-k", "0"], "--top-k"),
         (["search", "x", "--system", "mri"], "valid: "),
         (["ingest", "/no/such/folder"], "no such file"),
+        (["triage", "打印机坏了", "--hospital", "h-nope"], "hospital_id"),
+        (["triage", "打印机坏了", "--hospital", "h-hzsy", "--at", "yesterday"], "--at"),
+        (["link", "  "], "TEXT"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(initialised: Path, args: list[str], needle: str) -> None:

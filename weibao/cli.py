@@ -35,13 +35,14 @@ def _knowledge_base():  # type: ignore[no-untyped-def]
 
 @command("init")
 def cmd_init(args: argparse.Namespace) -> int:
-    from weibao.kb.runtime import initialise
+    from weibao.bootstrap import initialise_all
 
     settings = get_settings()
-    report = initialise(settings)
+    report = initialise_all(settings)
     print(f"database ready at {settings.resolved_database_url}")
-    print(f"seed articles: {report.summary()}")
-    for error in report.errors:
+    print(f"seed articles: {report.articles.summary()}")
+    print(f"seed operations: {report.operations.summary()}")
+    for error in report.articles.errors:
         print(f"rejected: {error}", file=sys.stderr)
     _first_admin(settings)
     return 0
@@ -116,6 +117,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from weibao.kb.eval_report import run_search_eval
 
+    if args.linking:
+        from weibao.graph.evaluation import evaluate_linking, load_linking_items
+        from weibao.graph.linking import EntityLinker
+        from weibao.graph.ontology import load_ontology
+
+        settings = get_settings()
+        linker = EntityLinker(load_ontology(settings.ontology_dir))
+        result = evaluate_linking(linker, load_linking_items(settings.eval_dir / "linking.yaml"))
+        for kind in ("systems", "symptoms", "micro"):
+            r = result[kind]
+            print(f"{kind:<9} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}")
+        return 0
+    if args.routing:
+        from weibao.bootstrap import open_services
+        from weibao.routing.evaluation import evaluate_routing, format_routing
+
+        print(format_routing(evaluate_routing(open_services(get_settings()).desk)))
+        return 0
+    if getattr(args, "chat", False):
+        from weibao.bootstrap import open_services
+        from weibao.web.chat.evaluation import run_chat_eval
+
+        print(run_chat_eval(open_services(get_settings())))
+        return 0
     kb = _knowledge_base()
     print(run_search_eval(kb, get_settings().eval_dir / "queries.yaml"))
     return 0
@@ -140,10 +165,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p = sub.add_parser("eval", help="retrieval evaluation on the labelled query set")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--linking", action="store_true", help="entity-linking precision and recall")
+    group.add_argument("--routing", action="store_true", help="triage and assignment on held-out tickets")
+    group.add_argument("--chat", action="store_true", help="evaluate the chat assistant's first replies")
     # Imported here: cli_accounts registers its commands with `command` from this module.
     from weibao.cli_accounts import add_parsers as add_account_parsers
 
     add_account_parsers(sub)
+    from weibao.cli_chat import add_parsers as add_chat_parsers
+
+    add_chat_parsers(sub)
+    from weibao.cli_desk import add_parsers as add_desk_parsers
+
+    add_desk_parsers(sub)
     return parser
 
 

@@ -42,10 +42,20 @@ def test_when_p1_only_l2_and_above_qualify() -> None:
     assert ranked[0].engineer_id == "l2" and ranked[1].excluded_because.startswith("P1 needs")
 
 
-def test_when_off_shift_at_the_response_due_time_the_engineer_is_excluded() -> None:
+def test_when_off_shift_until_the_response_is_due_the_engineer_is_excluded() -> None:
     weekend = [{"days": ["sat", "sun"], "start": "08:00", "end": "20:00"}]
     ranked = rank_candidates([engineer("w", shifts=weekend)], needs(), History())
-    assert ranked[0].excluded_because == "not on shift when the response is due"
+    assert ranked[0].excluded_because == "not on shift before the response is due"
+
+
+def test_a_shift_starting_before_the_response_is_due_counts() -> None:
+    from datetime import timedelta
+
+    later = [{"days": ["wed"], "start": "10:30", "end": "18:00"}]  # starts after the ticket, before due
+    n = needs()
+    early = TicketNeeds(**{**{f: getattr(n, f) for f in n.__slots__},
+                           "created_at": WEDNESDAY_10, "response_due": WEDNESDAY_10 + timedelta(hours=2)})
+    assert rank_candidates([engineer("late", shifts=later)], early, History())[0].excluded_because is None
 
 
 def test_when_onsite_work_is_needed_the_region_must_match() -> None:

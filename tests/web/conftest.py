@@ -1,130 +1,64 @@
-"""Web fixtures: an app over a fresh database with one user per role and their tokens.
-
-The knowledge base is a small stand-in, so these tests do not depend on the graph
-package or the embedding model; the search and article routes only present what it gives.
-"""
+"""Web fixtures over the seeded services: the real knowledge base and ticket desk."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
 from weibao.core import accounts
-from weibao.core.db import Database, session_scope
-from weibao.kb.models import Article
-from weibao.kb.service import SearchResult
+from weibao.core.db import session_scope
 from weibao.web.app import create_app
 
-PASSWORD = "correct-horse-battery"
-HOSPITAL_A = "h-a"
-HOSPITAL_B = "h-b"
-# name -> (role, hospital). "*_b" are members of another hospital than the records' one.
-PEOPLE = {
-    "clinician": ("clinician", HOSPITAL_A),
-    "hospital_it": ("hospital_it", HOSPITAL_A),
+# name -> (role, hospital) of the people who use the seeded app in these tests.
+SEEDED_PEOPLE = {
+    "nurse_hz": ("clinician", "h-hzsy"),
+    "it_hz": ("hospital_it", "h-hzsy"),
+    "it_fs": ("hospital_it", "h-fsnh"),
     "engineer": ("engineer", None),
     "manager": ("manager", None),
-    "admin": ("admin", None),
-    "clinician_b": ("clinician", HOSPITAL_B),
-    "hospital_it_b": ("hospital_it", HOSPITAL_B),
 }
 
 
-class FakeKB:
-    """Just enough of KnowledgeBase for the web layer."""
-
-    index = None
-
-    def __init__(self) -> None:
-        self.article = Article(
-            id="a-1", title="打印机无法打印", systems=["terminal"], symptoms=["print_failure"],
-            departments=[], fixes=[], audience="clinician", language="zh",
-            updated=date(2026, 1, 1), body="重启打印服务。", status="published",
-            content_hash="x", version=1,
-        )
-
-    def reload_if_changed(self) -> bool:
-        return False
-
-    def search_linked(self, query: str, options: object = None) -> SearchResult:
-        return SearchResult(query=query, took_ms=0.1, hits=[])
-
-    def get_article(self, article_id: str) -> Article | None:
-        return self.article if article_id == "a-1" else None
-
-    def article_history(self, article_id: str) -> list[object]:
-        return []
+@pytest.fixture(scope="session")
+def app(seeded_dir, seeded_services):  # type: ignore[no-untyped-def]
+    return create_app(
+        make_settings(seeded_dir, secret_key="test-secret-key"),
+        kb=seeded_services.kb,
+        database=seeded_services.database,
+        desk=seeded_services.desk,
+    )
 
 
-@dataclass
-class Env:
-    app: FastAPI
-    database: Database
-    tokens: dict[str, str] = field(default_factory=dict)
-    user_ids: dict[str, int] = field(default_factory=dict)
-    counter: itertools.count = field(default_factory=itertools.count)
-
-    def client(self, who: str | None = None, **kwargs: object) -> TestClient:
-        client = TestClient(self.app, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
-        if who is not None:
-            client.headers["Authorization"] = f"Bearer {self.tokens[who]}"
-        return client
-
-    def unique(self, prefix: str) -> str:
-        return f"{prefix}{next(self.counter)}"
-
-
-def build_env(tmp: Path, database_url: str, **overrides: object) -> Env:
-    settings = make_settings(tmp, database_url, secret_key="test-secret-key", **overrides)
-    database = Database(database_url)
-    env = Env(app=create_app(settings, kb=FakeKB(), database=database), database=database)  # type: ignore[arg-type]
-    with session_scope(database.sessions) as session:
-        accounts.create_hospital(session=session, hospital_id=HOSPITAL_A, name="甲医院")
-        accounts.create_hospital(session=session, hospital_id=HOSPITAL_B, name="乙医院")
-        for name, (role, hospital) in PEOPLE.items():
-            # No password: hashing is slow, and these callers use tokens.
-            user = accounts.create_user(
+@pytest.fixture(scope="session")
+def tokens(seeded_services) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A personal API token for each of SEEDED_PEOPLE."""
+    secrets: dict[str, str] = {}
+    with session_scope(seeded_services.database.sessions) as session:
+        for name, (role, hospital) in SEEDED_PEOPLE.items():
+            user = accounts.get_user_by_username(session=session, username=name) or accounts.create_user(
                 session=session, username=name, role=role, hospital_id=hospital
             )
-            _, secret = accounts.create_token(
-                session=session, user=user, name="test", expires_in=timedelta(days=1)
+            _, secrets[name] = accounts.create_token(
+                session=session, user=user, name="tests", expires_in=timedelta(days=1)
             )
-            env.tokens[name] = secret
-            env.user_ids[name] = user.id
-    return env
+    return secrets
 
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path) -> Env:
-    return build_env(tmp_path, database_url)
+def client(app) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(app, raise_server_exceptions=False)
 
 
-def add_password_user(env: Env, username: str, role: str = "engineer", **kwargs: object) -> int:
-    with session_scope(env.database.sessions) as session:
-        user = accounts.create_user(
-            session=session, username=username, role=role, password=PASSWORD, **kwargs  # type: ignore[arg-type]
-        )
-        return user.id
+@pytest.fixture
+def as_user(app, tokens):  # type: ignore[no-untyped-def]
+    """as_user("it_hz") → a TestClient that calls with that person's token."""
 
+    def make(name: str) -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False)
+        client.headers["Authorization"] = f"Bearer {tokens[name]}"
+        return client
 
-def csrf_from(html: str) -> str:
-    import re
-
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
-
-
-def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> object:
-    page = client.get("/login")
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
-    )
+    return make

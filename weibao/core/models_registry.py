@@ -5,7 +5,11 @@ Only migrations import this module; packages never import each other through it.
 
 from __future__ import annotations
 
-import weibao.kb.models  # noqa: F401
+import weibao.core.accounts
+import weibao.core.audit
+import weibao.kb.models
+import weibao.routing.models
+import weibao.web.chat.models  # noqa: F401
 from weibao.core.db import Base
 
 metadata = Base.metadata

@@ -27,12 +27,18 @@ class Settings(BaseSettings):
         default=128, ge=16, le=8192, description="passage length the model reads, in tokens"
     )
     seed_dir: Path = Field(default=REPO_DIR / "data" / "seed_articles")
+    seed_ops_dir: Path = Field(
+        default=REPO_DIR / "data" / "seed_ops", description="seed hospitals, engineers, tickets"
+    )
     ontology_dir: Path = Field(default=REPO_DIR / "data" / "ontology")
     eval_dir: Path = Field(default=REPO_DIR / "data" / "eval")
     timezone: str = Field(default="Asia/Shanghai", description="default display time zone")
     chunk_chars: int = Field(default=600, ge=100, le=10_000, description="target chunk size")
     public_search: bool = Field(
         default=True, description="knowledge-base search and articles readable without sign-in"
+    )
+    sla_check_seconds: int = Field(
+        default=60, ge=0, description="how often `serve` evaluates open tickets' SLA; 0 = never"
     )
     log_level: str = "INFO"
 
@@ -59,6 +65,20 @@ class Settings(BaseSettings):
         default=False,
         description="keep unmasked ticket text, readable only by its hospital and assignee",
     )
+
+    # Chat assistant (issue 6).
+    chat_session_minutes: float = Field(
+        default=30.0, gt=0, le=24 * 60, description="a chat session expires after this idle time"
+    )
+    chat_min_confidence: float = Field(
+        default=0.3, ge=0, le=1, description="below this retrieval confidence the chat offers a ticket"
+    )
+    chat_llm_url: str = Field(
+        default="",
+        description="OpenAI-compatible base URL (…/v1) that rewords grounded answers; empty = off",
+    )
+    chat_llm_model: str = Field(default="", description="model name sent to chat_llm_url")
+    chat_llm_timeout: float = Field(default=8.0, gt=0, le=120, description="seconds")
 
     @property
     def resolved_database_url(self) -> str:

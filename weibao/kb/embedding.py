@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,9 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Model loading must not draw progress bars: the CLI promises one line on errors.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 class EmbeddingModelError(RuntimeError):
@@ -33,6 +37,9 @@ class Embedder:
 
     def __init__(self, model_path: Path, batch_size: int = 64, max_tokens: int | None = 128) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
         self.model_path = model_path
         self.batch_size = batch_size
@@ -59,4 +66,9 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
+        # Ticket creation searches the same text twice (similar tickets, then articles).
+        return self._cached_query(text).copy()
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one embedder per process; the cache is the point
+    def _cached_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

@@ -60,9 +60,13 @@ def _parse_iso(value: str | None) -> datetime | None:
 
 
 class TicketDesk:
-    def __init__(self, kb: KnowledgeBase, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, sessions: sessionmaker[Session], keep_original: bool = False
+    ) -> None:
         self.kb = kb
         self.sessions = sessions
+        # Unmasked text is kept only when the settings allow it (see original_text).
+        self.keep_original = keep_original
 
     # ---- planning and creation -----------------------------------------------------
     def plan(self, draft: TicketDraft) -> TicketPlan:
@@ -82,6 +86,7 @@ class TicketDesk:
                 channel=draft.channel,
                 title=plan.masked_title,
                 description=plan.masked_description,
+                description_original=draft.description if self.keep_original else None,
                 system=plan.triage.system,
                 symptom=plan.triage.symptom,
                 department=plan.triage.department,
@@ -135,6 +140,19 @@ class TicketDesk:
     def get(self, code: str, scope: Scope = ALL) -> Ticket:
         with session_scope(self.sessions) as session:
             return self._load(session, code, scope)
+
+    def original_text(self, ticket: Ticket, hospital_id: str | None, user_id: int | None) -> str | None:
+        """The unmasked description, for the ticket's own hospital and its assignee only."""
+        if ticket.description_original is None:
+            return None
+        if hospital_id is not None and hospital_id == ticket.hospital_id:
+            return ticket.description_original
+        if user_id is not None and ticket.assignee_id:
+            with session_scope(self.sessions) as session:
+                engineer = session.get(Engineer, ticket.assignee_id)
+                if engineer is not None and engineer.user_id == user_id:
+                    return ticket.description_original
+        return None
 
     def events(self, ticket: Ticket) -> list[TicketEvent]:
         with session_scope(self.sessions) as session:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from weibao.routing.shifts import on_shift
+from weibao.routing.shifts import on_shift_between
 
 # Weights of the score's factors; they add up to 1 for an ideal engineer.
 WEIGHTS: Mapping[str, float] = {
@@ -21,7 +21,9 @@ WEIGHTS: Mapping[str, float] = {
     "dedicated": 0.10,
     "tier_fit": 0.06,
 }
-MIN_SYSTEM_LEVEL = 2  # below this an engineer has not worked on the system in earnest
+# Skill floors, strictest first: when nobody passes a floor, matching relaxes to the next
+# and says so, rather than leave a ticket without an owner.
+FLOORS: tuple[tuple[int, bool], ...] = ((3, True), (3, False), (2, False))  # (system, knows dept)
 TIER_RANK = {"L1": 1, "L2": 2, "L3": 3}
 
 
@@ -50,6 +52,7 @@ class TicketNeeds:
     priority: str
     needs_onsite: bool
     response_due: datetime
+    created_at: datetime | None = None
     tags: frozenset[str] = frozenset()
     dedicated: frozenset[str] = frozenset()
 
@@ -84,18 +87,24 @@ class Candidate:
         return out
 
 
-def exclusion(engineer: EngineerProfile, needs: TicketNeeds) -> str | None:
+def exclusion(
+    engineer: EngineerProfile, needs: TicketNeeds, floor: tuple[int, bool] = FLOORS[0]
+) -> str | None:
     """The first hard rule the engineer fails, in words, or None."""
+    min_level, needs_department = floor
     if not engineer.active:
         return "inactive"
     if needs.priority == "P1" and TIER_RANK.get(engineer.tier, 0) < 2:
         return "P1 needs an L2 or L3 engineer"
-    if needs.system and engineer.systems.get(needs.system, 0) < MIN_SYSTEM_LEVEL:
-        return f"proficiency in {needs.system} below {MIN_SYSTEM_LEVEL}"
+    if needs.system and engineer.systems.get(needs.system, 0) < min_level:
+        return f"proficiency in {needs.system} below {min_level}"
+    if needs_department and needs.department and not engineer.departments.get(needs.department):
+        return f"no knowledge of the {needs.department} department"
     if engineer.open_count >= engineer.max_open:
         return f"at cap ({engineer.open_count}/{engineer.max_open} open)"
-    if not on_shift(engineer.shifts, needs.response_due):
-        return "not on shift when the response is due"
+    start = needs.created_at or needs.response_due
+    if not on_shift_between(engineer.shifts, start, needs.response_due):
+        return "not on shift before the response is due"
     if needs.needs_onsite and needs.region and needs.region not in engineer.regions:
         return f"onsite work needed and region {needs.region} not covered"
     return None
@@ -129,20 +138,27 @@ def factors(engineer: EngineerProfile, needs: TicketNeeds, history: History) -> 
 def rank_candidates(
     engineers: Iterable[EngineerProfile], needs: TicketNeeds, history: History
 ) -> list[Candidate]:
-    """Eligible engineers best first (deterministic tie-break), then the excluded ones."""
-    eligible: list[Candidate] = []
-    excluded: list[Candidate] = []
-    for engineer in engineers:
-        contributions = factors(engineer, needs, history)
-        candidate = Candidate(
-            engineer.id, engineer.name, engineer.tier, sum(contributions.values()), contributions
-        )
-        reason = exclusion(engineer, needs)
-        if reason:
-            candidate.excluded_because = reason
-            excluded.append(candidate)
-        else:
-            eligible.append(candidate)
+    """Eligible engineers best first (deterministic tie-break), then the excluded ones.
+
+    The strictest skill floor that leaves someone eligible applies; see FLOORS.
+    """
+    engineers = list(engineers)
+    for floor in FLOORS:
+        eligible: list[Candidate] = []
+        excluded: list[Candidate] = []
+        for engineer in engineers:
+            contributions = factors(engineer, needs, history)
+            candidate = Candidate(
+                engineer.id, engineer.name, engineer.tier, sum(contributions.values()), contributions
+            )
+            reason = exclusion(engineer, needs, floor)
+            if reason:
+                candidate.excluded_because = reason
+                excluded.append(candidate)
+            else:
+                eligible.append(candidate)
+        if eligible:
+            break
     eligible.sort(key=lambda c: (-round(c.score, 9), c.engineer_id))
     excluded.sort(key=lambda c: (-round(c.score, 9), c.engineer_id))
     return eligible + excluded

@@ -6,6 +6,7 @@ Reads only; `weibao triage` prints this as a dry run and ticket creation saves i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,7 +30,6 @@ from weibao.routing.triage import Mentioned, Neighbour, TriageResult, triage
 NEIGHBOURS = 10
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
-ONSITE_SYMPTOMS = frozenset({"device_connect", "print_failure", "storage_alarm"})
 
 
 @dataclass(slots=True)
@@ -92,11 +92,28 @@ def _mentions(mentions) -> list[Mentioned]:  # type: ignore[no-untyped-def]
     ]
 
 
-def nearest_resolved(session: Session, kb: KnowledgeBase, text: str) -> list[Neighbour]:
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    """What planning may know of the past; an evaluation hides its held-out tickets here."""
+
+    hidden_tickets: frozenset[str] = frozenset()
+    # (system, symptom) → engineer → resolved tickets to subtract from the graph's record.
+    hidden_record: Mapping[tuple[str, str], Mapping[str, int]] = field(default_factory=dict)
+    open_counts: Mapping[str, int] | None = None  # None: read the live counts
+
+
+LIVE = HistoryView()
+
+
+def nearest_resolved(
+    session: Session, kb: KnowledgeBase, text: str, hidden: frozenset[str] = frozenset()
+) -> list[Neighbour]:
     """The most similar resolved tickets, with who resolved them."""
     hits = kb.search(
-        text, SearchOptions(top_k=NEIGHBOURS, filters=Filters(kinds=("ticket",)), use_graph=False)
+        text,
+        SearchOptions(top_k=NEIGHBOURS + len(hidden), filters=Filters(kinds=("ticket",)), use_graph=False),
     ).hits
+    hits = [h for h in hits if h.id not in hidden][:NEIGHBOURS]
     if not hits:
         return []
     codes = [h.id for h in hits]
@@ -120,11 +137,15 @@ def nearest_resolved(session: Session, kb: KnowledgeBase, text: str) -> list[Nei
     ]
 
 
-def engineer_history(kb: KnowledgeBase, result: TriageResult, neighbours: list[Neighbour]) -> History:
+def engineer_history(
+    kb: KnowledgeBase, result: TriageResult, neighbours: list[Neighbour], view: HistoryView = LIVE
+) -> History:
     """Who resolved this system+symptom before (graph) and who resolved the nearest tickets."""
     same: Counter[str] = Counter()
     if kb.graph is not None and result.system and result.symptom:
         same = Counter(kb.graph.engineer_record(result.system, result.symptom))
+        same.subtract(view.hidden_record.get((result.system, result.symptom), {}))
+        same = +same
     shares: Counter[str] = Counter()
     norm = sum(1 / n.rank for n in neighbours) or 1.0
     for n in neighbours:
@@ -133,20 +154,22 @@ def engineer_history(kb: KnowledgeBase, result: TriageResult, neighbours: list[N
     return History(same_problem=dict(same), neighbours=dict(shares))
 
 
-def needed_tags(kb: KnowledgeBase, text: str) -> frozenset[str]:
-    linked = kb.link(text)
+def needed_tags(kb: KnowledgeBase, linked) -> frozenset[str]:  # type: ignore[no-untyped-def]
+    """Technical tags the problem calls for: the linked terms and the tags they carry."""
     if linked is None or kb.linker is None:
         return frozenset()
     tags: set[str] = set()
     for term in linked.terms:
         tags.add(term.id)
-        entry = kb.linker.ontology.get("term", term.id)
+        entry = kb.linker.ontology.get("terms", term.id)
         if entry is not None:
             tags.update(entry.tags)
     return frozenset(tags)
 
 
-def plan_ticket(session: Session, kb: KnowledgeBase, draft: TicketDraft) -> TicketPlan:
+def plan_ticket(
+    session: Session, kb: KnowledgeBase, draft: TicketDraft, view: HistoryView = LIVE
+) -> TicketPlan:
     draft.validate()
     hospital = session.get(Hospital, draft.hospital_id)
     if hospital is None:
@@ -158,7 +181,7 @@ def plan_ticket(session: Session, kb: KnowledgeBase, draft: TicketDraft) -> Tick
     text = f"{title}\n{description}".strip()
 
     linked = kb.link(text)
-    neighbours = nearest_resolved(session, kb, text)
+    neighbours = nearest_resolved(session, kb, text, view.hidden_tickets)
     result = triage(
         text,
         _mentions(linked.systems) if linked else [],
@@ -176,9 +199,8 @@ def plan_ticket(session: Session, kb: KnowledgeBase, draft: TicketDraft) -> Tick
              "reason": draft.priority_reason.strip()[:500]}
         )
     response_due, resolution_due = due_times(created_at, priority, contract.tier, hospital.timezone)
-    needs_onsite = (
-        draft.needs_onsite if draft.needs_onsite is not None else result.symptom in ONSITE_SYMPTOMS
-    )
+    # Remote help first, as the contracts promise; onsite work is asked for, not guessed.
+    needs_onsite = bool(draft.needs_onsite)
     needs = TicketNeeds(
         hospital_id=hospital.id,
         region=hospital.region,
@@ -188,10 +210,12 @@ def plan_ticket(session: Session, kb: KnowledgeBase, draft: TicketDraft) -> Tick
         priority=priority,
         needs_onsite=needs_onsite,
         response_due=response_due,
-        tags=needed_tags(kb, text),
+        created_at=created_at,
+        tags=needed_tags(kb, linked),
         dedicated=frozenset(contract.dedicated_engineers or []),
     )
-    candidates = rank_candidates(engineer_profiles(session), needs, engineer_history(kb, result, neighbours))
+    profiles = engineer_profiles(session, view.open_counts)
+    candidates = rank_candidates(profiles, needs, engineer_history(kb, result, neighbours, view))
     suggestions = kb.search_linked(
         text, SearchOptions(top_k=3, filters=Filters(kinds=("article",)))
     ).hits

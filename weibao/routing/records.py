@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,8 +38,11 @@ def profile(engineer: Engineer, open_count: int) -> EngineerProfile:
     )
 
 
-def engineer_profiles(session: Session) -> list[EngineerProfile]:
-    counts = open_counts(session)
+def engineer_profiles(
+    session: Session, counts: Mapping[str, int] | None = None
+) -> list[EngineerProfile]:
+    """Every engineer with their open tickets (live counts unless `counts` is given)."""
+    counts = open_counts(session) if counts is None else counts
     engineers = session.scalars(select(Engineer).order_by(Engineer.id))
     return [profile(e, counts.get(e.id, 0)) for e in engineers]
 

@@ -37,7 +37,7 @@ def add_tickets_to_graph(desk: TicketDesk) -> int:
 
 
 def open_desk(kb: KnowledgeBase) -> TicketDesk:
-    desk = TicketDesk(kb, kb.sessions)
+    desk = TicketDesk(kb, kb.sessions, keep_original=kb.settings.keep_original_text)
     add_tickets_to_graph(desk)
     return desk
 

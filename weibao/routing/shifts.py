@@ -55,3 +55,34 @@ def on_shift(shifts: Iterable[Mapping[str, object]], at: datetime, tz: str = SHI
             if yesterday in days and now < end:  # type: ignore[operator]
                 return True
     return False
+
+
+def shift_intervals(
+    shifts: Iterable[Mapping[str, object]], start: datetime, end: datetime, tz: str = SHIFT_TZ
+) -> Iterable[tuple[datetime, datetime]]:
+    """The shifts' working intervals (aware, local) that touch [start, end)."""
+    zone = ZoneInfo(tz)
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date()
+    day = first
+    while day <= last:
+        name = DAYS[day.weekday()]
+        for shift in shifts:
+            if name not in shift["days"]:  # type: ignore[operator]
+                continue
+            begin = datetime.combine(day, _clock(shift["start"], "start"), zone)
+            finish = datetime.combine(day, _clock(shift["end"], "end"), zone)
+            if finish <= begin:
+                finish += timedelta(days=1)
+            if begin < end and start < finish:
+                yield begin, finish
+        day += timedelta(days=1)
+
+
+def on_shift_between(
+    shifts: Iterable[Mapping[str, object]], start: datetime, end: datetime, tz: str = SHIFT_TZ
+) -> bool:
+    """True when the engineer works at some moment in [start, end]: they can respond in time."""
+    if end <= start:
+        return on_shift(shifts, start, tz)
+    return next(iter(shift_intervals(list(shifts), start, end, tz)), None) is not None

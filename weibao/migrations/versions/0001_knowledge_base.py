@@ -1,7 +1,7 @@
 """knowledge base
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -18,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('articles',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('hospital_id', sa.String(length=64), nullable=True),
@@ -79,11 +78,11 @@ def upgrade() -> None:
     with op.batch_alter_table('article_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_article_versions_article_id'), ['article_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('article_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_article_versions_article_id'))
 
@@ -97,4 +96,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_articles_hospital_id'))
 
     op.drop_table('articles')
-    
+

@@ -45,7 +45,7 @@ class TokenOut(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=100, description="what the token is for")
     expires_days: int | None = Field(
@@ -73,7 +73,7 @@ class UserOut(BaseModel):
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     role: Role
@@ -102,7 +102,7 @@ class HospitalOut(BaseModel):
 
 
 class HospitalCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$", examples=["h-hzsy"])
     name: str = Field(min_length=1, max_length=200)

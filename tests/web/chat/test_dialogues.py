@@ -1,0 +1,137 @@
+"""Scripted conversations against the real seeded knowledge base and ticket desk."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tests.web.chat.conftest import OTHER_HOSPITAL, OWN_HOSPITAL, OWN_TICKET
+from weibao.web.chat.models import ChatMessage
+
+
+def test_vague_problem_gets_one_follow_up_and_the_answer_narrows(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    first = chat.say("打印不出来").reply
+    assert first.follow_up == "是哪个系统打印？腕带、检验报告还是发票？"
+    assert first.citations == [] and first.symptoms == ["print_failure"]
+    second = chat.say("腕带").reply
+    assert second.follow_up is None and second.answered
+    assert second.systems[0] == "nursing" and "print_failure" in second.symptoms
+    assert "腕带" in second.citations[0]["title"]
+    assert re.search(r"^1\. .+ \[1\]$", second.text, re.MULTILINE)
+    steps = re.findall(r"^\d+\. ", second.text, re.MULTILINE)
+    assert 1 <= len(steps) <= 5
+
+
+def test_when_the_answer_is_still_broken_the_ticket_is_prefilled_from_the_conversation(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    chat.say("检验报告打印不出来，病人张三 13812345678")
+    answer = chat.turns[-1].reply
+    assert answer.answered and answer.citations
+    reply = chat.say("还是不行").reply
+    (action,) = [a for a in reply.actions if a["type"] == "open_ticket"]
+    prefill = action["prefill"]
+    assert prefill["hospital_id"] == OWN_HOSPITAL
+    assert prefill["system"] == "lis" and prefill["symptom"] == "print_failure"
+    assert "检验报告打印不出来" in prefill["title"]
+    # The whole conversation, masked: both user turns and the assistant's answer.
+    assert "检验报告打印不出来" in prefill["description"] and "还是不行" in prefill["description"]
+    assert answer.citations[0]["title"] in prefill["description"]
+    assert "13812345678" not in prefill["description"] and "张三" not in prefill["description"]
+    assert prefill["tried_articles"] == [c["id"] for c in answer.citations]
+    assert action["url"].startswith("/tickets/new?") and "system=lis" in action["url"]
+
+
+def test_still_broken_before_any_problem_asks_for_the_problem(make_chat) -> None:  # type: ignore[no-untyped-def]
+    reply = make_chat().say("还是不行").reply
+    assert not reply.actions and "描述" in reply.text
+
+
+def test_ticket_status_of_own_hospital(make_chat) -> None:  # type: ignore[no-untyped-def]
+    reply = make_chat(OWN_HOSPITAL).say(f"我的工单 {OWN_TICKET} 到哪一步了").reply
+    (action,) = reply.actions
+    assert action["type"] == "ticket_status" and action["code"] == OWN_TICKET
+    assert action["status"] == "closed" and action["assignee"]
+    assert "已关闭" in reply.text and action["assignee"] in reply.text
+
+
+def test_another_hospitals_ticket_gets_the_same_answer_as_an_unknown_one(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat(OTHER_HOSPITAL)
+    foreign = chat.say(f"我的工单 {OWN_TICKET} 到哪一步了").reply
+    unknown = chat.say("我的工单 T-2099-99999 到哪一步了").reply
+    assert foreign.actions == unknown.actions == []
+    assert foreign.text == unknown.text.replace("T-2099-99999", OWN_TICKET)
+
+
+def test_language_switch_from_chinese_to_english(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    zh = chat.say("急诊分诊系统很卡").reply
+    assert zh.language == "zh" and "根据《" in zh.text
+    en = chat.say("HL7 messages stuck in the integration engine").reply
+    assert en.language == "en" and en.answered
+    assert en.text.startswith("According to") and "integration" in en.systems
+
+
+def test_english_question_with_a_chinese_source_says_so(make_chat) -> None:  # type: ignore[no-untyped-def]
+    reply = make_chat().say("wristband printer prints nothing on the ward").reply
+    if reply.answered and reply.sources[0].language == "zh":
+        assert "source is in Chinese" in reply.text
+
+
+def test_greeting_and_thanks_are_short_and_polite(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    hello = chat.say("你好").reply
+    assert hello.intent == "greeting" and "您好" in hello.text and not hello.citations
+    thanks = chat.say("谢谢！").reply
+    assert thanks.intent == "thanks" and "不客气" in thanks.text
+    assert chat.say("hello").reply.language == "en"
+
+
+def test_out_of_scope_question_is_declined_without_citations(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    reply = chat.say("今天天气怎么样").reply
+    assert reply.intent == "out_of_scope" and not reply.citations and not reply.actions
+    # Also in the middle of a conversation about a problem.
+    chat.say("急诊分诊系统很卡")
+    assert chat.say("讲个笑话吧").reply.intent == "out_of_scope"
+
+
+def test_expired_session_starts_a_new_one_and_says_so(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat(chat_session_minutes=30)
+    first = chat.say("你好")
+    chat.clock.advance(31)
+    second = chat.say("急诊分诊系统很卡")
+    assert second.new_session and second.session_id != first.session_id
+    assert "已过期" in second.reply.text
+
+
+def test_unknown_session_id_starts_a_new_one_and_says_so(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    chat.session_id = "not-a-session"
+    turn = chat.say("你好")
+    assert turn.new_session and turn.session_id != "not-a-session" and "新的对话" in turn.reply.text
+
+
+def test_live_session_keeps_its_context(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    first = chat.say("打印不出来")
+    chat.clock.advance(29)
+    second = chat.say("发票")
+    assert not second.new_session and second.session_id == first.session_id
+    assert second.reply.systems[0] == "his" and "已过期" not in second.reply.text
+
+
+def test_nothing_reliable_offers_a_ticket_and_claims_nothing(make_chat) -> None:  # type: ignore[no-untyped-def]
+    reply = make_chat(chat_min_confidence=0.99).say("病历系统有时候有点问题").reply
+    assert not reply.answered and reply.citations == []
+    assert "没有找到可靠" in reply.text and not re.search(r"^\d+\.", reply.text, re.MULTILINE)
+    assert reply.actions[0]["type"] == "open_ticket"
+
+
+def test_messages_are_stored_masked(make_chat, chat_database) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    chat.say("患者王小明的检验报告打印不出来，电话 13812345678")
+    with chat_database.sessions() as session:
+        texts = [m.text for m in session.scalars(select(ChatMessage))]
+    assert texts and not any("13812345678" in t or "王小明" in t for t in texts)

@@ -1,0 +1,109 @@
+"""`weibao triage`, `weibao sla-check` and `weibao link`: the ticket desk and the graph."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+
+from weibao.cli import CommandError, command
+from weibao.core.settings import get_settings
+
+
+def _services():  # type: ignore[no-untyped-def]
+    from weibao.bootstrap import open_services
+
+    return open_services(get_settings())
+
+
+@command("triage")
+def cmd_triage(args: argparse.Namespace) -> int:
+    from weibao.routing.errors import DeskError
+    from weibao.routing.planning import TicketDraft
+    from weibao.routing.presenters import plan_payload
+
+    at = None
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError as exc:
+            raise CommandError(f"--at: not an ISO-8601 time: {args.at!r}") from exc
+        if at.tzinfo is None:
+            raise CommandError("--at: give a time-zone offset, e.g. 2026-11-26T21:30:00+08:00")
+    if not args.text.strip():
+        raise CommandError("TEXT: describe the problem")
+    draft = TicketDraft(
+        hospital_id=args.hospital, title=args.text[:200], description=args.text[200:], at=at,
+        priority=args.priority, priority_reason="set on the command line" if args.priority else "",
+        channel="api",
+    )
+    try:
+        plan = _services().desk.plan(draft)
+    except DeskError as exc:
+        raise CommandError(f"{exc.field}: {exc.message}" if exc.field else exc.message) from exc
+    payload = plan_payload(plan)
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    triage = payload["triage"]
+    sla = payload["sla"]
+    print(f"system {triage['system']} · symptom {triage['symptom']} · department {triage['department']}")
+    print(f"priority {payload['priority']} ({triage['priority_rule']})")
+    print(f"SLA {sla['tier']}: respond by {sla['response_due']}, resolve by {sla['resolution_due']}")
+    assignee = payload["assignee"]
+    print(f"assignee: {assignee['name']} ({assignee['id']}, {assignee['tier']})" if assignee
+          else "assignee: none qualifies → unassigned queue, escalated")
+    for c in payload["candidates"][:5]:
+        why = f"  excluded: {c['excluded_because']}" if "excluded_because" in c else ""
+        factors = ", ".join(f"{k} {v:.2f}" for k, v in c["factors"].items())
+        print(f"  {c['score']:.3f} {c['name']} ({c['tier']}): {factors}{why}")
+    for a in payload["suggested_articles"]:
+        print(f"  see {a['id']}: {a['title']}")
+    return 0
+
+
+@command("sla-check")
+def cmd_sla_check(args: argparse.Namespace) -> int:
+    changes = _services().desk.sla_check()
+    for change in changes:
+        print(f"{change['ticket']} {change['target']} → {change['state']}")
+    print(f"{len(changes)} SLA state changes")
+    return 0
+
+
+@command("link")
+def cmd_link(args: argparse.Namespace) -> int:
+    from weibao.graph.linking import EntityLinker
+    from weibao.graph.ontology import OntologyError, load_ontology
+
+    text = args.text.strip()
+    if not text or len(text) > 2000:
+        raise CommandError("TEXT: give 1 to 2000 characters")
+    try:
+        linker = EntityLinker(load_ontology(get_settings().ontology_dir))
+    except OntologyError as exc:
+        raise CommandError(str(exc)) from exc
+    result = linker.link(text).to_dict(args.lang)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    for kind, mentions in result.items():
+        for m in mentions:
+            print(f"{kind[:-1]:<10} {m['id']:<18} {m['name']}  «{text[m['span'][0]:m['span'][1]]}» {m['confidence']:.2f}")
+    if not any(result.values()):
+        print("nothing linked")
+    return 0
+
+
+def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+    p = sub.add_parser("triage", help="dry run: what creating this ticket now would give")
+    p.add_argument("text")
+    p.add_argument("--hospital", required=True)
+    p.add_argument("--at", help="ISO-8601 time with offset (default: now)")
+    p.add_argument("--priority", choices=["P1", "P2", "P3", "P4"])
+    p.add_argument("--json", action="store_true")
+    sub.add_parser("sla-check", help="evaluate open tickets' SLA; warn, breach and escalate")
+    p = sub.add_parser("link", help="the systems, symptoms, departments and terms a text names")
+    p.add_argument("text")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--json", action="store_true")

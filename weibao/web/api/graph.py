@@ -1,0 +1,89 @@
+"""Knowledge-graph API: entity linking, related fixes and a system's neighbourhood."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from weibao.web.api.enums import Language, SymptomId, SystemId
+from weibao.web.deps import Caller, KnowledgeBaseDep
+from weibao.web.security.policy import Permission
+
+router = APIRouter(prefix="/api/graph", tags=["knowledge graph"])
+MAX_TEXT = 2000
+
+
+class EntityOut(BaseModel):
+    id: str
+    name: str
+    span: list[int]
+    confidence: float
+
+
+class EntitiesOut(BaseModel):
+    systems: list[EntityOut]
+    symptoms: list[EntityOut]
+    departments: list[EntityOut]
+    terms: list[EntityOut]
+
+
+class RelatedFixOut(BaseModel):
+    fix_id: str
+    title: str
+    count: int
+    article_count: int
+    ticket_count: int
+    pairs: list[dict[str, Any]]
+    articles: list[dict[str, Any]]
+    engineers: list[dict[str, Any]]
+
+
+class NeighbourhoodOut(BaseModel):
+    system: dict[str, Any]
+    symptoms: list[dict[str, Any]]
+    fixes: list[dict[str, Any]]
+    articles: list[dict[str, Any]]
+    departments: list[dict[str, Any]]
+    edges: list[Any]
+
+
+@router.get("/entities", response_model=EntitiesOut, summary="Link free text to the ontology")
+def entities(
+    kb: KnowledgeBaseDep,
+    text: Annotated[str, Query(min_length=1, max_length=MAX_TEXT)],
+    lang: Language | None = None,
+    caller: Caller = Permission("kb.read"),
+) -> dict[str, Any]:
+    if not text.strip():
+        raise RequestValidationError(
+            [{"loc": ["query", "text"], "msg": "text: must not be empty", "type": "value_error"}]
+        )
+    linked = kb.link(text)
+    empty: dict[str, Any] = {"systems": [], "symptoms": [], "departments": [], "terms": []}
+    return linked.to_dict(lang.value if lang else "zh") if linked else empty
+
+
+@router.get("/related", response_model=list[RelatedFixOut], summary="Known fixes, most proven first")
+def related(
+    kb: KnowledgeBaseDep,
+    system: SystemId | None = None,
+    symptom: SymptomId | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    caller: Caller = Permission("kb.read"),
+) -> list[dict[str, Any]]:
+    if kb.graph is None:
+        return []
+    return kb.graph.related(system.value if system else None, symptom.value if symptom else None, limit)
+
+
+@router.get("/systems/{system_id}", response_model=NeighbourhoodOut, summary="A system's neighbourhood")
+def system_neighbourhood(
+    system_id: SystemId, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
+) -> dict[str, Any]:
+    if kb.graph is None:
+        return {"system": {"id": system_id.value}, "symptoms": [], "fixes": [], "articles": [],
+                "departments": [], "edges": []}
+    return kb.graph.neighbourhood(system_id.value)

@@ -1,0 +1,138 @@
+"""Knowledge-base search and article API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from weibao.kb.presenters import search_payload
+from weibao.kb.search import SearchOptions
+from weibao.kb.validation import (
+    MAX_QUERY_CHARS,
+    MAX_TOP_K,
+    InvalidParameter,
+    check_query,
+    make_filters,
+)
+from weibao.web.api.enums import Audience, Language, SymptomId, SystemId
+from weibao.web.api.errors import invalid
+from weibao.web.deps import Caller, KnowledgeBaseDep
+from weibao.web.security.policy import Permission
+
+router = APIRouter(prefix="/api", tags=["knowledge base"])
+
+
+class MatchedEntity(BaseModel):
+    kind: str
+    id: str
+    name: str
+
+
+class SearchHitOut(BaseModel):
+    id: str
+    kind: str
+    title: str
+    systems: list[str]
+    symptoms: list[str]
+    audience: str
+    language: str
+    score: float
+    snippet: str
+    snippet_html: str
+    highlights: list[list[int]]
+    url: str
+    matched: list[MatchedEntity]
+
+
+class Understood(BaseModel):
+    systems: list[str]
+    symptoms: list[str]
+
+
+class SearchOut(BaseModel):
+    query: str
+    took_ms: float
+    understood: Understood
+    results: list[SearchHitOut]
+
+
+class FixOut(BaseModel):
+    id: str
+    title: str
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    systems: list[str]
+    symptoms: list[str]
+    departments: list[str]
+    audience: str
+    language: str
+    updated: str
+    version: int
+    fixes: list[FixOut]
+    body: str
+    url: str
+
+
+@router.get("/search", response_model=SearchOut, summary="Hybrid search over the knowledge base")
+def search(
+    kb: KnowledgeBaseDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description="the problem, in Chinese or English",
+        ),
+    ],
+    top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10,
+    system: SystemId | None = None,
+    symptom: SymptomId | None = None,
+    audience: Audience | None = None,
+    lang: Language | None = None,
+    caller: Caller = Permission("kb.read"),
+) -> dict[str, object]:
+    try:
+        query = check_query(q)
+    except InvalidParameter as exc:
+        raise invalid("query", exc) from exc
+    filters = make_filters(
+        system.value if system else None,
+        symptom.value if symptom else None,
+        audience.value if audience else None,
+        lang.value if lang else None,
+    )
+    result = kb.search_linked(query, SearchOptions(top_k=top_k, filters=filters))
+    return search_payload(result, "en" if lang and lang.value == "en" else "zh")
+
+
+@router.get(
+    "/articles/{article_id}",
+    response_model=ArticleOut,
+    responses={404: {"description": "no such article"}},
+    summary="One article with its Markdown body",
+)
+def get_article(
+    article_id: str, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
+) -> dict[str, object]:
+    article = kb.get_article(article_id)
+    if article is None:
+        raise HTTPException(status_code=404, detail=f"article {article_id!r} not found")
+    return {
+        "id": article.id,
+        "title": article.title,
+        "systems": article.systems,
+        "symptoms": article.symptoms,
+        "departments": article.departments,
+        "audience": article.audience,
+        "language": article.language,
+        "updated": article.updated.isoformat(),
+        "version": article.version,
+        "fixes": article.fixes,
+        "body": article.body,
+        "url": f"/articles/{article.id}",
+    }

@@ -1,0 +1,399 @@
+"""Tickets, hospitals and engineers API. The desk does the work; this maps HTTP to it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from weibao.core.accounts import HOSPITAL_ROLES, Hospital
+from weibao.core.db import session_scope
+from weibao.routing.desk import ALL, Scope, TicketDesk
+from weibao.routing.errors import DeskError
+from weibao.routing.models import PRIORITIES, Contract, Engineer, Ticket
+from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
+from weibao.routing.presenters import ticket_payload
+from weibao.web.deps import Caller, DeskDep
+from weibao.web.security.errors import ErrorOut, SecurityProblem
+from weibao.web.security.policy import Permission, record_cross_hospital_read
+from weibao.web.security.ratelimit import client_address
+
+router = APIRouter(prefix="/api", tags=["tickets"])
+
+NOT_FOUND = {404: {"model": ErrorOut, "description": "no such ticket, hospital or engineer"}}
+CONFLICT = {409: {"model": ErrorOut, "description": "not allowed in the ticket's status"}}
+Priority = Literal["P1", "P2", "P3", "P4"]
+Status = Literal["new", "assigned", "in_progress", "pending_customer", "resolved", "closed"]
+
+
+def desk_error(exc: DeskError) -> Exception:
+    """422s keep FastAPI's shape (naming the field); 404/409 carry a message."""
+    if exc.status_code == 422:
+        return RequestValidationError(
+            [{"loc": ["body", exc.field or "body"], "msg": exc.message, "type": "value_error"}]
+        )
+    return _HTTPDeskError(exc)
+
+
+class _HTTPDeskError(Exception):
+    def __init__(self, exc: DeskError) -> None:
+        self.exc = exc
+
+
+def install(app) -> None:  # type: ignore[no-untyped-def]
+    @app.exception_handler(_HTTPDeskError)
+    async def handle(request: Request, err: _HTTPDeskError) -> JSONResponse:
+        return JSONResponse({"detail": err.exc.message}, status_code=err.exc.status_code)
+
+
+def scope_of(caller: Caller) -> Scope:
+    """Hospital-bound callers see their hospital only; the vendor's roles see all."""
+    if caller.role in HOSPITAL_ROLES:
+        return Scope(hospital_id=caller.hospital_id or "\0")
+    return ALL
+
+
+def actor_of(caller: Caller) -> str:
+    return caller.username or caller.role
+
+
+# ---- schemas -----------------------------------------------------------------------------
+# Request bodies: unknown fields and loose types (true for a number) are rejected.
+STRICT_BODY = ConfigDict(extra="forbid", strict=True)
+
+class TicketIn(BaseModel):
+    model_config = STRICT_BODY
+
+    hospital_id: str | None = Field(None, max_length=64, description="required for vendor roles")
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    description: str = Field("", max_length=MAX_DESCRIPTION)
+    channel: Literal["web", "api", "phone", "chat", "monitoring"] = "api"
+    reporter_name: str = Field("", max_length=100)
+    priority: Priority | None = Field(None, description="the reporter's override")
+    priority_reason: str = Field("", max_length=500)
+    needs_onsite: bool | None = None
+
+
+class TransitionIn(BaseModel):
+    model_config = STRICT_BODY
+
+    status: Status
+    reason: str = Field("", max_length=500)
+
+
+class CommentIn(BaseModel):
+    model_config = STRICT_BODY
+
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class ResolveIn(BaseModel):
+    model_config = STRICT_BODY
+
+    root_cause: str = Field(min_length=1, max_length=10_000)
+    fix_steps: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(min_length=1, max_length=50)
+    fix_ids: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=20)
+    article_ids: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=20)
+
+
+class ReassignIn(BaseModel):
+    model_config = STRICT_BODY
+
+    engineer_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field("", max_length=500)
+
+
+class EscalateIn(BaseModel):
+    model_config = STRICT_BODY
+
+    reason: str = Field("", max_length=500)
+
+
+class CandidateOut(BaseModel):
+    engineer_id: str
+    name: str
+    tier: str
+    score: float
+    factors: dict[str, float]
+    excluded_because: str | None = None
+
+
+class AssigneeOut(BaseModel):
+    id: str
+    name: str
+    tier: str
+
+
+class TriageOut(BaseModel):
+    system: str | None
+    symptom: str | None
+    department: str | None
+    priority: str
+    priority_rule: str = ""
+    evidence: list[dict[str, object]]
+
+
+class SlaOut(BaseModel):
+    tier: str
+    response_due: str | None
+    resolution_due: str | None
+    response_state: str | None = None
+    resolution_state: str | None = None
+    response_percent: float | None = None
+    resolution_percent: float | None = None
+
+
+class ArticleRef(BaseModel):
+    id: str
+    title: str
+    url: str
+
+
+class EventOut(BaseModel):
+    at: str | None
+    actor: str
+    kind: str
+    detail: dict[str, object]
+    reason: str
+
+
+class CommentOut(BaseModel):
+    at: str | None
+    author: str
+    body: str
+
+
+class ResolutionOut(BaseModel):
+    root_cause: str
+    fix_steps: list[str]
+    fix_ids: list[str]
+    article_ids: list[str]
+    resolved_by: str | None
+
+
+class TicketOut(BaseModel):
+    id: str
+    hospital_id: str
+    status: str
+    priority: str
+    title: str
+    description: str
+    channel: str
+    system: str | None
+    symptom: str | None
+    department: str | None
+    triage: TriageOut
+    sla: SlaOut
+    assignee: AssigneeOut | None
+    escalation_level: int
+    created_at: str | None
+    updated_at: str | None
+    first_response_at: str | None
+    resolved_at: str | None
+    url: str
+    description_original: str | None = Field(
+        None, description="unmasked text: only with KEEP_ORIGINAL_TEXT, for the hospital and assignee"
+    )
+    events: list[EventOut] | None = None
+    comments: list[CommentOut] | None = None
+    resolution: ResolutionOut | None = None
+
+
+class CreatedTicketOut(TicketOut):
+    candidates: list[CandidateOut]
+    suggested_articles: list[ArticleRef]
+
+
+class HospitalOut(BaseModel):
+    id: str
+    name: str
+    name_en: str
+    region: str
+    timezone: str
+    tier: str
+    dedicated_engineers: list[str]
+
+
+class EngineerOut(BaseModel):
+    id: str
+    name: str
+    tier: str
+    systems: dict[str, int]
+    departments: dict[str, int]
+    tags: list[str]
+    regions: list[str]
+    shifts: list[dict[str, object]]
+    max_open: int
+    open_tickets: int
+
+
+class DraftArticleOut(BaseModel):
+    id: str
+    title: str
+    status: str
+    body: str
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def full_ticket(desk: TicketDesk, ticket: Ticket, with_history: bool = True) -> dict[str, object]:
+    assignee = desk.engineer(ticket.assignee_id) if ticket.assignee_id else None
+    return ticket_payload(
+        ticket,
+        desk.sla_status(ticket),
+        assignee,
+        events=desk.events(ticket) if with_history else None,
+        comments=desk.comments(ticket) if with_history else None,
+        resolution=desk.resolution(ticket) if with_history else None,
+    )
+
+
+def _call(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    try:
+        return fn(*args, **kwargs)
+    except DeskError as exc:
+        raise desk_error(exc) from exc
+
+
+# ---- routes --------------------------------------------------------------------------------
+@router.post(
+    "/tickets", status_code=201, response_model=CreatedTicketOut, responses=NOT_FOUND,
+    summary="Create a ticket: triage, SLA, suggested articles, assignment with reasons",
+)
+def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("tickets.create")) -> dict[str, object]:
+    hospital_id = body.hospital_id
+    if caller.role in HOSPITAL_ROLES:
+        if hospital_id and hospital_id != caller.hospital_id:
+            raise SecurityProblem(403, "hospital_id: you can only file tickets for your own hospital")
+        hospital_id = caller.hospital_id
+    if not hospital_id:
+        raise RequestValidationError(
+            [{"loc": ["body", "hospital_id"], "msg": "hospital_id is required", "type": "missing"}]
+        )
+    draft = TicketDraft(
+        hospital_id=hospital_id,
+        title=body.title,
+        description=body.description,
+        channel=body.channel,
+        reporter_user_id=caller.user_id,
+        reporter_name=body.reporter_name or caller.username or "",
+        reporter_role=caller.role,
+        priority=body.priority,
+        priority_reason=body.priority_reason,
+        needs_onsite=body.needs_onsite,
+    )
+    ticket, plan = _call(desk.create, draft, actor_of(caller))
+    payload = full_ticket(desk, ticket)
+    payload["candidates"] = [c.as_dict() for c in plan.candidates]
+    payload["suggested_articles"] = plan.suggested_articles
+    return payload
+
+
+@router.get("/tickets", response_model=list[TicketOut], summary="List tickets (scoped to the caller)")
+def list_tickets(
+    desk: DeskDep,
+    caller: Caller = Permission("tickets.read"),
+    hospital: Annotated[str | None, Query(max_length=64)] = None,
+    status: Literal["new", "assigned", "in_progress", "pending_customer", "resolved", "closed", "open"] | None = None,
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
+    unassigned: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, object]]:
+    tickets = _call(desk.list, scope_of(caller), hospital, status, assignee, unassigned, limit)
+    return [full_ticket(desk, t, with_history=False) for t in tickets]
+
+
+@router.get("/tickets/{code}", response_model=TicketOut, responses=NOT_FOUND, summary="One ticket with its history")
+def get_ticket(code: str, request: Request, desk: DeskDep, caller: Caller = Permission("tickets.read")) -> dict[str, object]:
+    ticket = _call(desk.get, code, scope_of(caller))
+    if caller.hospital_id != ticket.hospital_id:
+        with session_scope(request.app.state.database.sessions) as session:
+            record_cross_hospital_read(
+                session, caller=caller, hospital_id=ticket.hospital_id, target=f"ticket:{ticket.code}",
+                ip=client_address(request),
+            )
+    payload = full_ticket(desk, ticket)
+    payload["description_original"] = desk.original_text(ticket, caller.hospital_id, caller.user_id)
+    return payload
+
+
+@router.post("/tickets/{code}/transition", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
+def transition(code: str, body: TransitionIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+    ticket = _call(desk.transition, code, body.status, actor_of(caller), body.reason, scope_of(caller))
+    return full_ticket(desk, ticket)
+
+
+@router.post("/tickets/{code}/comments", response_model=TicketOut, status_code=201, responses=NOT_FOUND)
+def comment(code: str, body: CommentIn, desk: DeskDep, caller: Caller = Permission("tickets.create")) -> dict[str, object]:
+    vendor = caller.role not in HOSPITAL_ROLES
+    _call(desk.comment, code, actor_of(caller), body.body, scope_of(caller), counts_as_response=vendor)
+    return full_ticket(desk, _call(desk.get, code, scope_of(caller)))
+
+
+@router.post("/tickets/{code}/resolve", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
+def resolve(code: str, body: ResolveIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+    _call(desk.resolve, code, actor_of(caller), body.root_cause, body.fix_steps, body.fix_ids,
+          body.article_ids, scope=scope_of(caller))
+    return full_ticket(desk, _call(desk.get, code, scope_of(caller)))
+
+
+@router.post("/tickets/{code}/reassign", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
+def reassign(code: str, body: ReassignIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+    ticket = _call(desk.reassign, code, body.engineer_id, actor_of(caller), body.reason, scope_of(caller))
+    return full_ticket(desk, ticket)
+
+
+@router.post("/tickets/{code}/escalate", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
+def escalate(code: str, body: EscalateIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+    ticket = _call(desk.escalate, code, actor_of(caller), body.reason, scope_of(caller))
+    return full_ticket(desk, ticket)
+
+
+@router.post("/tickets/{code}/promote", response_model=DraftArticleOut, status_code=201,
+             responses={**NOT_FOUND, **CONFLICT}, summary="Turn a resolved ticket into a draft article")
+def promote(code: str, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+    article = _call(desk.promote, code, actor_of(caller), scope_of(caller))
+    return {"id": article.id, "title": article.title, "status": article.status, "body": article.body}
+
+
+@router.get("/hospitals", response_model=list[HospitalOut], summary="Hospitals with their contract tier")
+def hospitals(request: Request, caller: Caller = Permission("tickets.read")) -> list[dict[str, object]]:
+    with session_scope(request.app.state.database.sessions) as session:
+        query = select(Hospital, Contract).outerjoin(Contract, Contract.hospital_id == Hospital.id).order_by(Hospital.id)
+        if caller.role in HOSPITAL_ROLES:
+            query = query.where(Hospital.id == caller.hospital_id)
+        return [
+            {"id": h.id, "name": h.name, "name_en": h.name_en, "region": h.region, "timezone": h.timezone,
+             "tier": c.tier if c else "basic", "dedicated_engineers": list(c.dedicated_engineers) if c else []}
+            for h, c in session.execute(query)
+        ]
+
+
+def engineer_payload(engineer: Engineer, open_tickets: int) -> dict[str, object]:
+    return {
+        "id": engineer.id, "name": engineer.name, "tier": engineer.tier, "systems": engineer.systems,
+        "departments": engineer.departments, "tags": engineer.tags, "regions": engineer.regions,
+        "shifts": engineer.shifts, "max_open": engineer.max_open, "open_tickets": open_tickets,
+    }
+
+
+@router.get("/engineers", response_model=list[EngineerOut], summary="Engineers with their skills and load")
+def engineers(request: Request, desk: DeskDep, caller: Caller = Permission("tickets.read_all")) -> list[dict[str, object]]:
+    from weibao.routing.records import open_counts
+
+    with session_scope(request.app.state.database.sessions) as session:
+        counts = open_counts(session)
+    return [engineer_payload(e, counts.get(e.id, 0)) for e in desk.engineers()]
+
+
+@router.get("/engineers/{engineer_id}/queue", response_model=list[TicketOut], responses=NOT_FOUND,
+            summary="An engineer's open tickets, most urgent first")
+def engineer_queue(engineer_id: str, desk: DeskDep, caller: Caller = Permission("tickets.read_all")) -> list[dict[str, object]]:
+    _call(desk.engineer, engineer_id)
+    tickets = desk.list(ALL, status="open", assignee=engineer_id, limit=500)
+    tickets.sort(key=lambda t: (PRIORITIES.index(t.priority), t.response_due))
+    return [full_ticket(desk, t, with_history=False) for t in tickets]
+

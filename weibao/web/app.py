@@ -1,0 +1,116 @@
+"""The FastAPI application: mounts routers and pages; owns no logic of its own."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from weibao.core.db import Database
+from weibao.core.settings import Settings
+from weibao.kb.service import KnowledgeBase
+from weibao.routing.desk import TicketDesk
+from weibao.web import pages, ticket_pages
+from weibao.web.api import accounts as accounts_api
+from weibao.web.api import audit as audit_api
+from weibao.web.api import chat as chat_api
+from weibao.web.api import graph as graph_api
+from weibao.web.api import search as search_api
+from weibao.web.api import tickets as tickets_api
+from weibao.web.security import pages as security_pages
+from weibao.web.security.errors import PROBLEM_RESPONSES, install_error_handlers
+from weibao.web.security.keys import load_secret_key
+from weibao.web.security.logsafety import install_log_safety
+from weibao.web.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from weibao.web.security.policy import check_routes, require
+from weibao.web.security.ratelimit import RateLimiter
+from weibao.web.security.session import SessionMiddleware
+from weibao.web.sla_monitor import start_sla_monitor, stop_sla_monitor
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    kb: KnowledgeBase | None = None,
+    database: Database | None = None,
+    desk: TicketDesk | None = None,
+) -> FastAPI:
+    """Builds the app; tests pass ready services, `serve` lets start-up open them."""
+    install_log_safety()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "kb", None) is None:
+            from weibao.bootstrap import open_services
+
+            services = open_services(settings)
+            app.state.kb, app.state.desk = services.kb, services.desk
+        monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
+        try:
+            yield
+        finally:
+            await stop_sla_monitor(monitor)
+
+    app = FastAPI(
+        title="WeiBao 维保",
+        version="0.1.0",
+        description="Knowledge base and ticket desk for smart-hospital software maintenance.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.kb = kb
+    app.state.desk = desk
+    app.state.database = database or Database(settings.resolved_database_url)
+    app.state.rate_limiter = RateLimiter()
+
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="Liveness and index status",
+        dependencies=[Depends(require("public"))],
+    )
+    def healthz() -> dict[str, object]:
+        current: KnowledgeBase | None = app.state.kb
+        index = current.index if current is not None else None
+        return {
+            "status": "ok",
+            "chunks": len(index) if index is not None else 0,
+            "documents": len(index.doc_keys()) if index is not None else 0,
+            "index_generation": index.generation if index is not None else None,
+            "model": index.model_name if index is not None else None,
+        }
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Never leak a traceback or request text to the client; the log has the type only.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    install_error_handlers(app)
+    tickets_api.install(app)
+    for api in (search_api, graph_api, tickets_api, accounts_api, audit_api):
+        app.include_router(api.router, responses=PROBLEM_RESPONSES)
+    app.include_router(chat_api.router, responses=PROBLEM_RESPONSES)
+    app.include_router(pages.router)
+    app.include_router(ticket_pages.router)
+    app.include_router(security_pages.router)
+    # Added innermost first: headers wrap everything, including 413 answers.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=load_secret_key(settings),
+        max_age=int(settings.session_hours * 3600),
+        always_secure=settings.cookie_secure,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount(
+        "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
+    )
+    check_routes(app.routes)
+    return app

@@ -1,0 +1,1 @@
+"""The chat assistant: grounded, multi-turn answers from the knowledge base, hand-over to tickets."""

@@ -1,0 +1,115 @@
+"""Server-rendered pages: search and article. Logic stays in kb; this only presents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, SYSTEMS
+from weibao.kb.presenters import hit_payload
+from weibao.kb.search import SearchOptions
+from weibao.kb.validation import InvalidParameter, check_query, make_filters
+from weibao.web.deps import ANONYMOUS, Caller, KnowledgeBaseDep
+from weibao.web.i18n import request_lang, translator
+from weibao.web.markdown import render_markdown
+from weibao.web.security.policy import Permission
+from weibao.web.security.session import csrf_token
+
+
+def _security_context(request: Request) -> dict[str, object]:
+    # csrf_token is a callable so that only pages with a form start a session.
+    return {
+        "caller": getattr(request.state, "caller", ANONYMOUS),
+        "csrf_token": lambda: csrf_token(request),
+    }
+
+
+templates = Jinja2Templates(
+    directory=str(Path(__file__).parent / "templates"), context_processors=[_security_context]
+)
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
+    lang = request_lang(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "t": translator(lang),
+            "systems": SYSTEMS,
+            "symptoms": SYMPTOMS,
+            "departments": DEPARTMENTS,
+            "audiences": AUDIENCES,
+            "languages": LANGUAGES,
+            **context,
+        },
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") in ("zh", "en"):
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(
+    request: Request, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
+) -> Response:
+    params = request.query_params
+    q = params.get("q", "")
+    form = {k: params.get(k, "") for k in ("system", "symptom", "audience", "doc_lang")}
+    context: dict[str, object] = {"q": q, "form": form, "results": None, "error": None}
+    if q.strip():
+        try:
+            query = check_query(q)
+            filters = make_filters(
+                form["system"], form["symptom"], form["audience"], form["doc_lang"]
+            )
+        except InvalidParameter as exc:
+            context["error"] = str(exc)
+            return render(request, "search.html", status_code=422, **context)
+        result = kb.search_linked(query, SearchOptions(top_k=10, filters=filters))
+        lang = request_lang(request)
+        context["results"] = [hit_payload(h, lang) for h in result.hits]
+        context["took_ms"] = result.took_ms
+        context["understood"] = result.understanding
+    return render(request, "search.html", **context)
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(
+    request: Request, article_id: str, kb: KnowledgeBaseDep,
+    caller: Caller = Permission("kb.read"),
+) -> Response:
+    article = kb.get_article(article_id)
+    if article is None:
+        return render(request, "not_found.html", status_code=404)
+    return render(
+        request,
+        "article.html",
+        article=article,
+        body_html=render_markdown(article.body),
+        history=kb.article_history(article_id),
+    )
+
+
+@router.get("/systems/{system_id}", response_class=HTMLResponse)
+def system_page(
+    request: Request, system_id: str, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
+) -> Response:
+    """A system's neighbourhood drawn server-side: symptoms, fixes and the articles."""
+    from weibao.graph.svg import render_neighbourhood_svg
+
+    if system_id not in SYSTEMS or kb.graph is None:
+        return render(request, "not_found.html", status_code=404)
+    lang = request_lang(request)
+    neighbourhood = kb.graph.neighbourhood(system_id)
+    svg = render_neighbourhood_svg(neighbourhood, lang=lang)
+    return render(
+        request, "system.html", system_id=system_id, svg=svg, neighbourhood=neighbourhood,
+        related=kb.graph.related(system_id, None, 10),
+    )
