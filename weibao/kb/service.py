@@ -6,7 +6,6 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from weibao.core.db import session_scope
 from weibao.core.settings import Settings
 from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.kb.graph_context import graph_context, understanding_from
 from weibao.kb.index import IndexMismatchError, SearchIndex
 from weibao.kb.indexer import sync_documents
 from weibao.kb.ingest import IngestReport, ingest_sources, read_sources
@@ -200,21 +200,7 @@ class KnowledgeBase:
         linked = self.link(text)
         if linked is None:
             return Understanding(), None
-        weights: dict[str, float] = {}
-        for mentions in (linked.systems, linked.symptoms):
-            top = max((m.confidence for m in mentions), default=1.0) or 1.0
-            weights.update({m.id: m.confidence / top for m in mentions})
-        return (
-            Understanding(
-                systems=tuple(m.id for m in linked.systems),
-                symptoms=tuple(m.id for m in linked.symptoms),
-                departments=tuple(m.id for m in linked.departments),
-                terms=tuple(m.id for m in linked.terms),
-                expansion=tuple(self.linker.expansion_terms(linked)) if self.linker else (),
-                weights=weights,
-            ),
-            linked,
-        )
+        return understanding_from(linked, self.linker), linked
 
     def search_linked(self, query: str, options: SearchOptions | None = None) -> SearchResult:
         """Links the query to the graph, then searches with expansion, graph candidates and
@@ -222,25 +208,11 @@ class KnowledgeBase:
         started = time.perf_counter()
         options = options or SearchOptions()
         understanding, _ = self.understand(query) if options.use_graph else (Understanding(), None)
-        about: dict[str, tuple[set[str], set[str]]] = {}
-        if self.graph is not None and not understanding.is_empty():
-            about = self.graph.articles_about(understanding.systems, understanding.symptoms)
-
-        def coverage(kind: str, doc_id: str, systems: Sequence[str], symptoms: Sequence[str]) -> float:
-            if kind == "article":
-                hit_systems, hit_symptoms = about.get(doc_id, (set(), set()))
-            else:
-                hit_systems = set(systems) & set(understanding.systems)
-                hit_symptoms = set(symptoms) & set(understanding.symptoms)
-            return 0.5 * max(map(understanding.weight, hit_systems), default=0.0) + 0.5 * max(
-                map(understanding.weight, hit_symptoms), default=0.0
-            )
-
-        both = [("article", a) for a, (sy, sm) in sorted(about.items()) if sy and sm]
+        context = graph_context(understanding, self.graph)
         with self._lock:
             hits = hybrid_search(
                 self.index, self.embedder, self.tokenizer, query, options,
-                understanding, coverage, graph_docs=both,
+                understanding, context.coverage, graph_docs=context.graph_docs,
             )
         took = round((time.perf_counter() - started) * 1000, 2)
         return SearchResult(query, took, hits, understanding)

@@ -21,6 +21,7 @@ from weibao.core.db import Database, session_scope
 from weibao.kb.models import Article
 from weibao.kb.search import Understanding
 from weibao.kb.service import SearchResult
+from weibao.kb.tokenize import Tokenizer
 from weibao.routing.desk import TicketDesk
 from weibao.routing.models import Contract, Engineer
 from weibao.routing.planning import TicketDraft
@@ -40,6 +41,9 @@ PEOPLE = {
     "clinician_b": ("clinician", HOSPITAL_B),
     "hospital_it_b": ("hospital_it", HOSPITAL_B),
 }
+
+
+_TOKENIZER: Tokenizer | None = None
 
 
 class FakeKB:
@@ -67,9 +71,16 @@ class FakeKB:
     def article_history(self, article_id: str) -> list[object]:
         return []
 
-    # What the ticket desk asks of a knowledge base: nothing linked, nothing similar.
+    # What the ticket desk and the chat ask of a knowledge base: nothing linked, nothing found.
     graph = None
     linker = None
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        global _TOKENIZER
+        if _TOKENIZER is None:
+            _TOKENIZER = Tokenizer()
+        return _TOKENIZER
 
     def link(self, text: str) -> None:
         return None

@@ -368,10 +368,8 @@ class Assistant:
 
     def _steps_of(self, hit: DocumentHit) -> list[str]:
         """Fix steps from the indexed passages; an article's body when they lack them."""
-        chunks = sorted(
-            (c for c in self.kb.index.chunks.values() if c.doc_kind == hit.kind and c.doc_id == hit.id),
-            key=lambda c: c.chunk_id,
-        )
+        index = self.kb.index
+        chunks = [index.chunks[cid] for cid in sorted(index.doc_chunks.get((hit.kind, hit.id), ()))]
         fix = [c for c in chunks if c.heading.strip().lower().startswith(FIX_HEADINGS)]
         steps = extract_steps("\n".join(f"## {c.heading}\n{c.text}" for c in fix))
         if not steps and hit.kind == "article":
