@@ -23,6 +23,8 @@ import faiss
 import numpy as np
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import; its progress chatter is not for our users.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
 

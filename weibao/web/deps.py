@@ -129,7 +129,14 @@ def get_desk(request: Request) -> TicketDesk:
     return desk
 
 
+def get_optional_desk(request: Request) -> TicketDesk | None:
+    """The desk, or None where the app runs without one (the chat then skips ticket lookups)."""
+    desk: TicketDesk | None = getattr(request.app.state, "desk", None)
+    return desk
+
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
 DeskDep = Annotated[TicketDesk, Depends(get_desk)]
+OptionalDeskDep = Annotated[TicketDesk | None, Depends(get_optional_desk)]
 SessionDep = Annotated[Session, Depends(get_session)]
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_kb)]

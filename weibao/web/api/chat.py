@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, StringConstraints
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from weibao.core.accounts import HOSPITAL_ROLES
 from weibao.web.chat.dialogue import TurnContext
 from weibao.web.chat.service import ChatService
-from weibao.web.deps import Caller, KnowledgeBaseDep
+from weibao.web.deps import Caller, KnowledgeBaseDep, OptionalDeskDep
 from weibao.web.security.policy import Permission
 from weibao.web.security.ratelimit import rate_limit
 
@@ -20,12 +20,7 @@ MAX_MESSAGE_CHARS = 2000
 router = APIRouter(prefix="/api", tags=["chat"])
 
 
-def get_desk(request: Request) -> Any | None:
-    """The ticket desk next to the knowledge base; None when the app runs without one."""
-    return getattr(request.app.state, "desk", None)
 
-
-DeskDep = Annotated[Any | None, Depends(get_desk)]
 
 
 class ChatIn(BaseModel):
@@ -127,7 +122,7 @@ def chat(
     body: ChatIn,
     request: Request,
     kb: KnowledgeBaseDep,
-    desk: DeskDep,
+    desk: OptionalDeskDep,
     caller: Caller = Permission("chat.use"),
 ) -> dict[str, object]:
     service = ChatService(
