@@ -28,7 +28,13 @@ class SearchDocument:
 
 
 def write_chunks(session: Session, doc: SearchDocument, chunk_chars: int) -> None:
-    session.execute(delete(Chunk).where(Chunk.doc_kind == doc.kind, Chunk.doc_id == doc.id))
+    # No session synchronisation: evaluating the delete against every object in a large
+    # session makes a bulk import quadratic; the rows are replaced just below anyway.
+    session.execute(
+        delete(Chunk)
+        .where(Chunk.doc_kind == doc.kind, Chunk.doc_id == doc.id)
+        .execution_options(synchronize_session=False)
+    )
     for passage in chunk_markdown(doc.body, chunk_chars):
         session.add(
             Chunk(
