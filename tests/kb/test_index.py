@@ -81,3 +81,38 @@ def test_load_of_missing_index_is_none_and_empty_index_searches_nothing(tmp_path
     empty = SearchIndex(DIM, "m", "t")
     assert empty.bm25_scores(["x"]).size == 0
     assert empty.dense_search(random_vectors(1)[0], 5)[0].size == 0
+
+
+def test_vectorised_filter_mask_agrees_with_filters_accepts_on_random_chunks() -> None:
+    import random
+
+    from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
+
+    rng = random.Random(5)
+    systems, symptoms = list(SYSTEMS), list(SYMPTOMS)
+    chunks = [
+        IndexedChunk(
+            chunk_id=i * 3 + 1, doc_kind=rng.choice(["article", "ticket"]), doc_id=f"d{i}", title="t",
+            heading="", text="x", tokens=["x"], systems=rng.sample(systems, rng.randint(0, 3)),
+            symptoms=rng.sample(symptoms, rng.randint(0, 2)),
+            audience=rng.choice(["clinician", "it_staff", "engineer"]), language=rng.choice(["zh", "en"]),
+        )
+        for i in range(300)
+    ]
+    index = SearchIndex(DIM, "m", "t")
+    index.replace_documents([], chunks, random_vectors(len(chunks)))
+    for _ in range(100):
+        filters = Filters(
+            systems=tuple(rng.sample(systems, rng.randint(0, 2))),
+            symptoms=tuple(rng.sample(symptoms, rng.randint(0, 1))),
+            audience=rng.choice([None, "clinician", "engineer"]),
+            language=rng.choice([None, "zh", "en"]),
+            kinds=tuple(rng.sample(["article", "ticket"], rng.randint(0, 1))),
+        )
+        mask = index.filter_mask(filters)
+        expected = [filters.accepts(index.chunks[int(cid)]) for cid in index.row_chunk_ids]
+        assert (mask is None and filters.is_empty()) or mask.tolist() == expected
+        if mask is not None and mask.any():
+            ids, _ = index.dense_search(random_vectors(1)[0], 20, allowed_rows=mask)
+            assert all(filters.accepts(index.chunks[int(i)]) for i in ids)
+            assert len(ids) == min(20, int(mask.sum()))

@@ -22,11 +22,22 @@ import bm25s
 import faiss
 import numpy as np
 
+from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
+
 log = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import; its progress chatter is not for our users.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
+SYSTEM_BIT = {system: 1 << i for i, system in enumerate(SYSTEMS)}
+SYMPTOM_BIT = {symptom: 1 << i for i, symptom in enumerate(SYMPTOMS)}
+
+
+def _bits(ids: Iterable[str], table: dict[str, int]) -> int:
+    value = 0
+    for entity_id in ids:
+        value |= table.get(entity_id, 0)
+    return value
 
 
 @dataclass(slots=True)
@@ -95,6 +106,11 @@ class SearchIndex:
         self._dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._rows: np.ndarray = np.zeros(0, dtype=np.int64)  # BM25 row -> chunk id
         self.row_of: dict[int, int] = {}  # chunk id -> BM25 row
+        self._system_bits = np.zeros(0, dtype=np.int64)
+        self._symptom_bits = np.zeros(0, dtype=np.int64)
+        self._audience = np.zeros(0, dtype="U16")
+        self._language = np.zeros(0, dtype="U8")
+        self._kind = np.zeros(0, dtype="U16")
         self.doc_chunks: dict[tuple[str, str], list[int]] = {}  # document -> its chunk ids
         self._bm25: bm25s.BM25 | None = None
 
@@ -110,14 +126,23 @@ class SearchIndex:
         return {c.doc_key for c in self.chunks.values()}
 
     def filter_mask(self, filters: Filters) -> np.ndarray | None:
-        """Boolean mask over BM25 rows, or None when nothing is filtered."""
+        """Boolean mask over BM25 rows, or None when nothing is filtered (vectorised)."""
         if filters.is_empty():
             return None
-        return np.fromiter(
-            (filters.accepts(self.chunks[int(cid)]) for cid in self._rows),
-            dtype=bool,
-            count=len(self._rows),
-        )
+        mask = np.ones(len(self._rows), dtype=bool)
+        if filters.systems:
+            mask &= (self._system_bits & _bits(filters.systems, SYSTEM_BIT)) != 0
+        if filters.symptoms:
+            mask &= (self._symptom_bits & _bits(filters.symptoms, SYMPTOM_BIT)) != 0
+        for column, wanted in (
+            (self._audience, filters.audience),
+            (self._language, filters.language),
+        ):
+            if wanted:
+                mask &= column == wanted
+        if filters.kinds:
+            mask &= np.isin(self._kind, list(filters.kinds))
+        return mask
 
     def bm25_scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row (zeros where no token matches)."""
@@ -136,7 +161,12 @@ class SearchIndex:
             allowed = self._rows[allowed_rows]
             if allowed.size == 0:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            # A bitmap over chunk ids: O(1) per vector, and cheap to build from the mask.
+            present = np.zeros(int(self._rows[-1]) + 1, dtype=bool)
+            present[allowed] = True
+            bitmap = np.packbits(present, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(present), faiss.swig_ptr(bitmap))
+            params = faiss.SearchParameters(sel=selector)
         scores, ids = self._dense.search(
             vector.reshape(1, -1).astype(np.float32), min(k, self._dense.ntotal), params=params
         )
@@ -171,11 +201,22 @@ class SearchIndex:
             self.generation += 1
 
     def _reindex_rows(self) -> None:
+        """Row order and the per-row columns that filters test."""
         self._rows = np.asarray(sorted(self.chunks), dtype=np.int64)
         self.row_of = {int(cid): row for row, cid in enumerate(self._rows)}
         self.doc_chunks = {}
-        for cid in self._rows:
-            self.doc_chunks.setdefault(self.chunks[int(cid)].doc_key, []).append(int(cid))
+        ordered = [self.chunks[int(cid)] for cid in self._rows]
+        for chunk in ordered:
+            self.doc_chunks.setdefault(chunk.doc_key, []).append(chunk.chunk_id)
+        self._system_bits = np.fromiter(
+            (_bits(c.systems, SYSTEM_BIT) for c in ordered), dtype=np.int64, count=len(ordered)
+        )
+        self._symptom_bits = np.fromiter(
+            (_bits(c.symptoms, SYMPTOM_BIT) for c in ordered), dtype=np.int64, count=len(ordered)
+        )
+        self._audience = np.array([c.audience for c in ordered], dtype="U16")
+        self._language = np.array([c.language for c in ordered], dtype="U8")
+        self._kind = np.array([c.doc_kind for c in ordered], dtype="U16")
 
     def _refit_bm25(self) -> None:
         self._reindex_rows()

@@ -7,9 +7,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from weibao.core.db import session_scope
-from weibao.kb.service import KnowledgeBase
+from weibao.graph.knowledge_graph import TicketRecord
+from weibao.kb.service import KnowledgeBase, article_record
 from weibao.routing.desk import TicketDesk
-from weibao.routing.knowledge_loop import ticket_document, ticket_record
+from weibao.routing.knowledge_loop import ticket_document
 from weibao.routing.models import Engineer, Resolution, Ticket
 from weibao.routing.seed import SeedReport, load_seed
 
@@ -22,18 +23,28 @@ def resolved_pairs(session, codes: list[str] | None = None):  # type: ignore[no-
 
 
 def add_tickets_to_graph(desk: TicketDesk) -> int:
-    """Puts every resolved ticket into the knowledge graph (at start-up)."""
+    """Rebuilds the knowledge graph with every article and resolved ticket (at start-up).
+
+    One pass over plain rows: with 100k tickets, ORM objects and per-ticket inserts
+    would dominate the start-up.
+    """
     graph = desk.kb.graph
     if graph is None:
         return 0
     with session_scope(desk.sessions) as session:
         names = dict(session.execute(select(Engineer.id, Engineer.name)).all())
-        records = [
-            ticket_record(t, r, names.get(r.resolved_by)) for t, r in resolved_pairs(session)
-        ]
-    for record in records:
-        graph.add_ticket(record)
-    return len(records)
+        rows = session.execute(
+            select(Ticket.code, Ticket.title, Ticket.system, Ticket.symptom, Ticket.department,
+                   Resolution.fix_ids, Resolution.resolved_by)
+            .join(Resolution, Resolution.ticket_id == Ticket.id)
+            .order_by(Ticket.id)
+        ).all()
+    tickets = [
+        TicketRecord(code, title, system, symptom, department, tuple(fix_ids or ()), engineer, names.get(engineer))
+        for code, title, system, symptom, department, fix_ids, engineer in rows
+    ]
+    graph.build((article_record(a) for a in desk.kb.list_articles()), tickets)
+    return len(tickets)
 
 
 def open_desk(kb: KnowledgeBase) -> TicketDesk:
