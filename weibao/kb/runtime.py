@@ -9,7 +9,6 @@ from weibao.graph.knowledge_graph import KnowledgeGraph
 from weibao.graph.linking import EntityLinker
 from weibao.graph.ontology import load_ontology
 from weibao.kb.embedding import Embedder
-from weibao.kb.ingest import IngestReport
 from weibao.kb.service import KnowledgeBase
 
 
@@ -35,10 +34,3 @@ def prepare_database(settings: Settings) -> Database:
     migrate.upgrade(database.engine)
     return database
 
-
-def initialise(settings: Settings, embedder: Embedder | None = None) -> IngestReport:
-    """Migrates, loads the seed articles and builds the indexes; safe to run again."""
-    database = prepare_database(settings)
-    kb = build_knowledge_base(settings, embedder, database)
-    kb.open()
-    return kb.ingest(settings.seed_dir)

@@ -10,7 +10,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from weibao.core.accounts import Hospital
 from weibao.core.db import session_scope, utcnow
+from weibao.core.privacy import mask_pii
 from weibao.kb.models import Article
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.assignment import assign_first_available
@@ -273,8 +275,6 @@ class TicketDesk:
             raise Invalid("body must not be empty", "body")
         if len(body) > MAX_TEXT:
             raise Invalid(f"body must be at most {MAX_TEXT} characters", "body")
-        from weibao.core.privacy import mask_pii
-
         with session_scope(self.sessions) as session:
             ticket = self._load(session, code, scope)
             comment = Comment(
@@ -377,8 +377,6 @@ class TicketDesk:
         current = session.get(Engineer, ticket.assignee_id) if ticket.assignee_id else None
         floor = TIER_RANK.get(current.tier, 0) if current else 0
         contract = session.get(Contract, ticket.hospital_id)
-        from weibao.core.accounts import Hospital
-
         hospital = session.get(Hospital, ticket.hospital_id)
         needs = TicketNeeds(
             hospital_id=ticket.hospital_id, region=hospital.region if hospital else "",
