@@ -80,3 +80,18 @@ def test_equal_engineers_tie_break_by_id() -> None:
 def test_when_nobody_qualifies_every_candidate_says_why() -> None:
     ranked = rank_candidates([engineer("a", pacs=1), engineer("b", open_count=9)], needs(), History())
     assert all(c.excluded_because for c in ranked)
+
+
+def test_when_triage_is_unsure_the_engineer_who_knows_both_systems_ranks_higher() -> None:
+    base = needs()
+    unsure = TicketNeeds(**{**{f: getattr(base, f) for f in base.__slots__},
+                            "system_alternatives": {"emergency": 0.8}})
+    specialist = engineer("pacs-only", pacs=5)
+    both = EngineerProfile(**{**{f: getattr(specialist, f) for f in specialist.__slots__},
+                              "id": "both", "systems": {"pacs": 4, "emergency": 4}})
+    sure = rank_candidates([specialist, both], base, History())
+    hedged = rank_candidates([specialist, both], unsure, History())
+    assert sure[0].engineer_id == "pacs-only"
+    assert hedged[0].engineer_id == "both"
+    # The hard floor still applies to the triaged system only.
+    assert all(c.excluded_because is None for c in hedged)

@@ -15,6 +15,9 @@ def test_hospital_it_files_a_ticket_and_gets_triage_sla_candidates_and_suggestio
     assert body["assignee"] and body["candidates"][0]["factors"]
     assert body["suggested_articles"] and body["suggested_articles"][0]["url"].startswith("/articles/")
     assert [e["kind"] for e in body["events"]][:2] == ["created", "assigned"]
+    assert isinstance(body["triage"]["alternatives"], dict)
+    again = as_user("it_hz").get(f"/api/tickets/{body['id']}").json()
+    assert again["triage"]["alternatives"] == body["triage"]["alternatives"]
 
 
 def test_another_hospital_cannot_read_the_ticket(as_user) -> None:  # type: ignore[no-untyped-def]

@@ -55,6 +55,9 @@ class TicketNeeds:
     created_at: datetime | None = None
     tags: frozenset[str] = frozenset()
     dedicated: frozenset[str] = frozenset()
+    # Triage's runners-up with their relative support (see triage.ALTERNATIVE_SHARE).
+    system_alternatives: Mapping[str, float] = field(default_factory=dict)
+    department_alternatives: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +113,19 @@ def exclusion(
     return None
 
 
+def _skill(levels: Mapping[str, int], value: str | None, alternatives: Mapping[str, float]) -> float:
+    """Level in the triaged value (0..1), averaged with the runners-up by their support:
+    when triage is unsure, an engineer who knows both guesses is the safer choice."""
+    if not value:
+        return 0.5
+    total = levels.get(value, 0) + sum(share * levels.get(k, 0) for k, share in alternatives.items())
+    return total / (1 + sum(alternatives.values())) / 5
+
+
 def factors(engineer: EngineerProfile, needs: TicketNeeds, history: History) -> dict[str, float]:
     """Each factor's contribution to the score (already weighted)."""
-    system = engineer.systems.get(needs.system, 0) / 5 if needs.system else 0.5
-    department = engineer.departments.get(needs.department, 0) / 5 if needs.department else 0.5
+    system = _skill(engineer.systems, needs.system, needs.system_alternatives)
+    department = _skill(engineer.departments, needs.department, needs.department_alternatives)
     tags = len(needs.tags & engineer.tags) / len(needs.tags) if needs.tags else 0.0
     same = history.same_problem.get(engineer.id, 0)
     record = 0.5 * min(1.0, same / 8) + 0.5 * min(1.0, history.neighbours.get(engineer.id, 0.0) * 2)

@@ -213,6 +213,8 @@ def plan_ticket(
         created_at=created_at,
         tags=needed_tags(kb, linked),
         dedicated=frozenset(contract.dedicated_engineers or []),
+        system_alternatives=result.alternatives.get("system", {}),
+        department_alternatives=result.alternatives.get("department", {}),
     )
     profiles = engineer_profiles(session, view.open_counts)
     candidates = rank_candidates(profiles, needs, engineer_history(kb, result, neighbours, view))

@@ -93,6 +93,7 @@ def ticket_payload(
             "department": ticket.department,
             "priority": triage.get("priority", ticket.priority),
             "priority_rule": triage.get("priority_rule", ""),
+            "alternatives": triage.get("alternatives", {}),
             "evidence": triage.get("evidence", []),
         },
         "sla": sla_payload(ticket, status),

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 LINK_WEIGHT = 1.0
 DEFAULT_NEIGHBOUR_WEIGHT = 1.5
 NEIGHBOURS_BY_FIELD = {"department": 2.0}
+# A runner-up with at least this share of the winner's votes is kept as an alternative:
+# matching then prefers engineers who also know it, hedging against a wrong guess.
+ALTERNATIVE_SHARE = 0.5
 
 CORE_SYSTEMS = frozenset(
     {"his", "registration", "emr", "lis", "pacs", "insurance", "emergency", "icu",
@@ -81,6 +84,8 @@ class TriageResult:
     priority: str
     priority_rule: str
     evidence: list[dict[str, object]] = field(default_factory=list)
+    # field -> {runner-up value: its votes relative to the winner's, in [ALTERNATIVE_SHARE, 1]}
+    alternatives: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -89,6 +94,7 @@ class TriageResult:
             "department": self.department,
             "priority": self.priority,
             "priority_rule": self.priority_rule,
+            "alternatives": self.alternatives,
             "evidence": self.evidence,
         }
 
@@ -98,7 +104,8 @@ def _vote(
     linked: Sequence[Mentioned],
     neighbours: Sequence[Neighbour],
     evidence: list[dict[str, object]],
-) -> str | None:
+) -> dict[str, float]:
+    """Votes per value of one field, with the evidence for each."""
     neighbour_weight = NEIGHBOURS_BY_FIELD.get(kind, DEFAULT_NEIGHBOUR_WEIGHT)
     scores: dict[str, float] = defaultdict(float)
     for mention in linked:
@@ -121,9 +128,19 @@ def _vote(
                      neighbour_weight * (1 / n.rank) / norm for n in neighbours
                      if getattr(n, kind) == value), 3)}
             )
-    if not scores:
-        return None
-    return max(sorted(scores), key=lambda k: scores[k])
+    return dict(scores)
+
+
+def _winner(scores: dict[str, float]) -> str | None:
+    return max(sorted(scores), key=lambda k: scores[k]) if scores else None
+
+
+def _runners_up(scores: dict[str, float], winner: str | None) -> dict[str, float]:
+    if winner is None or scores[winner] <= 0:
+        return {}
+    top = scores[winner]
+    return {k: round(v / top, 3) for k, v in sorted(scores.items())
+            if k != winner and v >= ALTERNATIVE_SHARE * top}
 
 
 def priority_for(
@@ -158,12 +175,20 @@ def triage(
     neighbours: Sequence[Neighbour],
 ) -> TriageResult:
     evidence: list[dict[str, object]] = []
-    system = _vote("system", linked_systems, neighbours, evidence)
-    symptom = _vote("symptom", linked_symptoms, neighbours, evidence)
-    department = _vote("department", linked_departments, neighbours, evidence)
+    system_votes = _vote("system", linked_systems, neighbours, evidence)
+    symptom = _winner(_vote("symptom", linked_symptoms, neighbours, evidence))
+    department_votes = _vote("department", linked_departments, neighbours, evidence)
+    system = _winner(system_votes)
+    department = _winner(department_votes)
+    alternatives = {
+        name: runners for name, runners in (
+            ("system", _runners_up(system_votes, system)),
+            ("department", _runners_up(department_votes, department)),
+        ) if runners
+    }
     if department is None and system is not None:
         department = DEFAULT_DEPARTMENT.get(system)
         evidence.append({"source": "default", "field": "department", "value": department})
     priority, rule = priority_for(text, system, symptom, department)
     evidence.append({"source": "rule", "field": "priority", "value": priority, "rule": rule})
-    return TriageResult(system, symptom, department, priority, rule, evidence)
+    return TriageResult(system, symptom, department, priority, rule, evidence, alternatives)

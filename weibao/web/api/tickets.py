@@ -134,6 +134,8 @@ class TriageOut(BaseModel):
     department: str | None
     priority: str
     priority_rule: str = ""
+    # Close runners-up per field with their support relative to the winner (0.5–1).
+    alternatives: dict[str, dict[str, float]] = {}
     evidence: list[dict[str, object]]
 
 
