@@ -100,6 +100,9 @@ def evaluate_routing(desk: TicketDesk) -> dict[str, object]:
     # Open work per policy: engineer -> list of times at which their replayed tickets close.
     open_until: dict[str, dict[str, list[datetime]]] = {name: defaultdict(list) for name in tallies}
     misses: list[str] = []
+    # Tickets for which some engineer was acceptable at that moment (with WeiBao's loads):
+    # the ceiling any policy could reach on this data.
+    feasible = 0
 
     def load(policy: str, engineer_id: str, at: datetime) -> int:
         busy = [end for end in open_until[policy][engineer_id] if end > at]
@@ -120,6 +123,8 @@ def evaluate_routing(desk: TicketDesk) -> dict[str, object]:
         correct["priority"] += plan.priority == t.priority
         duration = max(t.resolved_at - t.created_at, timedelta(minutes=30))
         due = plan.response_due
+        possible = any(acceptable(e, t, due, counts[e_id]) is None for e_id, e in engineers.items())
+        feasible += possible
         choices = {
             "weibao": plan.eligible[0].engineer_id if plan.eligible else None,
             "round_robin": order[turn % len(order)],
@@ -130,7 +135,8 @@ def evaluate_routing(desk: TicketDesk) -> dict[str, object]:
             current = load(policy, chosen, t.created_at) if chosen else 0
             why = acceptable(engineer, t, due, current)
             if why and policy == "weibao":
-                misses.append(f"{t.code} {t.system}/{t.department} → {plan.triage.system}/{plan.triage.department}: {chosen} {why}")
+                misses.append(f"{t.code} {t.system}/{t.department} → {plan.triage.system}/{plan.triage.department}: "
+                              f"{chosen} {why}{'' if possible else ' (nobody was acceptable)'}")
             tally = tallies[policy]
             tally.n += 1
             if why is None:
@@ -144,6 +150,7 @@ def evaluate_routing(desk: TicketDesk) -> dict[str, object]:
         "held_out": len(replays),
         "accuracy": {k: correct[k] / n for k in ("system", "symptom", "department", "priority")},
         "acceptable": {k: v.rate for k, v in tallies.items()},
+        "ceiling": feasible / n,
         "not_acceptable_because": {k: dict(v.reasons) for k, v in tallies.items()},
         "misses": misses,
     }
@@ -158,6 +165,7 @@ def format_routing(result: dict[str, object]) -> str:
         *(f"  {k:<11} {v:.3f}" for k, v in acc.items()),  # type: ignore[union-attr]
         "acceptable assignment (proficiency >= 3 in the system, knows the department, on shift, under cap):",
         *(f"  {k:<13} {v:.3f}" for k, v in ok.items()),  # type: ignore[union-attr]
+        f"  {'ceiling':<13} {result['ceiling']:.3f}  (share of tickets for which anyone was acceptable)",
         "why not acceptable:",
         *(f"  {k:<13} {v}" for k, v in result["not_acceptable_because"].items()),  # type: ignore[union-attr]
         "WeiBao's misses (true system/department → triaged; chosen engineer):",
