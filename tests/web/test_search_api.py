@@ -31,6 +31,14 @@ def test_search_filters_by_system_and_language(client: TestClient) -> None:
     )
 
 
+def test_search_filters_by_kind_articles_or_resolved_tickets(client: TestClient) -> None:
+    q = {"q": "检验科打印机打不出条码"}
+    tickets = client.get("/api/search", params={**q, "kind": "ticket"}).json()["results"]
+    articles = client.get("/api/search", params={**q, "kind": "article"}).json()["results"]
+    assert tickets and all(r["kind"] == "ticket" and r["url"].startswith("/tickets/") for r in tickets)
+    assert articles and all(r["kind"] == "article" and r["url"].startswith("/articles/") for r in articles)
+
+
 def test_snippet_html_is_escaped_with_marks(client: TestClient) -> None:
     body = client.get("/api/search", params={"q": "HL7 messages stuck"}).json()
     html = body["results"][0]["snippet_html"]
@@ -50,6 +58,7 @@ def test_snippet_html_is_escaped_with_marks(client: TestClient) -> None:
         ({"q": "x", "symptom": "sad"}, "symptom"),
         ({"q": "x", "audience": "patient"}, "audience"),
         ({"q": "x", "lang": "fr"}, "lang"),
+        ({"q": "x", "kind": "faq"}, "kind"),
         ({}, "q"),
     ],
 )

@@ -7,6 +7,7 @@ from weibao.kb.index import Filters
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 100
+DOCUMENT_KINDS = ("article", "ticket")
 
 
 class InvalidParameter(ValueError):
@@ -44,8 +45,10 @@ def make_filters(
     symptom: str | None = None,
     audience: str | None = None,
     lang: str | None = None,
+    kind: str | None = None,
 ) -> Filters:
     system = check_choice(system, SYSTEMS, "system")
+    kind = check_choice(kind, DOCUMENT_KINDS, "kind")
     symptom = check_choice(symptom, SYMPTOMS, "symptom")
     audience = check_choice(audience, AUDIENCES, "audience")
     lang = check_choice(lang, LANGUAGES, "lang")
@@ -54,4 +57,5 @@ def make_filters(
         symptoms=(symptom,) if symptom else (),
         audience=audience,
         language=lang,
+        kinds=(kind,) if kind else (),
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import Enum
 
 from weibao.graph.taxonomy import AUDIENCES, LANGUAGES, SYMPTOMS, SYSTEMS
+from weibao.kb.validation import DOCUMENT_KINDS
 
 SystemId = Enum("SystemId", {k: k for k in SYSTEMS}, type=str)  # type: ignore[misc]
 SymptomId = Enum("SymptomId", {k: k for k in SYMPTOMS}, type=str)  # type: ignore[misc]
 Audience = Enum("Audience", {k: k for k in AUDIENCES}, type=str)  # type: ignore[misc]
 Language = Enum("Language", {k: k for k in LANGUAGES}, type=str)  # type: ignore[misc]
+DocumentKind = Enum("DocumentKind", {k: k for k in DOCUMENT_KINDS}, type=str)  # type: ignore[misc]

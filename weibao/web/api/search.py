@@ -16,7 +16,7 @@ from weibao.kb.validation import (
     check_query,
     make_filters,
 )
-from weibao.web.api.enums import Audience, Language, SymptomId, SystemId
+from weibao.web.api.enums import Audience, DocumentKind, Language, SymptomId, SystemId
 from weibao.web.api.errors import invalid
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.security.policy import Permission
@@ -94,6 +94,9 @@ def search(
     symptom: SymptomId | None = None,
     audience: Audience | None = None,
     lang: Language | None = None,
+    kind: Annotated[
+        DocumentKind | None, Query(description="only articles, or only resolved tickets")
+    ] = None,
     caller: Caller = Permission("kb.read"),
 ) -> dict[str, object]:
     try:
@@ -105,6 +108,7 @@ def search(
         symptom.value if symptom else None,
         audience.value if audience else None,
         lang.value if lang else None,
+        kind.value if kind else None,
     )
     result = kb.search_linked(query, SearchOptions(top_k=top_k, filters=filters))
     return search_payload(result, "en" if lang and lang.value == "en" else "zh")

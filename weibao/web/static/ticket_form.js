@@ -28,7 +28,7 @@
     var q = (title.value + " " + (description ? description.value : "")).trim().slice(0, 500);
     if (q.length < 2 || q === lastQuery) { return; }
     lastQuery = q;
-    fetch("/api/search?top_k=3&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+    fetch("/api/search?kind=article&top_k=3&q=" + encodeURIComponent(q), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { results: [] }; })
       .then(function (body) { show(body.results || []); })
       .catch(function () { show([]); });
