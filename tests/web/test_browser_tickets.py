@@ -1,0 +1,66 @@
+"""Ticket pages in headless Chromium: the form suggests articles while the problem is
+typed; the filed ticket shows its SLA countdown, triage and history; engineers see queues."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.browser import browser_page, serve
+from weibao.core import accounts
+from weibao.core.db import session_scope
+
+pytestmark = pytest.mark.slow
+PASSWORD = "browser-pass-2026"
+
+
+def _user(services, username: str, role: str, hospital: str | None) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(services.database.sessions) as session:
+        if accounts.get_user_by_username(session=session, username=username) is None:
+            accounts.create_user(session=session, username=username, role=role,
+                                 hospital_id=hospital, password=PASSWORD)
+
+
+def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_file_a_ticket_with_suggestions_then_see_it_in_the_queue(app, seeded_services) -> None:  # type: ignore[no-untyped-def]
+    _user(seeded_services, "it_browser", "hospital_it", "h-hzsy")
+    _user(seeded_services, "eng_browser", "engineer", None)
+    title = "检验科条码打印机打不出条码"
+    with serve(app) as base, browser_page() as page:
+        _sign_in(page, base, "it_browser")
+        page.goto(f"{base}/tickets/new")
+        assert page.locator("#suggestions").is_hidden()
+        page.fill("#ticket-title", title)  # fires input: suggestions arrive after a pause
+        page.wait_for_selector("#suggestions li a")
+        hrefs = page.locator("#suggestions li a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
+        assert hrefs and all(h.startswith("/articles/") for h in hrefs)
+        page.fill("#ticket-description", "从早上开始，重启打印机也不行")
+        with page.expect_navigation():
+            page.click("#ticket-form button[type=submit]")
+        code = page.url.rsplit("/", 1)[-1]
+        assert re.fullmatch(r"T-\d{4}-\d{5}", code)
+        assert page.locator("article.ticket h1").inner_text() == title
+        countdown = page.locator(".sla-target .countdown").first
+        assert re.search(r"\d+m", countdown.inner_text())  # rendered by countdown.js
+        kinds = page.locator("ol.events code").all_inner_texts()
+        assert kinds[:2] == ["created", "assigned"]
+        assert page.locator("details.triage-why summary").inner_text() == "分诊依据"
+        assert page.locator("form[action$='/status']").count() == 0  # hospital staff do not work tickets
+
+        assignee = seeded_services.desk.get(code).assignee_id
+        _sign_in(page, base, "eng_browser")
+        page.goto(f"{base}/queue?engineer={assignee}")
+        assert page.locator(f"table.queue a[href='/tickets/{code}']").count() == 1
+        page.goto(f"{base}/queue/unassigned")
+        assert page.locator("h1").inner_text() == "待分派工单"
+        page.goto(f"{base}/tickets/{code}")
+        assert page.locator("form[action$='/status']").count() == 1
