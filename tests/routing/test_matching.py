@@ -90,8 +90,15 @@ def test_when_triage_is_unsure_the_engineer_who_knows_both_systems_ranks_higher(
     both = EngineerProfile(**{**{f: getattr(specialist, f) for f in specialist.__slots__},
                               "id": "both", "systems": {"pacs": 4, "emergency": 4}})
     sure = rank_candidates([specialist, both], base, History())
-    hedged = rank_candidates([specialist, both], unsure, History())
     assert sure[0].engineer_id == "pacs-only"
+    assert all(c.excluded_because is None for c in sure)
+    hedged = rank_candidates([specialist, both], unsure, History())
     assert hedged[0].engineer_id == "both"
-    # The hard floor still applies to the triaged system only.
-    assert all(c.excluded_because is None for c in hedged)
+    assert hedged[1].excluded_because == "triage is unsure; proficiency in the alternative emergency below 3"
+    # Nobody covers both readings: the floor relaxes to the triaged system alone.
+    alone = rank_candidates([specialist], unsure, History())
+    assert alone[0].excluded_because is None
+    # Among those who cover both, skill is averaged over the readings.
+    deeper = EngineerProfile(**{**{f: getattr(both, f) for f in both.__slots__},
+                                "id": "deeper", "systems": {"pacs": 4, "emergency": 5}})
+    assert hedged[0].factors["system"] < rank_candidates([deeper], unsure, History())[0].factors["system"]

@@ -22,8 +22,11 @@ WEIGHTS: Mapping[str, float] = {
     "tier_fit": 0.06,
 }
 # Skill floors, strictest first: when nobody passes a floor, matching relaxes to the next
-# and says so, rather than leave a ticket without an owner.
-FLOORS: tuple[tuple[int, bool], ...] = ((3, True), (3, False), (2, False))  # (system, knows dept)
+# and says so, rather than leave a ticket without an owner. The strictest also asks for
+# triage's close alternatives: when triage is unsure, someone fit for every plausible
+# reading is the safe owner.
+# (minimum system level, must know the department, must also cover the alternatives)
+FLOORS: tuple[tuple[int, bool, bool], ...] = ((3, True, True), (3, True, False), (3, False, False), (2, False, False))
 TIER_RANK = {"L1": 1, "L2": 2, "L3": 3}
 
 
@@ -91,10 +94,10 @@ class Candidate:
 
 
 def exclusion(
-    engineer: EngineerProfile, needs: TicketNeeds, floor: tuple[int, bool] = FLOORS[0]
+    engineer: EngineerProfile, needs: TicketNeeds, floor: tuple[int, bool, bool] = FLOORS[0]
 ) -> str | None:
     """The first hard rule the engineer fails, in words, or None."""
-    min_level, needs_department = floor
+    min_level, needs_department, cover_alternatives = floor
     if not engineer.active:
         return "inactive"
     if needs.priority == "P1" and TIER_RANK.get(engineer.tier, 0) < 2:
@@ -103,6 +106,13 @@ def exclusion(
         return f"proficiency in {needs.system} below {min_level}"
     if needs_department and needs.department and not engineer.departments.get(needs.department):
         return f"no knowledge of the {needs.department} department"
+    if cover_alternatives:
+        weak = [s for s in needs.system_alternatives if engineer.systems.get(s, 0) < min_level]
+        if weak:
+            return f"triage is unsure; proficiency in the alternative {weak[0]} below {min_level}"
+        unknown = [d for d in needs.department_alternatives if not engineer.departments.get(d)]
+        if needs_department and unknown:
+            return f"triage is unsure; no knowledge of the alternative {unknown[0]} department"
     if engineer.open_count >= engineer.max_open:
         return f"at cap ({engineer.open_count}/{engineer.max_open} open)"
     start = needs.created_at or needs.response_due
@@ -154,21 +164,18 @@ def rank_candidates(
 
     The strictest skill floor that leaves someone eligible applies; see FLOORS.
     """
-    engineers = list(engineers)
+    scored: list[tuple[EngineerProfile, Candidate]] = []
+    for engineer in engineers:  # scores do not depend on the floor: computed once
+        contributions = factors(engineer, needs, history)
+        scored.append((engineer, Candidate(
+            engineer.id, engineer.name, engineer.tier, sum(contributions.values()), contributions
+        )))
     for floor in FLOORS:
         eligible: list[Candidate] = []
         excluded: list[Candidate] = []
-        for engineer in engineers:
-            contributions = factors(engineer, needs, history)
-            candidate = Candidate(
-                engineer.id, engineer.name, engineer.tier, sum(contributions.values()), contributions
-            )
-            reason = exclusion(engineer, needs, floor)
-            if reason:
-                candidate.excluded_because = reason
-                excluded.append(candidate)
-            else:
-                eligible.append(candidate)
+        for engineer, candidate in scored:
+            candidate.excluded_because = exclusion(engineer, needs, floor)
+            (excluded if candidate.excluded_because else eligible).append(candidate)
         if eligible:
             break
     eligible.sort(key=lambda c: (-round(c.score, 9), c.engineer_id))
