@@ -100,3 +100,15 @@ def test_ingest_of_a_folder_with_a_bad_file_loads_the_rest(initialised: Path, tm
     assert "bad.md: field 'front matter'" in out.stderr
     assert "added 1" in out.stdout
     shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["eval", "--routing", "--window", "0.5", "0.4"], "weibao eval: window: need 0 <= start < end <= 1, got 0.5 0.4"),
+        (["eval", "--window", "0.1", "0.2"], "weibao eval: --window: only with --routing"),
+    ],
+)
+def test_a_bad_routing_window_is_one_line_and_exit_2(initialised: Path, args: list[str], message: str) -> None:
+    out = run(args, initialised)
+    assert out.returncode == 2 and out.stderr.strip() == message

@@ -129,11 +129,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
             r = result[kind]
             print(f"{kind:<9} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}")
         return 0
+    if getattr(args, "window", None) and not args.routing:
+        raise CommandError("--window: only with --routing")
     if args.routing:
         from weibao.bootstrap import open_services
-        from weibao.routing.evaluation import evaluate_routing, format_routing
+        from weibao.routing.evaluation import NEWEST, check_window, evaluate_routing, format_routing
 
-        print(format_routing(evaluate_routing(open_services(get_settings()).desk)))
+        try:
+            window = check_window(tuple(args.window) if args.window else NEWEST)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        print(format_routing(evaluate_routing(open_services(get_settings()).desk, window)))
         return 0
     if getattr(args, "chat", False):
         from weibao.bootstrap import open_services
@@ -169,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--linking", action="store_true", help="entity-linking precision and recall")
     group.add_argument("--routing", action="store_true", help="triage and assignment on held-out tickets")
     group.add_argument("--chat", action="store_true", help="evaluate the chat assistant's first replies")
+    p.add_argument("--window", type=float, nargs=2, metavar=("START", "END"),
+                   help="with --routing: replay this share of the history instead of the newest 20 %%")
     # Imported here: cli_accounts registers its commands with `command` from this module.
     from weibao.cli_accounts import add_parsers as add_account_parsers
 
