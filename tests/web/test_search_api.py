@@ -35,7 +35,7 @@ def test_search_filters_by_kind_articles_or_resolved_tickets(client: TestClient)
     q = {"q": "检验科打印机打不出条码"}
     tickets = client.get("/api/search", params={**q, "kind": "ticket"}).json()["results"]
     articles = client.get("/api/search", params={**q, "kind": "article"}).json()["results"]
-    assert tickets and all(r["kind"] == "ticket" and r["url"].startswith("/tickets/") for r in tickets)
+    assert tickets and all(r["kind"] == "ticket" and r["url"].startswith("/cases/") for r in tickets)
     assert articles and all(r["kind"] == "article" and r["url"].startswith("/articles/") for r in articles)
 
 

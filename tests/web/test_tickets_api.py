@@ -67,3 +67,31 @@ def test_hospitals_engineers_and_queues(as_user) -> None:  # type: ignore[no-unt
     queue = as_user("engineer").get(f"/api/engineers/{engineers[0]['id']}/queue")
     assert queue.status_code == 200
     assert as_user("it_hz").get("/api/engineers").status_code == 403
+
+
+def test_a_resolved_case_is_readable_by_every_hospital_without_its_private_details(as_user, client) -> None:  # type: ignore[no-untyped-def]
+    filed = as_user("it_hz").post("/api/tickets", json={
+        "title": "门诊3号窗口读卡器读不了医保卡",
+        "description": "患者张三，身份证110101199003074514，电话13812345678，读卡一直失败",
+        "reporter_name": "李护士",
+    }).json()
+    code = filed["id"]
+    assert as_user("it_fs").get(f"/api/cases/{code}").status_code == 404  # not resolved yet
+    as_user("engineer").post(f"/api/tickets/{code}/resolve",
+                             json={"root_cause": "读卡器驱动被系统更新覆盖", "fix_steps": ["重装读卡器驱动", "重启挂号程序"]})
+    other = as_user("it_fs").get(f"/api/cases/{code}")
+    assert other.status_code == 200, other.text
+    case = other.json()
+    assert case["url"] == f"/cases/{code}" and case["ticket_url"] is None
+    assert "重装读卡器驱动" in case["body"] and "读卡器驱动被系统更新覆盖" in case["body"]
+    for private in ("李护士", "张三", "110101199003074514", "13812345678", "h-hzsy"):
+        assert private not in case["body"] and private not in case["title"]
+    assert as_user("it_fs").get(f"/api/tickets/{code}").status_code == 404  # the ticket itself stays private
+    assert as_user("nurse_hz").get(f"/api/cases/{code}").json()["ticket_url"] == f"/tickets/{code}"
+    assert as_user("engineer").get(f"/api/cases/{code}").json()["ticket_url"] == f"/tickets/{code}"
+    page = as_user("it_fs").get(f"/cases/{code}")
+    assert page.status_code == 200 and "已解决案例" in page.text and "重启挂号程序" in page.text
+    assert f'href="/tickets/{code}"' not in page.text
+    assert as_user("it_fs").get("/cases/T-0000-00000").status_code == 404
+    missing = as_user("it_fs").get("/api/cases/T-0000-00000")
+    assert missing.status_code == 404 and "T-0000-00000" in missing.json()["detail"]

@@ -8,7 +8,8 @@ from weibao.kb.service import SearchResult
 
 
 def hit_url(hit: DocumentHit) -> str:
-    return f"/articles/{hit.id}" if hit.kind == "article" else f"/tickets/{hit.id}"
+    """Resolved tickets open as cases: the indexed text, readable by every hospital."""
+    return f"/articles/{hit.id}" if hit.kind == "article" else f"/cases/{hit.id}"
 
 
 def hit_payload(hit: DocumentHit, lang: str = "zh") -> dict[str, object]:

@@ -14,6 +14,7 @@ from weibao.core.accounts import Hospital
 from weibao.core.db import session_scope, utcnow
 from weibao.core.privacy import mask_pii
 from weibao.kb.models import Article
+from weibao.kb.passages import SearchDocument
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.assignment import assign_first_available
 from weibao.routing.errors import Conflict, Invalid, NotFound
@@ -169,6 +170,18 @@ class TicketDesk:
             return list(
                 session.scalars(select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.id))
             )
+
+    def case(self, code: str) -> SearchDocument:
+        """A resolved ticket as everyone may read it: exactly the text that is indexed —
+        masked problem, root cause and steps; no hospital, reporter or history."""
+        with session_scope(self.sessions) as session:
+            row = session.execute(
+                select(Ticket, Resolution).join(Resolution, Resolution.ticket_id == Ticket.id)
+                .where(Ticket.code == code)
+            ).first()
+            if row is None:
+                raise NotFound(f"no resolved ticket {code!r}", "code")
+            return ticket_document(*row)
 
     def resolution(self, ticket: Ticket) -> Resolution | None:
         with session_scope(self.sessions) as session:

@@ -53,6 +53,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overdue": {"zh": "已超时", "en": "overdue"},
     "assignee": {"zh": "处理工程师", "en": "Engineer"},
     "triage_why": {"zh": "分诊依据", "en": "Why this triage"},
+    "resolved_case": {"zh": "已解决案例", "en": "Resolved case"},
+    "resolved_case_hint": {
+        "zh": "来自已解决的工单，已去除医院、报告人和患者信息。",
+        "en": "From a resolved ticket, without the hospital, the reporter or patient details.",
+    },
+    "open_ticket_itself": {"zh": "查看工单及处理记录", "en": "Open the ticket and its history"},
     "priority_rule": {"zh": "优先级规则", "en": "Priority rule"},
     "triage_alternatives": {"zh": "也可能是", "en": "Could also be"},
     "unassigned": {"zh": "待分派（已升级给服务经理）", "en": "unassigned (escalated to the service manager)"},

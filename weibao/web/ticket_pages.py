@@ -15,8 +15,9 @@ from weibao.routing.errors import DeskError, NotFound
 from weibao.routing.models import PRIORITIES, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.presenters import local_iso
-from weibao.web.api.tickets import actor_of, scope_of
+from weibao.web.api.tickets import actor_of, case_payload, scope_of
 from weibao.web.deps import Caller, DeskDep
+from weibao.web.markdown import render_markdown
 from weibao.web.pages import render
 from weibao.web.security.pages import csrf_protect
 from weibao.web.security.policy import Permission
@@ -91,6 +92,15 @@ def ticket_page(request: Request, code: str, desk: DeskDep, caller: Caller = Per
         events=desk.events(ticket), comments=desk.comments(ticket), resolution=desk.resolution(ticket),
         local=lambda value: local_iso(value, ticket.timezone), can_work=caller.role not in HOSPITAL_ROLES,
     )
+
+
+@router.get("/cases/{code}", response_class=HTMLResponse)
+def case_page(request: Request, code: str, desk: DeskDep, caller: Caller = Permission("kb.read")) -> Response:
+    try:
+        case = case_payload(desk.case(code), caller)
+    except NotFound:
+        return render(request, "not_found.html", status_code=404)
+    return render(request, "case.html", case=case, body_html=render_markdown(str(case["body"])))
 
 
 @router.post("/tickets/{code}/status", response_class=HTMLResponse)

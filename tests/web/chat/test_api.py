@@ -21,7 +21,7 @@ def test_a_conversation_through_the_api(web: Web) -> None:
     assert second["language"] == "zh" and second["confidence"] > 0.3
     citation = second["citations"][0]
     assert set(citation) == {"id", "kind", "title", "url", "passage"}
-    assert citation["url"].startswith(("/articles/", "/tickets/")) and citation["passage"]
+    assert citation["url"].startswith(("/articles/", "/cases/")) and citation["passage"]
     assert second["actions"][0]["type"] == "show_article"
     third = client.post(
         "/api/chat", json={"session_id": body["session_id"], "message": "还是不行"}

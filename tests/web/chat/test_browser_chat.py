@@ -35,7 +35,7 @@ def test_keyboard_conversation_with_the_widget_in_chromium(web: Web) -> None:
         page.keyboard.press("Enter")
         page.wait_for_selector("a.chat-citation")
         first = page.locator("a.chat-citation").first
-        assert first.get_attribute("href").startswith(("/articles/", "/tickets/"))
+        assert first.get_attribute("href").startswith(("/articles/", "/cases/"))
         assert first.inner_text().startswith("[1] ")
 
         page.keyboard.type("还是不行")

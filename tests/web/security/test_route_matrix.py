@@ -135,6 +135,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/api/tickets/{code}/promote"): Example(
         lambda e, w: (f"/api/tickets/{e.new_ticket(resolved=True)}/promote", {}), 201
     ),
+    # Resolved cases are the indexed, masked text: readable wherever search is.
+    ("GET", "/api/cases/{code}"): Example(lambda e, w: (f"/api/cases/{e.new_ticket(resolved=True)}", {})),
+    ("GET", "/cases/{code}"): Example(lambda e, w: (f"/cases/{e.new_ticket(resolved=True)}", {})),
     ("GET", "/api/graph/entities"): Example(lambda e, w: ("/api/graph/entities", {"params": {"text": "片子打不开"}})),
     ("GET", "/api/graph/related"): Example(lambda e, w: ("/api/graph/related", {"params": {"system": "pacs"}})),
     ("GET", "/api/graph/systems/{system_id}"): Example(lambda e, w: ("/api/graph/systems/pacs", {})),

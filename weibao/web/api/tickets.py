@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from weibao.core.accounts import HOSPITAL_ROLES, Hospital
 from weibao.core.db import session_scope
+from weibao.kb.passages import SearchDocument
 from weibao.routing.desk import ALL, Scope, TicketDesk
 from weibao.routing.errors import DeskError
 from weibao.routing.models import PRIORITIES, Contract, Engineer, Ticket
@@ -19,7 +20,7 @@ from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.presenters import ticket_payload
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.security.errors import ErrorOut, SecurityProblem
-from weibao.web.security.policy import Permission, record_cross_hospital_read
+from weibao.web.security.policy import Permission, allows, record_cross_hospital_read
 from weibao.web.security.ratelimit import client_address
 
 router = APIRouter(prefix="/api", tags=["tickets"])
@@ -59,6 +60,27 @@ def scope_of(caller: Caller) -> Scope:
 
 def actor_of(caller: Caller) -> str:
     return caller.username or caller.role
+
+
+def may_open_ticket(caller: Caller, hospital_id: str | None) -> bool:
+    """Whether the caller may open the ticket itself (not just its case)."""
+    if allows("tickets.read_all", caller.role, public_search=False):
+        return True
+    return allows("tickets.read", caller.role, public_search=False) and caller.hospital_id == hospital_id
+
+
+def case_payload(document: SearchDocument, caller: Caller) -> dict[str, object]:
+    return {
+        "id": document.id,
+        "title": document.title,
+        "systems": document.systems,
+        "symptoms": document.symptoms,
+        "departments": document.departments,
+        "language": document.language,
+        "body": document.body,
+        "url": f"/cases/{document.id}",
+        "ticket_url": f"/tickets/{document.id}" if may_open_ticket(caller, document.hospital_id) else None,
+    }
 
 
 # ---- schemas -----------------------------------------------------------------------------
@@ -320,6 +342,27 @@ def get_ticket(code: str, request: Request, desk: DeskDep, caller: Caller = Perm
     payload = full_ticket(desk, ticket)
     payload["description_original"] = desk.original_text(ticket, caller.hospital_id, caller.user_id)
     return payload
+
+
+class CaseOut(BaseModel):
+    id: str
+    title: str
+    systems: list[str]
+    symptoms: list[str]
+    departments: list[str]
+    language: str
+    body: str
+    url: str
+    ticket_url: str | None = Field(description="set when the caller may open the ticket itself")
+
+
+@router.get(
+    "/cases/{code}", response_model=CaseOut,
+    responses={404: {"model": ErrorOut, "description": "no resolved ticket with this code"}},
+    summary="A resolved ticket as every hospital may read it (the indexed, masked text)",
+)
+def get_case(code: str, desk: DeskDep, caller: Caller = Permission("kb.read")) -> dict[str, object]:
+    return case_payload(_call(desk.case, code), caller)
 
 
 @router.post("/tickets/{code}/transition", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
