@@ -124,7 +124,7 @@ def main() -> None:
             raise SystemExit(f"{args.folder} exists; pass --reuse or remove it")
         build(args.folder, args.history, args.engineers)
     started = time.perf_counter()
-    services = open_services(Settings(data_dir=args.folder))
+    services = open_services(Settings(data_dir=args.folder), long_running=True)  # as `serve` does
     print(f"start-up (index, graph of {len(services.kb.graph.graph)} nodes): {time.perf_counter() - started:.1f} s")
     with session_scope(services.database.sessions) as session:
         count = session.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1))

@@ -49,7 +49,7 @@ def create_app(
         if getattr(app.state, "kb", None) is None:
             from weibao.bootstrap import open_services
 
-            services = open_services(settings)
+            services = open_services(settings, long_running=True)
             app.state.kb, app.state.desk = services.kb, services.desk
         monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
         try:
