@@ -207,3 +207,16 @@ def test_engineer_record_counts_resolved_tickets_per_problem_and_forgets_removed
     graph.remove_ticket("T-1")
     assert graph.engineer_record("pacs", "slow") == {"eng-a": 1, "eng-b": 1}
     assert graph.engineer_record("lis", "slow") == {}
+
+
+def test_articles_about_follows_article_changes_and_ignores_tickets(kg):
+    kg.add_ticket(ticket("t1", ["fix-cache"], system="his", symptom="slow"))
+    about = kg.articles_about(["his"], ["slow"])
+    assert about == {"his-001": ({"his"}, {"slow"})}  # the ticket on his/slow is not an article
+    kg.upsert_article(article("his-002", systems=("his",), symptoms=("login_failure",)))
+    assert set(kg.articles_about(["his"], [])) == {"his-001", "his-002"}
+    kg.upsert_article(article("his-002", systems=("lis",), symptoms=("login_failure",)))
+    assert set(kg.articles_about(["his"], [])) == {"his-001"}
+    kg.remove_article("his-001")
+    assert kg.articles_about(["his"], ["slow"]) == {}
+    assert set(kg.articles_about(["pacs"], ["login_failure"])) == {"pacs-001", "pacs-002", "pacs-003", "his-002"}

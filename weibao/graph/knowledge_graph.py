@@ -91,6 +91,10 @@ class KnowledgeGraph:
         self._by_pair: dict[tuple[str | None, str | None], set[str]] = {}
         # (system, symptom) → engineer id → resolved tickets there: the engineers' record.
         self._resolvers: dict[tuple[str | None, str | None], Counter[str]] = {}
+        # ("system" | "symptom", id) → articles covering it; built on first use, dropped
+        # when articles change. Walking the taxonomy node's in-edges instead would visit
+        # every ticket filed there (100k and more).
+        self._covering: dict[tuple[str, str], set[str]] | None = None
 
     def _count_resolver(self, system: str | None, symptom: str | None, engineer: str | None, n: int) -> None:
         if engineer is None:
@@ -144,6 +148,7 @@ class KnowledgeGraph:
     def upsert_article(self, rec: ArticleRecord) -> None:
         """Add or replace an article: its old edges go, fixes nobody references any more too."""
         old_fixes = self._detach_article(rec.id)
+        self._covering = None
         nodes = {node_id("article", rec.id): self._article_attrs(rec)}
         edges = self._article_edges(rec, nodes)
         for fix in rec.fixes:
@@ -424,18 +429,18 @@ class KnowledgeGraph:
         self, systems: Iterable[str], symptoms: Iterable[str]
     ) -> dict[str, tuple[set[str], set[str]]]:
         """Articles that cover any of the systems or symptoms: id → (systems, symptoms) hit."""
+        if self._covering is None:
+            self._covering = {}
+            for _, attrs in self.graph.nodes(data=True):
+                if attrs["type"] == "article":
+                    for kind in ("system", "symptom"):
+                        for entity_id in attrs[f"{kind}s"]:
+                            self._covering.setdefault((kind, entity_id), set()).add(attrs["id"])
         found: dict[str, tuple[set[str], set[str]]] = {}
-        for side, node_type, rel, ids in (
-            (0, "system", "covers", systems),
-            (1, "symptom", "has_symptom", symptoms),
-        ):
+        for side, kind, ids in ((0, "system", systems), (1, "symptom", symptoms)):
             for entity_id in ids:
-                n = node_id(node_type, entity_id)
-                if n not in self.graph:
-                    continue
-                for u, _, key in self.graph.in_edges(n, keys=True):
-                    if key == rel and u.startswith("article:"):
-                        found.setdefault(u[len("article:"):], (set(), set()))[side].add(entity_id)
+                for article_id in self._covering.get((kind, entity_id), ()):
+                    found.setdefault(article_id, (set(), set()))[side].add(entity_id)
         return found
 
     def engineer_record(self, system: str | None, symptom: str | None) -> dict[str, int]:
@@ -638,6 +643,7 @@ class KnowledgeGraph:
         attrs = self.graph.nodes.get(a)
         if attrs is None:
             return set()
+        self._covering = None
         for fix_id in attrs["fixes"]:
             for system, symptom in _pairs(attrs["systems"], attrs["symptoms"]):
                 self._add_evidence(fix_id, system, symptom, articles=-1)
