@@ -123,3 +123,24 @@ def test_original_text_is_kept_only_when_allowed_and_shown_only_to_the_hospital(
     assert keeping.original_text(kept, "h-szlh", None) == text
     assert keeping.original_text(kept, "h-hzsy", None) is None
     assert keeping.original_text(kept, None, None) is None
+
+
+def test_when_nobody_is_on_the_roster_the_ticket_waits_unassigned_and_is_escalated(seeded_kb, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from weibao.core import migrate
+    from weibao.core.db import Database, session_scope
+    from weibao.core.settings import REPO_DIR
+    from weibao.routing.desk import TicketDesk
+    from weibao.routing.seed import load_hospitals
+
+    database = Database(f"sqlite:///{tmp_path / 'empty-roster.db'}")
+    migrate.upgrade(database.engine)
+    with session_scope(database.sessions) as session:
+        load_hospitals(session, REPO_DIR / "data" / "seed_ops" / "hospitals.yaml")  # no engineers
+    empty = TicketDesk(seeded_kb, database.sessions)
+    ticket, plan = empty.create(TicketDraft(hospital_id="h-hzsy", title="急诊挂号系统打不开了",
+                                            at=WEDNESDAY_10_SHANGHAI))
+    assert plan.candidates == [] and ticket.assignee_id is None and ticket.status == "new"
+    events = empty.events(ticket)
+    assert [e.kind for e in events] == ["created", "escalated"]
+    assert events[-1].detail == {"to": "service_manager", "queue": "unassigned"} and events[-1].reason
+    assert [t.code for t in empty.list(unassigned=True)] == [ticket.code]
