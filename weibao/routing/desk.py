@@ -103,6 +103,7 @@ class TicketDesk:
                 updated_at=plan.created_at,
                 response_due=plan.response_due,
                 resolution_due=plan.resolution_due,
+                alert_key=draft.alert_key,
             )
             session.add(ticket)
             session.flush()

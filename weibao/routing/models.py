@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
@@ -92,6 +92,10 @@ class Ticket(Base):
     resolution_state: Mapped[str] = mapped_column(String(16), default="ok")
     # [[paused_at, resumed_at | null], ...] as ISO strings: the SLA clock's pauses.
     pauses: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
+    # A monitoring alert's identity: repeated notifications of it update this ticket.
+    alert_key: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_tickets_hospital_alert", "hospital_id", "alert_key"),)
 
 
 class TicketEvent(Base):

@@ -45,6 +45,7 @@ class TicketDraft:
     priority_reason: str = ""
     needs_onsite: bool | None = None
     at: datetime | None = None
+    alert_key: str | None = None  # set for monitoring alerts (see alerts)
 
     def validate(self) -> None:
         if not self.title.strip():

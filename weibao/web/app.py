@@ -17,6 +17,7 @@ from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
 from weibao.web import pages, ticket_pages
 from weibao.web.api import accounts as accounts_api
+from weibao.web.api import alerts as alerts_api
 from weibao.web.api import audit as audit_api
 from weibao.web.api import chat as chat_api
 from weibao.web.api import graph as graph_api
@@ -94,7 +95,7 @@ def create_app(
 
     install_error_handlers(app)
     tickets_api.install(app)
-    for api in (search_api, graph_api, tickets_api, accounts_api, audit_api):
+    for api in (search_api, graph_api, tickets_api, alerts_api, accounts_api, audit_api):
         app.include_router(api.router, responses=PROBLEM_RESPONSES)
     app.include_router(chat_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(pages.router)

@@ -135,6 +135,12 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/api/tickets/{code}/promote"): Example(
         lambda e, w: (f"/api/tickets/{e.new_ticket(resolved=True)}/promote", {}), 201
     ),
+    ("POST", "/api/alerts"): Example(
+        lambda e, w: ("/api/alerts", {
+            "params": {} if hospital_of(w) else {"hospital_id": HOSPITAL_A},
+            "json": {"alerts": [{"status": "firing", "labels": {"alertname": "HisDbDown", "instance": w}}]},
+        })
+    ),
     # Resolved cases are the indexed, masked text: readable wherever search is.
     ("GET", "/api/cases/{code}"): Example(lambda e, w: (f"/api/cases/{e.new_ticket(resolved=True)}", {})),
     ("GET", "/cases/{code}"): Example(lambda e, w: (f"/cases/{e.new_ticket(resolved=True)}", {})),

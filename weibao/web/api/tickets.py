@@ -275,7 +275,7 @@ def full_ticket(desk: TicketDesk, ticket: Ticket, with_history: bool = True) -> 
     )
 
 
-def _call(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+def call_desk(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     try:
         return fn(*args, **kwargs)
     except DeskError as exc:
@@ -309,7 +309,7 @@ def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("ti
         priority_reason=body.priority_reason,
         needs_onsite=body.needs_onsite,
     )
-    ticket, plan = _call(desk.create, draft, actor_of(caller))
+    ticket, plan = call_desk(desk.create, draft, actor_of(caller))
     payload = full_ticket(desk, ticket)
     payload["candidates"] = [c.as_dict() for c in plan.candidates]
     payload["suggested_articles"] = plan.suggested_articles
@@ -326,13 +326,13 @@ def list_tickets(
     unassigned: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, object]]:
-    tickets = _call(desk.list, scope_of(caller), hospital, status, assignee, unassigned, limit)
+    tickets = call_desk(desk.list, scope_of(caller), hospital, status, assignee, unassigned, limit)
     return [full_ticket(desk, t, with_history=False) for t in tickets]
 
 
 @router.get("/tickets/{code}", response_model=TicketOut, responses=NOT_FOUND, summary="One ticket with its history")
 def get_ticket(code: str, request: Request, desk: DeskDep, caller: Caller = Permission("tickets.read")) -> dict[str, object]:
-    ticket = _call(desk.get, code, scope_of(caller))
+    ticket = call_desk(desk.get, code, scope_of(caller))
     if caller.hospital_id != ticket.hospital_id:
         with session_scope(request.app.state.database.sessions) as session:
             record_cross_hospital_read(
@@ -362,45 +362,45 @@ class CaseOut(BaseModel):
     summary="A resolved ticket as every hospital may read it (the indexed, masked text)",
 )
 def get_case(code: str, desk: DeskDep, caller: Caller = Permission("kb.read")) -> dict[str, object]:
-    return case_payload(_call(desk.case, code), caller)
+    return case_payload(call_desk(desk.case, code), caller)
 
 
 @router.post("/tickets/{code}/transition", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def transition(code: str, body: TransitionIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
-    ticket = _call(desk.transition, code, body.status, actor_of(caller), body.reason, scope_of(caller))
+    ticket = call_desk(desk.transition, code, body.status, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/comments", response_model=TicketOut, status_code=201, responses=NOT_FOUND)
 def comment(code: str, body: CommentIn, desk: DeskDep, caller: Caller = Permission("tickets.create")) -> dict[str, object]:
     vendor = caller.role not in HOSPITAL_ROLES
-    _call(desk.comment, code, actor_of(caller), body.body, scope_of(caller), counts_as_response=vendor)
-    return full_ticket(desk, _call(desk.get, code, scope_of(caller)))
+    call_desk(desk.comment, code, actor_of(caller), body.body, scope_of(caller), counts_as_response=vendor)
+    return full_ticket(desk, call_desk(desk.get, code, scope_of(caller)))
 
 
 @router.post("/tickets/{code}/resolve", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def resolve(code: str, body: ResolveIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
-    _call(desk.resolve, code, actor_of(caller), body.root_cause, body.fix_steps, body.fix_ids,
+    call_desk(desk.resolve, code, actor_of(caller), body.root_cause, body.fix_steps, body.fix_ids,
           body.article_ids, scope=scope_of(caller))
-    return full_ticket(desk, _call(desk.get, code, scope_of(caller)))
+    return full_ticket(desk, call_desk(desk.get, code, scope_of(caller)))
 
 
 @router.post("/tickets/{code}/reassign", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def reassign(code: str, body: ReassignIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
-    ticket = _call(desk.reassign, code, body.engineer_id, actor_of(caller), body.reason, scope_of(caller))
+    ticket = call_desk(desk.reassign, code, body.engineer_id, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/escalate", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def escalate(code: str, body: EscalateIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
-    ticket = _call(desk.escalate, code, actor_of(caller), body.reason, scope_of(caller))
+    ticket = call_desk(desk.escalate, code, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/promote", response_model=DraftArticleOut, status_code=201,
              responses={**NOT_FOUND, **CONFLICT}, summary="Turn a resolved ticket into a draft article")
 def promote(code: str, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
-    article = _call(desk.promote, code, actor_of(caller), scope_of(caller))
+    article = call_desk(desk.promote, code, actor_of(caller), scope_of(caller))
     return {"id": article.id, "title": article.title, "status": article.status, "body": article.body}
 
 
@@ -437,7 +437,7 @@ def engineers(request: Request, desk: DeskDep, caller: Caller = Permission("tick
 @router.get("/engineers/{engineer_id}/queue", response_model=list[TicketOut], responses=NOT_FOUND,
             summary="An engineer's open tickets, most urgent first")
 def engineer_queue(engineer_id: str, desk: DeskDep, caller: Caller = Permission("tickets.read_all")) -> list[dict[str, object]]:
-    _call(desk.engineer, engineer_id)
+    call_desk(desk.engineer, engineer_id)
     tickets = desk.list(ALL, status="open", assignee=engineer_id, limit=500)
     tickets.sort(key=lambda t: (PRIORITIES.index(t.priority), t.response_due))
     return [full_ticket(desk, t, with_history=False) for t in tickets]

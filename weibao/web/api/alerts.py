@@ -1,0 +1,76 @@
+"""Monitoring webhook: Alertmanager's JSON (and anything that posts the same shape)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from weibao.core.accounts import HOSPITAL_ROLES
+from weibao.routing.alerts import MonitoringAlert, receive_alert
+from weibao.web.api.tickets import NOT_FOUND, actor_of, call_desk
+from weibao.web.deps import Caller, DeskDep
+from weibao.web.security.errors import SecurityProblem
+from weibao.web.security.policy import Permission
+
+router = APIRouter(prefix="/api", tags=["monitoring"])
+
+ShortText = Annotated[str, Field(max_length=2000)]
+
+
+class AlertIn(BaseModel):
+    # Senders add fields of their own (generatorURL, endsAt, …): ignore them, check ours.
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["firing", "resolved"]
+    labels: dict[Annotated[str, Field(max_length=100)], ShortText] = Field(max_length=50)
+    annotations: dict[Annotated[str, Field(max_length=100)], ShortText] = Field(default_factory=dict, max_length=50)
+    startsAt: str = Field("", max_length=40)
+    fingerprint: str = Field("", max_length=100)
+
+
+class AlertBatchIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    alerts: list[AlertIn] = Field(min_length=1, max_length=100)
+
+
+class AlertOutcomeOut(BaseModel):
+    key: str
+    action: Literal["created", "repeated", "recovered", "ignored"]
+    ticket: str | None
+
+
+class AlertBatchOut(BaseModel):
+    results: list[AlertOutcomeOut]
+
+
+@router.post(
+    "/alerts", response_model=AlertBatchOut, responses=NOT_FOUND,
+    summary="Monitoring alerts (Alertmanager webhook shape): one open ticket per alert",
+)
+def post_alerts(
+    body: AlertBatchIn,
+    desk: DeskDep,
+    caller: Caller = Permission("tickets.create"),
+    hospital_id: Annotated[str | None, Query(max_length=64, description="required for vendor roles")] = None,
+) -> dict[str, object]:
+    if caller.role in HOSPITAL_ROLES:
+        if hospital_id and hospital_id != caller.hospital_id:
+            raise SecurityProblem(403, "hospital_id: you can only report alerts of your own hospital")
+        hospital_id = caller.hospital_id
+    if not hospital_id:
+        raise RequestValidationError(
+            [{"loc": ["query", "hospital_id"], "msg": "hospital_id is required", "type": "missing"}]
+        )
+    results = []
+    for alert in body.alerts:
+        outcome = call_desk(
+            receive_alert, desk, hospital_id,
+            MonitoringAlert(alert.status, alert.labels, alert.annotations, alert.startsAt, alert.fingerprint),
+            actor_of(caller), caller.user_id,
+        )
+        results.append({"key": outcome.key, "action": outcome.action, "ticket": outcome.ticket})
+    return {"results": results}
