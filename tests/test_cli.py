@@ -112,3 +112,18 @@ def test_ingest_of_a_folder_with_a_bad_file_loads_the_rest(initialised: Path, tm
 def test_a_bad_routing_window_is_one_line_and_exit_2(initialised: Path, args: list[str], message: str) -> None:
     out = run(args, initialised)
     assert out.returncode == 2 and out.stderr.strip() == message
+
+
+def test_serve_before_init_or_migration_says_to_run_init(tmp_path: Path) -> None:
+    missing = run(["serve", "--port", "0"], tmp_path / "no-such-folder")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        "weibao serve: cannot open the database (unable to open database file): run `weibao init` first"
+    )
+    (tmp_path / "empty").mkdir()
+    empty = run(["serve", "--port", "0"], tmp_path / "empty")
+    assert empty.returncode == 2
+    assert empty.stderr.strip() == (
+        "weibao serve: database schema is at revision none, this version needs 0005: "
+        "run `weibao init` (it migrates and keeps the data)"
+    )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from weibao.core import migrate
 from weibao.core.db import Database
 from weibao.core.settings import Settings
 from weibao.kb.embedding import Embedder
@@ -51,6 +52,7 @@ def open_services(
 ) -> Services:
     with collector_paused():
         database = Database(settings.resolved_database_url)
+        migrate.check_current(database.engine)
         kb = build_knowledge_base(settings, embedder, database)
         kb.open()
         services = Services(settings, database, kb, open_desk(kb))

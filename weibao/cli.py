@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from weibao.core.migrate import SchemaBehind
 from weibao.core.settings import get_settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -107,9 +108,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from weibao.core import migrate
+    from weibao.core.db import Database
     from weibao.web.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port, log_level="info")
+    settings = get_settings()
+    migrate.check_current(Database(settings.resolved_database_url).engine)  # before the server starts
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -199,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return COMMANDS[args.command](args)
-    except CommandError as exc:
+    except (CommandError, SchemaBehind) as exc:
         print(f"weibao {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

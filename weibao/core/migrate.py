@@ -6,7 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,3 +29,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+
+
+class SchemaBehind(RuntimeError):
+    """The database was not migrated to what this code needs."""
+
+
+def check_current(engine: Engine) -> None:
+    """Raises SchemaBehind, saying what to run, unless the schema is at the newest revision."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise SchemaBehind(f"cannot open the database ({exc.orig}): run `weibao init` first") from exc
+    if current != head:
+        raise SchemaBehind(
+            f"database schema is at revision {current or 'none'}, this version needs {head}: "
+            "run `weibao init` (it migrates and keeps the data)"
+        )
