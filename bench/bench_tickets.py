@@ -123,6 +123,7 @@ def main() -> None:
         if (args.folder / "weibao.db").exists():
             raise SystemExit(f"{args.folder} exists; pass --reuse or remove it")
         build(args.folder, args.history, args.engineers)
+    prepare_database(Settings(data_dir=args.folder))  # a folder built by an older version migrates
     started = time.perf_counter()
     services = open_services(Settings(data_dir=args.folder), long_running=True)  # as `serve` does
     print(f"start-up (index, graph of {len(services.kb.graph.graph)} nodes): {time.perf_counter() - started:.1f} s")
