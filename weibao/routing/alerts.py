@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from weibao.core.db import session_scope
 from weibao.routing.desk import Scope, TicketDesk
@@ -22,6 +25,7 @@ from weibao.routing.models import OPEN_STATUSES, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 
 MAX_KEY = 200
+_local_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +79,40 @@ def _open_ticket(desk: TicketDesk, hospital_id: str, key: str) -> str | None:
         )
 
 
+@contextmanager
+def _one_at_a_time(engine: Engine, hospital_id: str, key: str) -> Iterator[None]:
+    """Notifications of one alert are handled one after another, so that two arriving
+    together (an Alertmanager HA pair) find each other's ticket instead of opening two.
+    PostgreSQL: a session advisory lock, held on its own connection across the check and
+    the ticket's commit, which use other sessions. SQLite: one writer process, a mutex."""
+    if engine.dialect.name != "postgresql":
+        with _local_lock:
+            yield
+        return
+    digest = hashlib.sha256(f"weibao-alert|{hospital_id}|{key}".encode()).digest()
+    lock_id = int.from_bytes(digest[:8], "big", signed=True)
+    with engine.connect() as connection:
+        connection.execute(select(func.pg_advisory_lock(lock_id)))
+        try:
+            yield
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(lock_id)))
+            connection.commit()
+
+
 def receive_alert(
     desk: TicketDesk, hospital_id: str, alert: MonitoringAlert, actor: str, reporter_user_id: int | None = None
 ) -> AlertOutcome:
     key = alert.key
+    with desk.sessions() as session:
+        engine = session.get_bind()
+    with _one_at_a_time(engine, hospital_id, key):
+        return _handle(desk, hospital_id, alert, key, actor, reporter_user_id)
+
+
+def _handle(
+    desk: TicketDesk, hospital_id: str, alert: MonitoringAlert, key: str, actor: str, reporter_user_id: int | None
+) -> AlertOutcome:
     code = _open_ticket(desk, hospital_id, key)
     scope = Scope(hospital_id=hospital_id)
     if alert.status == "resolved":
