@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
-from weibao.core.accounts import HOSPITAL_ROLES
 from weibao.routing.alerts import MonitoringAlert, receive_alert
-from weibao.web.api.tickets import NOT_FOUND, actor_of, call_desk
+from weibao.web.api.tickets import NOT_FOUND, actor_of, call_desk, reporting_hospital
 from weibao.web.deps import Caller, DeskDep
-from weibao.web.security.errors import SecurityProblem
 from weibao.web.security.policy import Permission
 
 router = APIRouter(prefix="/api", tags=["monitoring"])
@@ -57,18 +54,11 @@ def post_alerts(
     caller: Caller = Permission("tickets.create"),
     hospital_id: Annotated[str | None, Query(max_length=64, description="required for vendor roles")] = None,
 ) -> dict[str, object]:
-    if caller.role in HOSPITAL_ROLES:
-        if hospital_id and hospital_id != caller.hospital_id:
-            raise SecurityProblem(403, "hospital_id: you can only report alerts of your own hospital")
-        hospital_id = caller.hospital_id
-    if not hospital_id:
-        raise RequestValidationError(
-            [{"loc": ["query", "hospital_id"], "msg": "hospital_id is required", "type": "missing"}]
-        )
+    hospital = reporting_hospital(caller, hospital_id, "query")
     results = []
     for alert in body.alerts:
         outcome = call_desk(
-            receive_alert, desk, hospital_id,
+            receive_alert, desk, hospital,
             MonitoringAlert(alert.status, alert.labels, alert.annotations, alert.startsAt, alert.fingerprint),
             actor_of(caller), caller.user_id,
         )

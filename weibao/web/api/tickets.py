@@ -62,6 +62,20 @@ def actor_of(caller: Caller) -> str:
     return caller.username or caller.role
 
 
+def reporting_hospital(caller: Caller, requested: str | None, location: str) -> str:
+    """The hospital a report is filed for: a hospital's own people file for their hospital
+    only; the vendor's roles must name one (`location`: "body" or "query")."""
+    if caller.role in HOSPITAL_ROLES:
+        if requested and requested != caller.hospital_id:
+            raise SecurityProblem(403, "hospital_id: you can only report for your own hospital")
+        requested = caller.hospital_id
+    if not requested:
+        raise RequestValidationError(
+            [{"loc": [location, "hospital_id"], "msg": "hospital_id is required", "type": "missing"}]
+        )
+    return requested
+
+
 def may_open_ticket(caller: Caller, hospital_id: str | None) -> bool:
     """Whether the caller may open the ticket itself (not just its case)."""
     if allows("tickets.read_all", caller.role, public_search=False):
@@ -288,15 +302,7 @@ def call_desk(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     summary="Create a ticket: triage, SLA, suggested articles, assignment with reasons",
 )
 def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("tickets.create")) -> dict[str, object]:
-    hospital_id = body.hospital_id
-    if caller.role in HOSPITAL_ROLES:
-        if hospital_id and hospital_id != caller.hospital_id:
-            raise SecurityProblem(403, "hospital_id: you can only file tickets for your own hospital")
-        hospital_id = caller.hospital_id
-    if not hospital_id:
-        raise RequestValidationError(
-            [{"loc": ["body", "hospital_id"], "msg": "hospital_id is required", "type": "missing"}]
-        )
+    hospital_id = reporting_hospital(caller, body.hospital_id, "body")
     draft = TicketDraft(
         hospital_id=hospital_id,
         title=body.title,
