@@ -13,7 +13,7 @@ from tests.web.security.conftest import HOSPITAL_A, build_env
 from weibao.core.db import session_scope
 from weibao.routing.models import Ticket
 
-PARALLEL = 6
+PARALLEL = 24  # more than the connection pool holds: waiters must not drain it
 
 
 def test_parallel_notifications_of_one_alert_open_one_ticket(database_url: str, tmp_path: Path) -> None:

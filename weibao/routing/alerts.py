@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,10 +22,12 @@ from sqlalchemy.engine import Engine
 
 from weibao.core.db import session_scope
 from weibao.routing.desk import Scope, TicketDesk
+from weibao.routing.errors import Conflict
 from weibao.routing.models import OPEN_STATUSES, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 
 MAX_KEY = 200
+LOCK_WAIT_SECONDS = 20.0
 _local_lock = threading.Lock()
 
 
@@ -83,21 +86,33 @@ def _open_ticket(desk: TicketDesk, hospital_id: str, key: str) -> str | None:
 def _one_at_a_time(engine: Engine, hospital_id: str, key: str) -> Iterator[None]:
     """Notifications of one alert are handled one after another, so that two arriving
     together (an Alertmanager HA pair) find each other's ticket instead of opening two.
+
     PostgreSQL: a session advisory lock, held on its own connection across the check and
-    the ticket's commit, which use other sessions. SQLite: one writer process, a mutex."""
+    the ticket's commit (which use other sessions). Waiters poll with try-lock and give
+    their connection back between tries, so a burst cannot drain the pool while the
+    holder still needs a connection. SQLite: one writer process, a mutex.
+    """
     if engine.dialect.name != "postgresql":
         with _local_lock:
             yield
         return
     digest = hashlib.sha256(f"weibao-alert|{hospital_id}|{key}".encode()).digest()
     lock_id = int.from_bytes(digest[:8], "big", signed=True)
-    with engine.connect() as connection:
-        connection.execute(select(func.pg_advisory_lock(lock_id)))
-        try:
-            yield
-        finally:
-            connection.execute(select(func.pg_advisory_unlock(lock_id)))
-            connection.commit()
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        connection = engine.connect()
+        if connection.execute(select(func.pg_try_advisory_lock(lock_id))).scalar():
+            break
+        connection.close()
+        if time.monotonic() > deadline:
+            raise Conflict("another notification of this alert is still being handled; send it again", "alerts")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        connection.execute(select(func.pg_advisory_unlock(lock_id)))
+        connection.commit()
+        connection.close()
 
 
 def receive_alert(

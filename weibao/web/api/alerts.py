@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from weibao.routing.alerts import MonitoringAlert, receive_alert
-from weibao.web.api.tickets import NOT_FOUND, actor_of, call_desk, reporting_hospital
+from weibao.web.api.tickets import CONFLICT, NOT_FOUND, actor_of, call_desk, reporting_hospital
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.security.policy import Permission
 
@@ -45,7 +45,7 @@ class AlertBatchOut(BaseModel):
 
 
 @router.post(
-    "/alerts", response_model=AlertBatchOut, responses=NOT_FOUND,
+    "/alerts", response_model=AlertBatchOut, responses={**NOT_FOUND, **CONFLICT},
     summary="Monitoring alerts (Alertmanager webhook shape): one open ticket per alert",
 )
 def post_alerts(
