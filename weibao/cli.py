@@ -134,7 +134,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             r = result[kind]
             print(f"{kind:<9} precision {r['precision']:.3f}  recall {r['recall']:.3f}  f1 {r['f1']:.3f}")
         return 0
-    if getattr(args, "window", None) and not args.routing:
+    if args.window and not args.routing:
         raise CommandError("--window: only with --routing")
     if args.routing:
         from weibao.bootstrap import open_services

@@ -77,10 +77,10 @@ def reporting_hospital(caller: Caller, requested: str | None, location: str) -> 
 
 
 def may_open_ticket(caller: Caller, hospital_id: str | None) -> bool:
-    """Whether the caller may open the ticket itself (not just its case)."""
-    if allows("tickets.read_all", caller.role, public_search=False):
-        return True
-    return allows("tickets.read", caller.role, public_search=False) and caller.hospital_id == hospital_id
+    """Whether the caller may open the ticket itself (not just its case): the same scope
+    that `desk.get` applies, for callers who may read tickets at all."""
+    scope = scope_of(caller).hospital_id
+    return allows("tickets.read", caller.role, public_search=False) and scope in (None, hospital_id)
 
 
 def case_payload(document: SearchDocument, caller: Caller) -> dict[str, object]:
