@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import weibao.core.accounts
 import weibao.core.audit
+import weibao.core.rate_counters
 import weibao.kb.models
 import weibao.routing.models
 import weibao.web.chat.models  # noqa: F401

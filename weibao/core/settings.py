@@ -53,13 +53,24 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     lockout_threshold: int = Field(default=5, ge=1, le=100, description="failures before lock")
     lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
-    login_rate_per_minute: int = Field(default=10, ge=1, le=10_000)
-    chat_rate_per_minute: int = Field(default=20, ge=1, le=10_000)
+    login_rate_per_minute: int = Field(default=10, ge=1, le=100_000)
+    # Per principal: a signed-in user or a token; the client address only for anonymous
+    # callers (a hospital behind one NAT would otherwise share one bucket).
+    chat_rate_per_minute: int = Field(default=20, ge=1, le=100_000)
+    search_rate_per_minute: int = Field(default=120, ge=1, le=100_000)
+    auth_failure_rate_per_minute: int = Field(
+        default=30, ge=1, le=100_000,
+        description="bad tokens per client address before 429; one audit row per address and minute",
+    )
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger bodies get 413")
     token_days: int = Field(default=90, ge=1, le=3650, description="default API token lifetime")
     pii_patterns: dict[str, list[str]] = Field(
         default_factory=dict,
         description='extra regexes masked as record numbers, per hospital id ("*" = all), JSON',
+    )
+    public_phones: list[str] = Field(
+        default_factory=list,
+        description="the vendor's own hotline numbers, left unmasked in text (JSON list)",
     )
     keep_original_text: bool = Field(
         default=False,

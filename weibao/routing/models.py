@@ -141,5 +141,11 @@ class Resolution(Base):
     fix_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
     fix_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     article_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The engineer credited with the fix: the one who actually resolved it.
     resolved_by: Mapped[str | None] = mapped_column(String(64), ForeignKey("engineers.id"))
+    # Who pressed resolve (an engineer or an admin), as recorded at the time.
+    resolved_by_user_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    resolved_by_actor: Mapped[str] = mapped_column(String(100), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
