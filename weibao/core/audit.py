@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
+from weibao.core.masking import MaskedJSON, MaskedString
 from weibao.core.privacy import mask_pii
 
 ACTIONS = (
@@ -39,9 +40,9 @@ class AuditEvent(Base):
     actor_role: Mapped[str] = mapped_column(String(16), default="")
     hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
-    target: Mapped[str] = mapped_column(String(200), default="")
+    target: Mapped[str] = mapped_column(MaskedString(200), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
-    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, object]] = mapped_column(MaskedJSON, default=dict)
 
 
 def _clean(value: object) -> object:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
+from weibao.core.masking import MaskedJSON, MaskedString, MaskedText
 
 
 class Article(Base):
@@ -16,15 +17,15 @@ class Article(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     # Null for the vendor's shared knowledge; set for an article private to one hospital.
     hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(MaskedString(300))
     systems: Mapped[list[str]] = mapped_column(JSON, default=list)
     symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
     departments: Mapped[list[str]] = mapped_column(JSON, default=list)
-    fixes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    fixes: Mapped[list[dict[str, str]]] = mapped_column(MaskedJSON, default=list)
     audience: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     updated: Mapped[date] = mapped_column(Date)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(MaskedText)
     status: Mapped[str] = mapped_column(String(16), default="published")
     source_path: Mapped[str | None] = mapped_column(String(500))
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -44,9 +45,9 @@ class ArticleVersion(Base):
         String(64), ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
     version: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(300))
-    front_matter: Mapped[dict[str, object]] = mapped_column(JSON)
-    body: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(MaskedString(300))
+    front_matter: Mapped[dict[str, object]] = mapped_column(MaskedJSON)
+    body: Mapped[str] = mapped_column(MaskedText)
     content_hash: Mapped[str] = mapped_column(String(64))
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -65,9 +66,9 @@ class Chunk(Base):
     doc_kind: Mapped[str] = mapped_column(String(16))  # "article" or "ticket"
     doc_id: Mapped[str] = mapped_column(String(64), index=True)
     ordinal: Mapped[int] = mapped_column(Integer)
-    heading: Mapped[str] = mapped_column(String(300), default="")
-    text: Mapped[str] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(String(300), default="")
+    heading: Mapped[str] = mapped_column(MaskedString(300), default="")
+    text: Mapped[str] = mapped_column(MaskedText)
+    title: Mapped[str] = mapped_column(MaskedString(300), default="")
     systems: Mapped[list[str]] = mapped_column(JSON, default=list)
     symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
     departments: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
+from weibao.core.masking import MaskedJSON, MaskedString, MaskedText
 
 TIERS = ("basic", "standard", "premium")
 ENGINEER_TIERS = ("L1", "L2", "L3")
@@ -35,7 +36,7 @@ class Engineer(Base):
     __tablename__ = "engineers"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(MaskedString(100))
     tier: Mapped[str] = mapped_column(String(4))
     systems: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -61,18 +62,18 @@ class Ticket(Base):
     reporter_user_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="SET NULL")
     )
-    reporter_name: Mapped[str] = mapped_column(String(100), default="")
+    reporter_name: Mapped[str] = mapped_column(MaskedString(100), default="")
     reporter_role: Mapped[str] = mapped_column(String(16), default="")
     channel: Mapped[str] = mapped_column(String(16), default="web")
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(MaskedString(200))
     # Patient data masked; the original is kept only where settings allow (see privacy).
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(MaskedText, default="")
     description_original: Mapped[str | None] = mapped_column(Text)
     system: Mapped[str | None] = mapped_column(String(32), index=True)
     symptom: Mapped[str | None] = mapped_column(String(32), index=True)
     department: Mapped[str | None] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(2))
-    triage: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    triage: Mapped[dict[str, object]] = mapped_column(MaskedJSON, default=dict)
     needs_onsite: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), index=True, default="new")
     assignee_id: Mapped[str | None] = mapped_column(
@@ -93,7 +94,7 @@ class Ticket(Base):
     # [[paused_at, resumed_at | null], ...] as ISO strings: the SLA clock's pauses.
     pauses: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
     # A monitoring alert's identity: repeated notifications of it update this ticket.
-    alert_key: Mapped[str | None] = mapped_column(String(200))
+    alert_key: Mapped[str | None] = mapped_column(MaskedString(200))
 
     __table_args__ = (Index("ix_tickets_hospital_alert", "hospital_id", "alert_key"),)
 
@@ -111,8 +112,8 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(100), default="system")
     kind: Mapped[str] = mapped_column(String(32))
-    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    reason: Mapped[str] = mapped_column(String(500), default="")
+    detail: Mapped[dict[str, object]] = mapped_column(MaskedJSON, default=dict)
+    reason: Mapped[str] = mapped_column(MaskedString(500), default="")
 
 
 class Comment(Base):
@@ -125,7 +126,7 @@ class Comment(Base):
     hospital_id: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     author: Mapped[str] = mapped_column(String(100))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(MaskedText)
 
 
 class Resolution(Base):
@@ -137,10 +138,10 @@ class Resolution(Base):
         Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True
     )
     hospital_id: Mapped[str] = mapped_column(String(64), index=True)
-    root_cause: Mapped[str] = mapped_column(Text)
-    fix_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
-    fix_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    article_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    root_cause: Mapped[str] = mapped_column(MaskedText)
+    fix_steps: Mapped[list[str]] = mapped_column(MaskedJSON, default=list)
+    fix_ids: Mapped[list[str]] = mapped_column(MaskedJSON, default=list)
+    article_ids: Mapped[list[str]] = mapped_column(MaskedJSON, default=list)
     # The engineer credited with the fix: the one who actually resolved it.
     resolved_by: Mapped[str | None] = mapped_column(String(64), ForeignKey("engineers.id"))
     # Who pressed resolve (an engineer or an admin), as recorded at the time.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
+from weibao.core.masking import MaskedJSON, MaskedText
 
 ROLES = ("user", "assistant")
 
@@ -27,7 +28,7 @@ class ChatSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    state: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    state: Mapped[dict[str, object]] = mapped_column(MaskedJSON, default=dict)
 
 
 class ChatMessage(Base):
@@ -39,6 +40,6 @@ class ChatMessage(Base):
     )
     hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    citations: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(MaskedText)
+    citations: Mapped[list[dict[str, str]]] = mapped_column(MaskedJSON, default=list)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
