@@ -1,11 +1,22 @@
-"""Request counters shared by every worker: one row per limit key and time window."""
+"""Request counters shared by every worker: one row per limit key and time window.
+
+The statements here are all a limiter needs: read a key's current and previous window,
+count one admitted hit with a single atomic upsert, and drop windows nobody reads any more.
+The upsert (INSERT ... ON CONFLICT ... DO UPDATE ... RETURNING) needs PostgreSQL or
+SQLite 3.35 or newer; `supports_upsert` says whether an engine has it.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, PrimaryKeyConstraint, String
+import sqlite3
+
+from sqlalchemy import Integer, PrimaryKeyConstraint, String, delete, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weibao.core.db import Base
+
+KEY_CHARS = 200
 
 
 class RateCounter(Base):
@@ -14,6 +25,58 @@ class RateCounter(Base):
     __tablename__ = "rate_counters"
     __table_args__ = (PrimaryKeyConstraint("key", "window"),)
 
-    key: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(KEY_CHARS))
     window: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+_table = RateCounter.__table__
+
+
+def supports_upsert(engine: Engine) -> bool:
+    """True on PostgreSQL, and on SQLite from 3.35 (RETURNING)."""
+    if engine.dialect.name == "postgresql":
+        return True
+    if engine.dialect.name == "sqlite":
+        major, minor, *_ = (int(p) for p in sqlite3.sqlite_version.split("."))
+        return (major, minor) >= (3, 35)
+    return False
+
+
+def read_windows(connection: Connection, key: str, windows: tuple[int, ...]) -> dict[int, int]:
+    """{window: count} of `key` for those of `windows` that have a row."""
+    rows = connection.execute(
+        select(_table.c.window, _table.c.count).where(
+            _table.c.key == key, _table.c.window.in_(windows)
+        )
+    )
+    return {int(w): int(c) for w, c in rows}
+
+
+def count_hit(connection: Connection, key: str, window: int, cap: int) -> int | None:
+    """Counts one hit on (key, window) unless the window already holds `cap`.
+
+    One atomic statement, so that concurrent workers never admit more than `cap`:
+    INSERT ... VALUES (key, window, 1) ON CONFLICT (key, window)
+    DO UPDATE SET count = rate_counters.count + 1 WHERE rate_counters.count < cap
+    RETURNING count. Returns the new count, or None when the hit was not counted.
+    `cap` must be at least 1 (the INSERT branch always counts).
+    """
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(_table).values(key=key, window=window, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[_table.c.key, _table.c.window],
+        set_={"count": _table.c.count + 1},
+        where=_table.c.count < cap,
+    ).returning(_table.c.count)
+    value = connection.execute(statement).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def prune(connection: Connection, before_window: int) -> int:
+    """Deletes every key's windows older than `before_window`; returns how many rows went."""
+    result = connection.execute(delete(_table).where(_table.c.window < before_window))
+    return int(result.rowcount or 0)

@@ -29,7 +29,7 @@ from weibao.web.security.keys import load_secret_key
 from weibao.web.security.logsafety import install_log_safety
 from weibao.web.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from weibao.web.security.policy import check_routes, require
-from weibao.web.security.ratelimit import RateLimiter
+from weibao.web.security.ratelimit import DatabaseRateLimiter
 from weibao.web.security.session import SessionMiddleware
 from weibao.web.sla_monitor import start_sla_monitor, stop_sla_monitor
 
@@ -68,7 +68,7 @@ def create_app(
     app.state.kb = kb
     app.state.desk = desk
     app.state.database = database or Database(settings.resolved_database_url)
-    app.state.rate_limiter = RateLimiter()
+    app.state.rate_limiter = DatabaseRateLimiter(app.state.database.engine)
 
     @app.get(
         "/healthz",
