@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -90,6 +91,18 @@ class Settings(BaseSettings):
     )
     chat_llm_model: str = Field(default="", description="model name sent to chat_llm_url")
     chat_llm_timeout: float = Field(default=8.0, gt=0, le=120, description="seconds")
+
+    @field_validator("pii_patterns")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        """A bad regex fails at start-up, naming itself, not later inside every masking."""
+        for hospital, patterns in value.items():
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{hospital!r}: {pattern!r} is not a valid regex ({exc})") from exc
+        return value
 
     @property
     def resolved_database_url(self) -> str:
