@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import make_settings
 from weibao.core import accounts
 from weibao.core.db import session_scope
+from weibao.routing.models import Engineer
 from weibao.web.app import create_app
 
 # name -> (role, hospital) of the people who use the seeded app in these tests.
@@ -19,7 +20,10 @@ SEEDED_PEOPLE = {
     "it_fs": ("hospital_it", "h-fsnh"),
     "engineer": ("engineer", None),
     "manager": ("manager", None),
+    "admin_ops": ("admin", None),
 }
+# The engineer's account is linked to this seeded engineer profile.
+ENGINEER_PROFILE = "eng-zhouhaitao"
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +48,8 @@ def tokens(seeded_services) -> dict[str, str]:  # type: ignore[no-untyped-def]
             _, secrets[name] = accounts.create_token(
                 session=session, user=user, name="tests", expires_in=timedelta(days=1)
             )
+            if name == "engineer":
+                session.get(Engineer, ENGINEER_PROFILE).user_id = user.id  # type: ignore[union-attr]
     return secrets
 
 

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from tests.web.conftest import ENGINEER_PROFILE
+
+
+def take(engineer, code: str) -> None:  # type: ignore[no-untyped-def]
+    """The engineer takes the ticket: only its assignee may resolve it."""
+    taken = engineer.post(
+        f"/api/tickets/{code}/reassign", json={"engineer_id": ENGINEER_PROFILE, "reason": "我来处理"}
+    )
+    assert taken.status_code == 200, taken.text
+
 
 def test_hospital_it_files_a_ticket_and_gets_triage_sla_candidates_and_suggestions(as_user) -> None:  # type: ignore[no-untyped-def]
     response = as_user("it_hz").post(
@@ -31,6 +41,7 @@ def test_another_hospital_cannot_read_the_ticket(as_user) -> None:  # type: igno
 def test_engineer_works_the_ticket_through_its_lifecycle(as_user) -> None:  # type: ignore[no-untyped-def]
     code = as_user("it_hz").post("/api/tickets", json={"title": "住院护士站腕带打印机打不出来"}).json()["id"]
     engineer = as_user("engineer")
+    take(engineer, code)
     assert engineer.post(f"/api/tickets/{code}/transition", json={"status": "in_progress"}).status_code == 200
     wrong = engineer.post(f"/api/tickets/{code}/transition", json={"status": "new"})
     assert wrong.status_code == 409 and "allowed:" in wrong.json()["detail"]
@@ -77,6 +88,7 @@ def test_a_resolved_case_is_readable_by_every_hospital_without_its_private_detai
     }).json()
     code = filed["id"]
     assert as_user("it_fs").get(f"/api/cases/{code}").status_code == 404  # not resolved yet
+    take(as_user("engineer"), code)
     as_user("engineer").post(f"/api/tickets/{code}/resolve",
                              json={"root_cause": "读卡器驱动被系统更新覆盖", "fix_steps": ["重装读卡器驱动", "重启挂号程序"]})
     other = as_user("it_fs").get(f"/api/cases/{code}")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOKENIZER_VERSION = "2"
+PUBLISHED = "published"
 
 
 @dataclass(slots=True)
@@ -217,9 +218,13 @@ class KnowledgeBase:
         took = round((time.perf_counter() - started) * 1000, 2)
         return SearchResult(query, took, hits, understanding)
 
-    def get_article(self, article_id: str) -> Article | None:
+    def get_article(self, article_id: str, include_drafts: bool = False) -> Article | None:
+        """The article, or None; drafts only when asked for (the vendor's own readers)."""
         with session_scope(self.sessions) as session:
-            return session.get(Article, article_id)
+            article = session.get(Article, article_id)
+        if article is None or (article.status != PUBLISHED and not include_drafts):
+            return None
+        return article
 
     def article_history(self, article_id: str) -> list[ArticleVersion]:
         with session_scope(self.sessions) as session:
@@ -232,8 +237,10 @@ class KnowledgeBase:
             )
 
     def list_articles(self) -> list[Article]:
+        """The published articles, by id: what search, the graph and the chat may show."""
         with session_scope(self.sessions) as session:
-            return list(session.scalars(select(Article).order_by(Article.id)))
+            query = select(Article).where(Article.status == PUBLISHED).order_by(Article.id)
+            return list(session.scalars(query))
 
 
 def article_record(article: Article) -> ArticleRecord:

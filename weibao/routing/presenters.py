@@ -118,5 +118,6 @@ def ticket_payload(
             "fix_ids": resolution.fix_ids,
             "article_ids": resolution.article_ids,
             "resolved_by": resolution.resolved_by,
+            "resolved_by_actor": resolution.resolved_by_actor,
         }
     return payload

@@ -20,7 +20,7 @@ from weibao.web.deps import Caller, DeskDep
 from weibao.web.markdown import render_markdown
 from weibao.web.pages import render
 from weibao.web.security.pages import csrf_protect
-from weibao.web.security.policy import Permission
+from weibao.web.security.policy import Permission, allows
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -90,7 +90,8 @@ def ticket_page(request: Request, code: str, desk: DeskDep, caller: Caller = Per
     return render(
         request, "ticket.html", ticket=ticket, sla=status, assignee=assignee,
         events=desk.events(ticket), comments=desk.comments(ticket), resolution=desk.resolution(ticket),
-        local=lambda value: local_iso(value, ticket.timezone), can_work=caller.role not in HOSPITAL_ROLES,
+        local=lambda value: local_iso(value, ticket.timezone),
+        can_work=allows("tickets.transition", caller.role, public_search=False),
     )
 
 
@@ -110,7 +111,7 @@ def ticket_status_form(
     desk: DeskDep,
     status: Annotated[str, Form(max_length=20)],
     reason: Annotated[str, Form(max_length=500)] = "",
-    caller: Caller = Permission("tickets.work"),
+    caller: Caller = Permission("tickets.transition"),
 ) -> Response:
     try:
         desk.transition(code, status, actor_of(caller), reason, scope_of(caller))

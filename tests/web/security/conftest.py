@@ -65,7 +65,7 @@ class FakeKB:
     def search_linked(self, query: str, options: object = None) -> SearchResult:
         return SearchResult(query=query, took_ms=0.1, hits=[])
 
-    def get_article(self, article_id: str) -> Article | None:
+    def get_article(self, article_id: str, include_drafts: bool = False) -> Article | None:
         return self.article if article_id == "a-1" else None
 
     def article_history(self, article_id: str) -> list[object]:
@@ -146,6 +146,8 @@ def build_env(tmp: Path, database_url: str, **overrides: object) -> Env:
             )
             env.tokens[name] = secret
             env.user_ids[name] = user.id
+        # The engineer's account is the on-duty engineer's profile: tickets land on them.
+        session.get(Engineer, ENGINEER).user_id = env.user_ids["engineer"]  # type: ignore[union-attr]
     return env
 
 

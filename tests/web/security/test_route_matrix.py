@@ -127,7 +127,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         )
     ),
     ("POST", "/api/tickets/{code}/reassign"): Example(
-        lambda e, w: (f"/api/tickets/{e.new_ticket()}/reassign", {"json": {"engineer_id": ENGINEER}})
+        lambda e, w: (f"/api/tickets/{e.new_ticket()}/reassign", {"json": {"engineer_id": ENGINEER, "reason": "换人"}})
     ),
     ("POST", "/api/tickets/{code}/escalate"): Example(
         lambda e, w: (f"/api/tickets/{e.new_ticket()}/escalate", {"json": {"reason": "测试"}})

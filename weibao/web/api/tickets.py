@@ -140,13 +140,13 @@ class ReassignIn(BaseModel):
     model_config = STRICT_BODY
 
     engineer_id: str = Field(min_length=1, max_length=64)
-    reason: str = Field("", max_length=500)
+    reason: str = Field(min_length=1, max_length=500, description="why: kept in the ticket's history")
 
 
 class EscalateIn(BaseModel):
     model_config = STRICT_BODY
 
-    reason: str = Field("", max_length=500)
+    reason: str = Field(min_length=1, max_length=500, description="why: kept in the ticket's history")
 
 
 class CandidateOut(BaseModel):
@@ -210,7 +210,8 @@ class ResolutionOut(BaseModel):
     fix_steps: list[str]
     fix_ids: list[str]
     article_ids: list[str]
-    resolved_by: str | None
+    resolved_by: str | None = Field(description="the engineer credited with the fix")
+    resolved_by_actor: str = Field("", description="who recorded the resolution")
 
 
 class TicketOut(BaseModel):
@@ -372,7 +373,7 @@ def get_case(code: str, desk: DeskDep, caller: Caller = Permission("kb.read")) -
 
 
 @router.post("/tickets/{code}/transition", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
-def transition(code: str, body: TransitionIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+def transition(code: str, body: TransitionIn, desk: DeskDep, caller: Caller = Permission("tickets.transition")) -> dict[str, object]:
     ticket = call_desk(desk.transition, code, body.status, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
@@ -385,27 +386,28 @@ def comment(code: str, body: CommentIn, desk: DeskDep, caller: Caller = Permissi
 
 
 @router.post("/tickets/{code}/resolve", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
-def resolve(code: str, body: ResolveIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+def resolve(code: str, body: ResolveIn, desk: DeskDep, caller: Caller = Permission("tickets.resolve")) -> dict[str, object]:
     call_desk(desk.resolve, code, actor_of(caller), body.root_cause, body.fix_steps, body.fix_ids,
-          body.article_ids, scope=scope_of(caller))
+              body.article_ids, scope=scope_of(caller), user_id=caller.user_id,
+              may_resolve_any=allows("tickets.resolve_any", caller.role, public_search=False))
     return full_ticket(desk, call_desk(desk.get, code, scope_of(caller)))
 
 
 @router.post("/tickets/{code}/reassign", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
-def reassign(code: str, body: ReassignIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+def reassign(code: str, body: ReassignIn, desk: DeskDep, caller: Caller = Permission("tickets.reassign")) -> dict[str, object]:
     ticket = call_desk(desk.reassign, code, body.engineer_id, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/escalate", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
-def escalate(code: str, body: EscalateIn, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+def escalate(code: str, body: EscalateIn, desk: DeskDep, caller: Caller = Permission("tickets.escalate")) -> dict[str, object]:
     ticket = call_desk(desk.escalate, code, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/promote", response_model=DraftArticleOut, status_code=201,
              responses={**NOT_FOUND, **CONFLICT}, summary="Turn a resolved ticket into a draft article")
-def promote(code: str, desk: DeskDep, caller: Caller = Permission("tickets.work")) -> dict[str, object]:
+def promote(code: str, desk: DeskDep, caller: Caller = Permission("tickets.promote")) -> dict[str, object]:
     article = call_desk(desk.promote, code, actor_of(caller), scope_of(caller))
     return {"id": article.id, "title": article.title, "status": article.status, "body": article.body}
 

@@ -38,8 +38,17 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "chat.use": SIGNED_IN,
     "tickets.read": SIGNED_IN,  # hospital roles: own hospital only (scope_to_hospital)
     "tickets.create": SIGNED_IN,
-    "tickets.work": ("engineer", *VENDOR_LEADS),
+    # Working a ticket. The service manager steers (reassign, escalate, with a reason)
+    # but does not move a ticket's status, resolve it or turn it into an article.
+    "tickets.transition": ("engineer", "admin"),
+    "tickets.resolve": ("engineer", "admin"),  # engineers: only tickets assigned to them
+    "tickets.resolve_any": ("admin",),  # resolve whoever the assignee is
+    "tickets.promote": ("engineer", "admin"),
+    "tickets.reassign": ("engineer", *VENDOR_LEADS),
+    "tickets.escalate": ("engineer", *VENDOR_LEADS),
     "tickets.read_all": ("engineer", *VENDOR_LEADS),
+    # Draft articles (promoted from tickets, not yet reviewed) stay inside the vendor.
+    "articles.read_drafts": ("engineer", *VENDOR_LEADS),
     "reports.read": ("hospital_it", *VENDOR_LEADS),  # hospital_it: own hospital only
     "users.read": ("hospital_it", *VENDOR_LEADS),  # hospital_it: own hospital only
     "audit.read": VENDOR_LEADS,
