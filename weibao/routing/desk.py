@@ -225,6 +225,28 @@ class TicketDesk:
         with session_scope(self.sessions) as session:
             return list(session.scalars(select(Engineer).order_by(Engineer.id)))
 
+    def link_account(self, engineer_id: str, user_id: int | None) -> Engineer:
+        """Links a vendor account to an engineer profile (None unlinks): the account then
+        sees that engineer's queue and may resolve the tickets assigned to it."""
+        from weibao.core.accounts import User
+
+        with session_scope(self.sessions) as session:
+            engineer = session.get(Engineer, engineer_id)
+            if engineer is None:
+                raise NotFound(f"engineer {engineer_id!r} not found", "engineer_id")
+            if user_id is not None:
+                user = session.get(User, user_id)
+                if user is None:
+                    raise NotFound("no such user", "username")
+                if user.role not in ("engineer", "admin"):
+                    raise Invalid(f"a {user.role} account cannot be an engineer", "username")
+                holder = session.scalar(select(Engineer).where(Engineer.user_id == user_id))
+                if holder is not None and holder.id != engineer_id:
+                    raise Conflict(f"the account is already linked to {holder.id}", "username")
+            engineer.user_id = user_id
+            session.flush()
+            return engineer
+
     # ---- SLA -------------------------------------------------------------------------
     @staticmethod
     def clock(ticket: Ticket) -> SlaClock:

@@ -153,6 +153,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/engineers/{engineer_id}/queue"): Example(
         lambda e, w: (f"/api/engineers/{ENGINEER}/queue", {})
     ),
+    ("PUT", "/api/engineers/{engineer_id}/account"): Example(
+        lambda e, w: (f"/api/engineers/{ENGINEER}/account", {"json": {"username": "engineer"}})
+    ),
     ("GET", "/tickets/new"): Example(lambda e, w: ("/tickets/new", {"params": {"title": "打印"}})),
     ("POST", "/tickets/new"): Example(
         lambda e, w: ("/tickets/new", {"data": {"title": "打印机坏了", "hospital_id": HOSPITAL_A}}),

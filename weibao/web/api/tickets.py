@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from weibao.core.accounts import HOSPITAL_ROLES, Hospital
+from weibao.core.accounts import HOSPITAL_ROLES, Hospital, User
 from weibao.core.db import session_scope
 from weibao.kb.passages import SearchDocument
 from weibao.routing.desk import ALL, Scope, TicketDesk
-from weibao.routing.errors import DeskError
+from weibao.routing.errors import DeskError, NotFound
 from weibao.routing.models import PRIORITIES, Contract, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.presenters import ticket_payload
@@ -261,6 +261,7 @@ class EngineerOut(BaseModel):
     id: str
     name: str
     tier: str
+    account: str | None = Field(None, description="username of the linked account")
     systems: dict[str, int]
     departments: dict[str, int]
     tags: list[str]
@@ -268,6 +269,14 @@ class EngineerOut(BaseModel):
     shifts: list[dict[str, object]]
     max_open: int
     open_tickets: int
+
+
+class AccountLinkIn(BaseModel):
+    model_config = STRICT_BODY
+
+    username: str | None = Field(
+        min_length=1, max_length=64, description="an engineer or admin account; null unlinks"
+    )
 
 
 class DraftArticleOut(BaseModel):
@@ -425,9 +434,10 @@ def hospitals(request: Request, caller: Caller = Permission("tickets.read")) -> 
         ]
 
 
-def engineer_payload(engineer: Engineer, open_tickets: int) -> dict[str, object]:
+def engineer_payload(engineer: Engineer, open_tickets: int, account: str | None = None) -> dict[str, object]:
     return {
-        "id": engineer.id, "name": engineer.name, "tier": engineer.tier, "systems": engineer.systems,
+        "id": engineer.id, "name": engineer.name, "tier": engineer.tier, "account": account,
+        "systems": engineer.systems,
         "departments": engineer.departments, "tags": engineer.tags, "regions": engineer.regions,
         "shifts": engineer.shifts, "max_open": engineer.max_open, "open_tickets": open_tickets,
     }
@@ -439,7 +449,30 @@ def engineers(request: Request, desk: DeskDep, caller: Caller = Permission("tick
 
     with session_scope(request.app.state.database.sessions) as session:
         counts = open_counts(session)
-    return [engineer_payload(e, counts.get(e.id, 0)) for e in desk.engineers()]
+        accounts = dict(session.execute(select(User.id, User.username)).tuples().all())
+    return [engineer_payload(e, counts.get(e.id, 0), accounts.get(e.user_id) if e.user_id else None)
+            for e in desk.engineers()]
+
+
+@router.put("/engineers/{engineer_id}/account", response_model=EngineerOut,
+            responses={**NOT_FOUND, 409: {"model": ErrorOut, "description": "account linked elsewhere"}},
+            summary="Link a sign-in account to an engineer profile (null unlinks)")
+def link_engineer_account(
+    engineer_id: str, body: AccountLinkIn, request: Request, desk: DeskDep,
+    caller: Caller = Permission("engineers.manage"),
+) -> dict[str, object]:
+    from weibao.routing.records import open_counts
+
+    user_id = None
+    if body.username is not None:
+        with session_scope(request.app.state.database.sessions) as session:
+            user_id = session.scalar(select(User.id).where(User.username == body.username))
+        if user_id is None:
+            raise desk_error(NotFound(f"no account {body.username!r}", "username"))
+    engineer = call_desk(desk.link_account, engineer_id, user_id)
+    with session_scope(request.app.state.database.sessions) as session:
+        counts = open_counts(session)
+    return engineer_payload(engineer, counts.get(engineer.id, 0), body.username)
 
 
 @router.get("/engineers/{engineer_id}/queue", response_model=list[TicketOut], responses=NOT_FOUND,
