@@ -138,6 +138,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "role_admin": {"zh": "管理员", "en": "Administrator"},
     "forbidden": {"zh": "没有权限", "en": "Not allowed"},
     "too_many": {"zh": "请求过于频繁", "en": "Too many requests"},
+    "rate_limited": {
+        "zh": "请求过于频繁，请 {seconds} 秒后再试。",
+        "en": "Too many requests; please try again in {seconds} s.",
+    },
+    "rate_limited_search": {
+        "zh": "搜索过于频繁，请 {seconds} 秒后再试。",
+        "en": "Too many searches; please try again in {seconds} s.",
+    },
+    "rate_limited_login": {
+        "zh": "登录尝试过于频繁，请 {seconds} 秒后再试。",
+        "en": "Too many sign-in attempts; please try again in {seconds} s.",
+    },
     "problem": {"zh": "无法完成请求", "en": "The request could not be completed"},
     # Audit log
     "audit_log": {"zh": "审计日志", "en": "Audit log"},

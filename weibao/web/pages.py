@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -16,6 +16,7 @@ from weibao.web.deps import ANONYMOUS, Caller, KnowledgeBaseDep
 from weibao.web.i18n import request_lang, translator
 from weibao.web.markdown import render_markdown
 from weibao.web.security.policy import Permission
+from weibao.web.security.ratelimit import has_query, rate_limit
 from weibao.web.security.session import csrf_token
 
 
@@ -55,7 +56,10 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
     return response
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get(
+    "/", response_class=HTMLResponse,
+    dependencies=[Depends(rate_limit("search", when=has_query))],
+)
 def search_page(
     request: Request, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
 ) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
 from weibao.kb.presenters import search_payload
@@ -20,6 +20,7 @@ from weibao.web.api.enums import Audience, DocumentKind, Language, SymptomId, Sy
 from weibao.web.api.errors import invalid
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.security.policy import Permission
+from weibao.web.security.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api", tags=["knowledge base"])
 
@@ -78,7 +79,12 @@ class ArticleOut(BaseModel):
     url: str
 
 
-@router.get("/search", response_model=SearchOut, summary="Hybrid search over the knowledge base")
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    summary="Hybrid search over the knowledge base",
+    dependencies=[Depends(rate_limit("search"))],
+)
 def search(
     kb: KnowledgeBaseDep,
     q: Annotated[

@@ -103,13 +103,13 @@ class DatabaseRateLimiter:
         key = key[: rate_counters.KEY_CHARS]
         now = self.clock()
         current = int(now // self.window)
-        elapsed = now / self.window - current  # fraction of the current window gone by
+        elapsed = (now - current * self.window) / self.window  # fraction of it gone by
         try:
             with self.engine.connect() as connection:
                 counts = rate_counters.read_windows(connection, key, (current - 1, current))
                 # Capped at the limit so that a lowered limit does not block for long.
                 previous = min(counts.get(current - 1, 0), limit)
-                cap = math.floor(limit - previous * (1.0 - elapsed) + 1e-9)
+                cap = math.floor(limit - previous * (1.0 - elapsed) + 1e-6)
                 counted = None
                 if cap >= 1:
                     counted = rate_counters.count_hit(connection, key, current, cap)
@@ -172,7 +172,7 @@ def check_rate(request: Request, name: str, keys: Iterable[str]) -> None:
     limit = getattr(request.app.state.settings, f"{name}_rate_per_minute")
     waits = [w for key in keys if (w := limiter.hit(f"{name}:{key}", limit)) is not None]
     if waits:
-        retry = max(math.ceil(max(waits)), 1)
+        retry = max(math.ceil(max(waits) - 1e-6), 1)  # 65.00000001 s is 65 s
         raise SecurityProblem(429, _message(request, name, retry), {"Retry-After": str(retry)})
 
 
