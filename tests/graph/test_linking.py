@@ -225,3 +225,29 @@ def test_link_is_fast_for_short_queries(linker):
             linker.link(p)
             timings.append(time.perf_counter() - start)
     assert statistics.median(timings) < 0.002
+
+
+# -- masking placeholders -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "token", ["[病历号]", "[手机号]", "[身份证号]", "[姓名]", "[电话]", "[银行卡号]"]
+)
+@pytest.mark.parametrize(
+    "template", ["{t}", "患者{t}，{t}", "患者{t}反映：", "看{t}", "［{inner}］号"]
+)
+def test_masking_placeholders_link_nothing(linker, token, template):
+    text = template.format(t=token, inner=token[1:-1])
+    result = linker.link(text)
+    assert not result.systems and not result.symptoms, result.to_dict()
+
+
+def test_placeholders_are_skipped_but_the_rest_still_links(linker):
+    from weibao.core.privacy import mask_pii
+
+    masked = mask_pii("病历号：A12345 的患者张三，电子病历打不开", (), ()).text
+    assert "[病历号]" in masked and "[姓名]" in masked
+    result = linker.link(masked)
+    emr = [m for m in result.systems if m.id == "emr"]
+    assert emr and masked[emr[0].span[0] : emr[0].span[1]] == "电子病历"
+    assert "outage" in ids(result, "symptoms")

@@ -6,6 +6,9 @@ device name ("打印机没反应") links both the device's system and the sympto
 drops what the words around a match contradict: Latin aliases inside longer words
 ("his" in "this"), Chinese aliases that cut through a jieba word ("门诊" in "专门诊断"),
 and negated mentions ("不是打印的问题", "not a printer issue").
+
+Placeholders left by patient-data masking ([病历号], [姓名] …, see `weibao.core.privacy`)
+are blanked before matching: "[病历号]" says nothing about the EMR system.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from weibao.core.privacy import PLACEHOLDERS
 from weibao.graph.ontology import KINDS, Entry, Ontology, has_cjk, load_ontology, normalize
 
 _WORD_CHAR = re.compile(r"[a-z0-9_]")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+# Masking placeholders, as `normalize` leaves them (full-width brackets become ASCII).
+_PLACEHOLDER = re.compile("|".join(re.escape(normalize(p)) for p in PLACEHOLDERS))
 
 # Negation. Strong cues negate a mention right after them ("不是卡顿", "not slow"), or a bit
 # further when a "problem" word follows ("不是医保卡读卡器的问题"). Weak cues ("没有", "no")
@@ -182,7 +188,7 @@ class EntityLinker:
         result = LinkResult(ontology=self.ontology)
         if not text:
             return result
-        norm = normalize(text)
+        norm = _blank_placeholders(normalize(text))
         candidates = self._candidates(norm)
         found: dict[str, list[Mention]] = {kind: [] for kind in KINDS}
         for kind in KINDS:
@@ -369,6 +375,13 @@ class _Tokens:
             else:
                 hi = mid
         return self.spans[lo]
+
+
+def _blank_placeholders(norm: str) -> str:
+    """Spaces over masking placeholders, so nothing links inside them; offsets unchanged."""
+    if "[" not in norm:
+        return norm
+    return _PLACEHOLDER.sub(lambda m: " " * len(m.group()), norm)
 
 
 def _base_confidence(key: str, canonical: bool, typo: bool, ambiguous: bool) -> float:
