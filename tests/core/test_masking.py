@@ -118,7 +118,7 @@ def test_the_upgrade_masks_text_stored_by_earlier_versions(tmp_path) -> None:  #
         # Written as an earlier version wrote it: straight SQL, nothing masked.
         connection.exec_driver_sql(
             "INSERT INTO hospitals (id, name, name_en, region, timezone, created_at) "
-            f"VALUES ('h-old', '医院', '', '', 'Asia/Shanghai', '2026-01-01 00:00:00')"
+            "VALUES ('h-old', '医院', '', '', 'Asia/Shanghai', '2026-01-01 00:00:00')"
         )
         connection.exec_driver_sql(
             "INSERT INTO chunks (doc_kind, doc_id, ordinal, heading, text, title, systems, symptoms,"
