@@ -24,10 +24,14 @@ from weibao.web.api import graph as graph_api
 from weibao.web.api import search as search_api
 from weibao.web.api import tickets as tickets_api
 from weibao.web.security import pages as security_pages
-from weibao.web.security.errors import PROBLEM_RESPONSES, install_error_handlers
+from weibao.web.security.errors import PROBLEM_RESPONSES, input_refusal, install_error_handlers
 from weibao.web.security.keys import load_secret_key
-from weibao.web.security.logsafety import install_log_safety
-from weibao.web.security.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from weibao.web.security.logsafety import install_log_safety, log_path
+from weibao.web.security.middleware import (
+    BodySizeLimitMiddleware,
+    InputCharacterMiddleware,
+    SecurityHeadersMiddleware,
+)
 from weibao.web.security.policy import check_routes, require
 from weibao.web.security.ratelimit import DatabaseRateLimiter
 from weibao.web.security.session import SessionMiddleware
@@ -89,8 +93,11 @@ def create_app(
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Never leak a traceback or request text to the client; the log has the type only.
-        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        # Never leak a traceback or request text to the client; the log has the type and
+        # the decoded, masked path only (the server logs the traceback, masked too).
+        log.error(
+            "unhandled %s on %s %s", type(exc).__name__, request.method, log_path(request.url.path)
+        )
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
     install_error_handlers(app)
@@ -101,7 +108,9 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(ticket_pages.router)
     app.include_router(security_pages.router)
-    # Added innermost first: headers wrap everything, including 413 answers.
+    # Added innermost first: headers wrap everything, including 413 answers. NUL and lone
+    # surrogates are refused (422) before any handler, with the body already size-limited.
+    app.add_middleware(InputCharacterMiddleware, routes=app.router.routes, refuse=input_refusal)
     app.add_middleware(
         SessionMiddleware,
         secret_key=load_secret_key(settings),

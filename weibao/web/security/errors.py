@@ -1,12 +1,18 @@
-"""401, 403, 413 and 429 answers: JSON with a message for the API, a page for people."""
+"""401, 403, 413, 422 and 429 answers: JSON with a message for the API, a page for people."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+
+from weibao.web.i18n import request_lang
 
 
 class ErrorOut(BaseModel):
@@ -40,7 +46,72 @@ def wants_json(request: Request) -> bool:
     return path.startswith("/api") or path == "/healthz"
 
 
+# Refusals of text that no field may hold (see middleware.InputCharacterMiddleware).
+_BAD_CHARACTER = {
+    "nul": (
+        "string_nul_character",
+        "must not contain the NUL character (\\u0000)",
+        {
+            "zh": "“{field}”中含有不允许的空字符（U+0000），请删除后再提交。",
+            "en": "“{field}” contains a character that is not allowed (NUL, U+0000); "
+            "remove it and submit again.",
+        },
+    ),
+    "surrogate": (
+        "string_invalid_unicode",
+        "must be valid Unicode (a lone surrogate such as \\ud800 is not)",
+        {
+            "zh": "“{field}”中含有无效的字符编码，请删除后再提交。",
+            "en": "“{field}” contains invalid Unicode; remove it and submit again.",
+        },
+    ),
+}
+
+
+def input_refusal(request: Request, loc: Sequence[str | int], kind: str) -> Response:
+    """422 for a field holding NUL or a lone surrogate: FastAPI's shape for the API, a
+    page in the UI language for people. The offending input is never echoed."""
+    error_type, msg, page_text = _BAD_CHARACTER[kind]
+    if wants_json(request):
+        detail = [{"loc": list(loc), "msg": msg, "type": error_type}]
+        return JSONResponse({"detail": detail}, status_code=422)
+    from weibao.web.pages import render
+
+    field = ".".join(str(part) for part in loc[1:]) or str(loc[0])
+    message = page_text[request_lang(request)].format(field=field)
+    return render(request, "problem.html", status_code=422, message=message, status=422)
+
+
+def _encodable(value: Any) -> Any:
+    """The value with whatever cannot be encoded as UTF-8 JSON replaced (U+FFFD)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own shape, but the echoed input may hold what UTF-8 cannot encode
+        # (raw bytes, lone surrogates): such text is replaced, never a crash.
+        try:
+            detail = _encodable(jsonable_encoder(_encodable(exc.errors())))
+        except Exception:  # an input the encoder cannot take: answer without the echo
+            detail = _encodable(
+                [
+                    {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+                     "type": str(e.get("type", ""))}
+                    for e in exc.errors()
+                ]
+            )
+        return JSONResponse({"detail": detail}, status_code=422)
+
     @app.exception_handler(SecurityProblem)
     async def security_problem(request: Request, exc: SecurityProblem) -> Response:
         if wants_json(request):

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -105,3 +112,189 @@ class BodySizeLimitMiddleware:
         except _TooLarge:
             if not started:
                 await self._reject(send)
+
+
+# Characters no stored text may hold: PostgreSQL text cannot take NUL, and a lone
+# surrogate (only reachable through a JSON "\ud800" escape) cannot be encoded as UTF-8.
+def bad_character(text: str) -> str | None:
+    """"nul" or "surrogate" when the text holds such a character, else None."""
+    if "\x00" in text:
+        return "nul"
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        return "surrogate"
+    return None
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+Loc = tuple[str | int, ...]
+# Builds the refusal: (request, loc, kind) -> a response; kind is "nul" or "surrogate".
+Refusal = Callable[[Request, Loc, str], Response]
+
+
+def _walk(value: object, loc: Loc) -> tuple[Loc, str] | None:
+    """The location and kind of the first bad string in a parsed JSON value, if any."""
+    if isinstance(value, str):
+        kind = bad_character(value)
+        return (loc, kind) if kind else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            kind = bad_character(key)
+            if kind:
+                return (*loc, _printable(key)), kind
+            found = _walk(item, (*loc, key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _walk(item, (*loc, index))
+            if found:
+                return found
+    return None
+
+
+def _printable(name: str) -> str:
+    """A field name safe to echo: the bad characters shown as escapes."""
+    return "".join(
+        c if c.isprintable() and not "\ud800" <= c <= "\udfff" else f"\\u{ord(c):04x}"
+        for c in name
+    )
+
+
+def _content_type(scope: Scope) -> str:
+    for key, value in scope.get("headers", []):
+        if key == b"content-type":
+            return value.decode("latin-1").split(";", 1)[0].strip().lower()
+    return ""
+
+
+class InputCharacterMiddleware:
+    """422 naming the field for NUL or lone surrogates, before any handler runs.
+
+    Looks at the path parameters, the query string and JSON or form bodies. The body
+    is read whole (the body-size limit, outside this middleware, bounds it) and then
+    replayed to the app. The refusal itself comes from `refuse(request, loc, kind)`:
+    JSON for the API, a page for people.
+    """
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[Any], refuse: Refusal) -> None:
+        self.app = app
+        self.routes = routes  # the app's own list: routes added later are seen too
+        self.refuse = refuse
+        self._patterns: list[re.Pattern[str]] | None = None
+
+    def _path_patterns(self) -> list[re.Pattern[str]]:
+        if self._patterns is None:
+            from weibao.web.security.policy import iter_api_routes
+
+            self._patterns = [compile_path(r.path)[0] for r in iter_api_routes(self.routes)]
+        return self._patterns
+
+    def _path_problem(self, scope: Scope) -> tuple[Loc, str] | None:
+        path = scope.get("path", "")
+        kind = bad_character(path)
+        if kind is None:
+            return None
+        # Name the path parameter that holds it, when a route's template matches.
+        for pattern in self._path_patterns():
+            match = pattern.match(path)
+            if match is None:
+                continue
+            for name, value in match.groupdict().items():
+                if bad_character(value):
+                    return ("path", name), kind
+        return ("path",), kind
+
+    def _query_problem(self, scope: Scope) -> tuple[Loc, str] | None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            kind = bad_character(key)
+            if kind:
+                return ("query", _printable(key)), kind
+            kind = bad_character(value)
+            if kind:
+                return ("query", key), kind
+        return None
+
+    async def _body_problem(
+        self, scope: Scope, body: bytes, content_type: str
+    ) -> tuple[Loc, str] | None:
+        if content_type in _FORM_TYPES:
+            return await self._form_problem(scope, body)
+        if content_type and not (
+            content_type == "application/json"
+            or (content_type.startswith("application/") and content_type.endswith("+json"))
+        ):
+            return None
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return None  # the app answers malformed JSON itself
+        return _walk(value, ("body",))
+
+    async def _form_problem(self, scope: Scope, body: bytes) -> tuple[Loc, str] | None:
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        try:
+            form = await Request(scope, replay).form()
+        except Exception:  # malformed forms are the app's to answer
+            return None
+        try:
+            for key, value in form.multi_items():
+                kind = bad_character(key)
+                if kind:
+                    return ("body", _printable(key)), kind
+                text = value if isinstance(value, str) else (value.filename or "")
+                kind = bad_character(text)
+                if kind:
+                    return ("body", key), kind
+        finally:
+            await form.close()
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = self._path_problem(scope) or self._query_problem(scope)
+        if problem is None and scope.get("method") in _BODY_METHODS:
+            content_type = _content_type(scope)
+            if not content_type or content_type in _FORM_TYPES or "json" in content_type:
+                chunks = []
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        break  # the client went away
+                    chunks.append(message.get("body", b""))
+                    if not message.get("more_body", False):
+                        break
+                body = b"".join(chunks)
+                problem = await self._body_problem(scope, body, content_type)
+                receive = _replaying(body, receive)
+        if problem is not None:
+            loc, kind = problem
+            response = self.refuse(Request(scope, receive), loc, kind)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the already-read body over once, then defers to the client."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
