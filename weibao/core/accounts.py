@@ -129,6 +129,12 @@ def create_hospital(
         raise AccountError("id: must be 1-64 characters")
     if not name.strip():
         raise AccountError("name: must not be empty")
+    from zoneinfo import ZoneInfo  # every ticket of the hospital is shown in this zone
+
+    try:
+        ZoneInfo(timezone)
+    except (LookupError, ValueError, OSError):
+        raise AccountError(f"timezone: {timezone!r} is not an IANA time zone") from None
     if session.get(Hospital, hospital_id) is not None:
         raise AccountError(f"id: hospital {hospital_id!r} already exists")
     hospital = Hospital(

@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from weibao.core import accounts, audit
 from weibao.core.accounts import AccountError, ApiToken, Hospital, User
 from weibao.web.deps import Caller, SessionDep
+from weibao.web.security.errors import ErrorOut
 from weibao.web.security.policy import Permission, permissions_of, scope_to_hospital
 from weibao.web.security.ratelimit import client_address
 
@@ -108,7 +110,14 @@ class HospitalCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     name_en: str = Field(default="", max_length=200)
     region: str = Field(default="", max_length=64)
-    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    timezone: str = Field(
+        default="Asia/Shanghai", max_length=64, description="an IANA time zone name"
+    )
+
+
+def _conflict(message: str) -> HTTPException:
+    """409 for a username or hospital id already in use; the message names the field."""
+    return HTTPException(status_code=409, detail=message)
 
 
 def _unprocessable(field: str, exc: AccountError) -> HTTPException:
@@ -221,11 +230,17 @@ def get_user(
     return user
 
 
-@router.post("/users", response_model=UserCreated, status_code=201, summary="Create a user")
+@router.post(
+    "/users", response_model=UserCreated, status_code=201, summary="Create a user",
+    responses={409: {"model": ErrorOut, "description": "the username is taken"}},
+)
 def create_user(
     body: UserCreate, request: Request, session: SessionDep,
     caller: Caller = Permission("users.manage"),
 ) -> UserCreated:
+    taken = f"username: {body.username!r} is taken"
+    if accounts.get_user_by_username(session=session, username=body.username) is not None:
+        raise _conflict(taken)
     generated = None if body.password else accounts.generate_password()
     try:
         user = accounts.create_user(
@@ -235,6 +250,9 @@ def create_user(
         )
     except AccountError as exc:
         raise _unprocessable(str(exc).split(":", 1)[0], exc) from exc
+    except IntegrityError as exc:  # created by a concurrent request since the check
+        session.rollback()
+        raise _conflict(taken) from exc
     audit.record(
         session, action="user.created", hospital_id=user.hospital_id,
         target=f"user:{user.username}", detail={"role": user.role},
@@ -254,19 +272,28 @@ def list_hospitals(
 
 
 @router.post(
-    "/admin/hospitals", response_model=HospitalOut, status_code=201, summary="Add a hospital"
+    "/admin/hospitals", response_model=HospitalOut, status_code=201, summary="Add a hospital",
+    responses={409: {"model": ErrorOut, "description": "a hospital with this id exists"}},
 )
 def create_hospital(
     body: HospitalCreate, request: Request, session: SessionDep,
     caller: Caller = Permission("hospitals.manage"),
 ) -> Hospital:
+    exists = f"id: hospital {body.id!r} already exists"
+    if accounts.get_hospital(session=session, hospital_id=body.id) is not None:
+        raise _conflict(exists)
     try:
+        # An unknown time zone is refused here (422 naming timezone): every ticket of
+        # the hospital is shown in it.
         hospital = accounts.create_hospital(
             session=session, hospital_id=body.id, name=body.name, name_en=body.name_en,
             region=body.region, timezone=body.timezone,
         )
     except AccountError as exc:
         raise _unprocessable(str(exc).split(":", 1)[0], exc) from exc
+    except IntegrityError as exc:  # created by a concurrent request since the check
+        session.rollback()
+        raise _conflict(exists) from exc
     audit.record(
         session, action="hospital.created", hospital_id=hospital.id,
         target=f"hospital:{hospital.id}", **_actor(caller, request),  # type: ignore[arg-type]
