@@ -10,8 +10,9 @@ How: sliding-window approximation over fixed 60 s windows in table rate_counters
 estimate is this window's count plus the previous window's count weighted by how much of
 it still lies inside the last 60 s; a hit is admitted while the estimate stays within the
 limit. That avoids the 2x burst a plain fixed window allows at the boundary, for one more
-small read. Counters hold admitted hits only (the upsert refuses to go past the cap), so a
-client that keeps knocking while blocked is refused cheaply without extending its block.
+small read per key and minute (each worker caches the finished window's count). Counters
+hold admitted hits only (the upsert refuses to go past the cap), so a client that keeps
+knocking while blocked is refused cheaply without extending its block.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from fastapi import Request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from weibao.core import rate_counters
@@ -84,12 +85,15 @@ class DatabaseRateLimiter:
         window: float = WINDOW_SECONDS,
         prune_probability: float = PRUNE_PROBABILITY,
     ) -> None:
-        self.engine = engine
+        self.engine = rate_counters.counter_engine(engine)
         self.clock = clock  # epoch seconds: every worker must agree on the window number
         self.window = window
         self.prune_probability = prune_probability
         self.fallback = RateLimiter()
         self.fallbacks = 0  # hits the database could not count (tests assert none)
+        self._lock = threading.Lock()
+        self._cached_window = -1
+        self._previous_counts: dict[str, int] = {}
         self._shared = rate_counters.supports_upsert(engine)
         if not self._shared:
             log.warning(
@@ -106,12 +110,12 @@ class DatabaseRateLimiter:
         elapsed = (now - current * self.window) / self.window  # fraction of it gone by
         try:
             with self.engine.connect() as connection:
-                counts = rate_counters.read_windows(connection, key, (current - 1, current))
                 # Capped at the limit so that a lowered limit does not block for long.
-                previous = min(counts.get(current - 1, 0), limit)
+                previous = min(self._previous(connection, key, current), limit)
                 cap = math.floor(limit - previous * (1.0 - elapsed) + 1e-6)
                 counted = None
                 if cap >= 1:
+                    rate_counters.relax_durability(connection)
                     counted = rate_counters.count_hit(connection, key, current, cap)
                 if random.random() < self.prune_probability:
                     rate_counters.prune(connection, current - KEEP_WINDOWS)
@@ -126,8 +130,28 @@ class DatabaseRateLimiter:
             return self.fallback.hit(key, limit, self.window)
         if counted is not None:
             return None
-        in_window = max(counts.get(current, 0), cap, 0)
-        return self._wait(limit, previous, in_window, elapsed)
+        # The cap only grows during a window, so a refused key's count stands at the cap.
+        return self._wait(limit, previous, max(cap, 0), elapsed)
+
+    def _previous(self, connection: Connection, key: str, current: int) -> int:
+        """The key's count in the previous window, read once per key and window.
+
+        A finished window no longer changes (bar hits in flight at the boundary, or a
+        worker whose clock lags by a second or two), so one read per minute is enough.
+        """
+        with self._lock:
+            if self._cached_window != current or len(self._previous_counts) > 100_000:
+                self._previous_counts.clear()
+                self._cached_window = current
+            cached = self._previous_counts.get(key)
+        if cached is not None:
+            return cached
+        counts = rate_counters.read_windows(connection, key, (current - 1,))
+        value = counts.get(current - 1, 0)
+        with self._lock:
+            if self._cached_window == current:
+                self._previous_counts[key] = value
+        return value
 
     def _wait(self, limit: int, previous: int, in_window: int, elapsed: float) -> float:
         """Seconds until one more hit fits, if nobody else hits the key meanwhile."""
