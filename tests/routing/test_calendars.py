@@ -120,3 +120,10 @@ def test_outside_the_package_range_falls_back_to_weekdays_and_warns_once(caplog)
     warnings = [r for r in caplog.records if "2035" in r.getMessage()]
     assert len(warnings) == 1
     assert "Monday-Friday" in warnings[0].getMessage()
+
+
+def test_an_unknown_stored_time_zone_reads_as_shanghai_instead_of_failing() -> None:
+    from weibao.routing.calendars import zone
+
+    assert zone("Mars/Olympus") == zone("Asia/Shanghai") == zone(None)
+    assert zone("../../etc/passwd") == zone("Asia/Shanghai")

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, get_args
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 
@@ -109,9 +109,27 @@ def resolve_coverage(coverage: Coverage | str) -> Coverage:
     return coverage if isinstance(coverage, Coverage) else coverage_for_tier(coverage)
 
 
-def zone(tz: str | dt.tzinfo) -> dt.tzinfo:
-    """A tzinfo from an IANA name (``ZoneInfo`` caches instances) or a tzinfo passed through."""
-    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def zone(tz: str | dt.tzinfo | None) -> dt.tzinfo:
+    """A tzinfo from an IANA name (``ZoneInfo`` caches instances) or a tzinfo passed through.
+
+    An unknown name (stored before hospitals' zones were validated) reads as Asia/Shanghai,
+    so that one bad record cannot make every ticket of its hospital fail.
+    """
+    if tz is None or isinstance(tz, str):
+        return _named_zone(tz or DEFAULT_TZ)
+    return tz
+
+
+@lru_cache(maxsize=256)
+def _named_zone(name: str) -> dt.tzinfo:
+    # Cached, so an unknown name is warned about once, not on every SLA computation.
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown time zone %r; using %s", name, DEFAULT_TZ)
+        return ZoneInfo(DEFAULT_TZ)
 
 
 # --- China's working days -------------------------------------------------------------------

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from weibao.routing.calendars import zone
 from weibao.routing.models import Comment, Engineer, Resolution, Ticket, TicketEvent
 from weibao.routing.planning import TicketPlan
 from weibao.routing.sla import SlaStatus
@@ -12,7 +12,7 @@ from weibao.routing.sla import SlaStatus
 
 def local_iso(value: datetime | None, tz: str) -> str | None:
     """ISO-8601 with the hospital's offset (times are stored in UTC)."""
-    return value.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds") if value else None
+    return value.astimezone(zone(tz)).isoformat(timespec="seconds") if value else None
 
 
 def assignee_payload(engineer: Engineer | None) -> dict[str, str] | None:

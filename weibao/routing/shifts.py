@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+
+from weibao.routing.calendars import zone
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SHIFT_TZ = "Asia/Shanghai"
@@ -36,7 +37,7 @@ def on_shift(shifts: Iterable[Mapping[str, object]], at: datetime, tz: str = SHI
     A shift that crosses midnight belongs to the day it starts: a Friday 20:00–08:00
     shift covers Saturday 03:00.
     """
-    local = at.astimezone(ZoneInfo(tz))
+    local = at.astimezone(zone(tz))
     for shift in shifts:
         start, end = _clock(shift["start"], "start"), _clock(shift["end"], "end")
         days = shift["days"]
@@ -61,17 +62,17 @@ def shift_intervals(
     shifts: Iterable[Mapping[str, object]], start: datetime, end: datetime, tz: str = SHIFT_TZ
 ) -> Iterable[tuple[datetime, datetime]]:
     """The shifts' working intervals (aware, local) that touch [start, end)."""
-    zone = ZoneInfo(tz)
-    first = start.astimezone(zone).date() - timedelta(days=1)
-    last = end.astimezone(zone).date()
+    local_zone = zone(tz)
+    first = start.astimezone(local_zone).date() - timedelta(days=1)
+    last = end.astimezone(local_zone).date()
     day = first
     while day <= last:
         name = DAYS[day.weekday()]
         for shift in shifts:
             if name not in shift["days"]:  # type: ignore[operator]
                 continue
-            begin = datetime.combine(day, _clock(shift["start"], "start"), zone)
-            finish = datetime.combine(day, _clock(shift["end"], "end"), zone)
+            begin = datetime.combine(day, _clock(shift["start"], "start"), local_zone)
+            finish = datetime.combine(day, _clock(shift["end"], "end"), local_zone)
             if finish <= begin:
                 finish += timedelta(days=1)
             if begin < end and start < finish:

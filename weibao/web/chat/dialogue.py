@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from weibao.kb.index import Filters
 from weibao.kb.search import DocumentHit, SearchOptions, Understanding
+from weibao.routing.calendars import zone
 from weibao.web.chat import intents
 from weibao.web.chat.compose import (
     FIX_HEADINGS,
@@ -422,7 +422,7 @@ class Assistant:
                 assignee = self.desk.engineer(ticket.assignee_id).name
             except NotFound:
                 assignee = None
-        tz = ZoneInfo(ticket.timezone or "Asia/Shanghai")
+        tz = zone(ticket.timezone)
 
         def local(at: datetime | None) -> str:
             return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "-"
