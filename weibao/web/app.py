@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from weibao.core import privacy
 from weibao.core.db import Database
 from weibao.core.settings import Settings
 from weibao.kb.service import KnowledgeBase
@@ -48,6 +49,8 @@ def create_app(
 ) -> FastAPI:
     """Builds the app; tests pass ready services, `serve` lets start-up open them."""
     install_log_safety()
+    # The masking of every stored text uses this deployment's hotline and record patterns.
+    privacy.configure(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
