@@ -82,6 +82,80 @@ def test_revoking_someone_elses_token_finds_nothing(db: Database) -> None:
         assert accounts.revoke_token(session=session, user_id=b.id, token_id=token.id) is None
 
 
+def test_child_token_expires_with_its_parent_and_belongs_to_its_user(db: Database) -> None:
+    with session_scope(db.sessions) as session:
+        a = accounts.create_user(session=session, username="a", role="engineer")
+        b = accounts.create_user(session=session, username="b", role="admin")
+        parent, _ = accounts.create_token(session=session, user=a, expires_in=timedelta(days=2))
+        child, secret = accounts.create_token(
+            session=session, user=a, expires_in=timedelta(days=3650), parent=parent
+        )
+        assert child.parent_id == parent.id and child.expires_at == parent.expires_at
+        open_ended, _ = accounts.create_token(session=session, user=a, parent=parent)
+        assert open_ended.expires_at == parent.expires_at  # no "never" under a parent
+        with pytest.raises(AccountError, match="parent"):
+            accounts.create_token(session=session, user=b, parent=parent)
+        parent.revoked_at = utcnow()
+        with pytest.raises(AccountError, match="parent"):
+            accounts.create_token(session=session, user=a, parent=parent)
+        assert accounts.authenticate_token(session=session, secret=secret) is None
+
+
+def test_token_lifetime_is_capped_at_the_maximum(db: Database) -> None:
+    with session_scope(db.sessions) as session:
+        user = accounts.create_user(session=session, username="e", role="engineer")
+        token, _ = accounts.create_token(
+            session=session, user=user, expires_in=timedelta(days=100_000)
+        )
+        assert token.expires_at is not None
+        assert token.expires_at <= utcnow() + timedelta(days=accounts.MAX_TOKEN_DAYS)
+
+
+def test_revoking_a_token_revokes_its_descendants_and_nothing_else(db: Database) -> None:
+    with session_scope(db.sessions) as session:
+        user = accounts.create_user(session=session, username="e", role="engineer")
+        root, _ = accounts.create_token(session=session, user=user)
+        child, _ = accounts.create_token(session=session, user=user, parent=root)
+        grandchild, _ = accounts.create_token(session=session, user=user, parent=child)
+        sibling, _ = accounts.create_token(session=session, user=user, parent=root)
+        unrelated, _ = accounts.create_token(session=session, user=user)
+        accounts.revoke_token(session=session, user_id=user.id, token_id=child.id)
+        assert child.revoked_at is not None and grandchild.revoked_at is not None
+        assert root.revoked_at is None and sibling.revoked_at is None
+        assert unrelated.revoked_at is None
+
+
+def test_sessions_end_with_logout_new_password_expiry_and_disabling(db: Database) -> None:
+    with session_scope(db.sessions) as session:
+        user = accounts.create_user(session=session, username="e", role="engineer")
+        lifetime = timedelta(hours=1)
+        row, key = accounts.create_session(session=session, user=user, lifetime=lifetime)
+        assert row.key_hash != key and key not in row.key_hash
+        assert accounts.authenticate_session(session=session, key=key) is not None
+        assert accounts.revoke_session(session=session, key=key)
+        assert accounts.authenticate_session(session=session, key=key) is None
+
+        _, key = accounts.create_session(session=session, user=user, lifetime=lifetime)
+        _, other = accounts.create_session(session=session, user=user, lifetime=lifetime)
+        accounts.set_password(session=session, user=user, password="a-new-long-password")
+        assert accounts.authenticate_session(session=session, key=key) is None
+        assert accounts.authenticate_session(session=session, key=other) is None
+
+        row, key = accounts.create_session(session=session, user=user, lifetime=lifetime)
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        assert accounts.authenticate_session(session=session, key=key) is None
+
+        _, key = accounts.create_session(session=session, user=user, lifetime=lifetime)
+        token, secret = accounts.create_token(session=session, user=user)
+        accounts.disable_user(session=session, user=user)
+        assert not user.is_active and token.revoked_at is not None
+        assert accounts.authenticate_session(session=session, key=key) is None
+        assert accounts.authenticate_token(session=session, secret=secret) is None
+        user.is_active = True  # enabling again brings nothing back
+        assert accounts.authenticate_session(session=session, key=key) is None
+        assert accounts.authenticate_token(session=session, secret=secret) is None
+
+
 def test_first_admin_is_created_once_with_a_one_time_password(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:

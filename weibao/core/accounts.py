@@ -9,16 +9,25 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
+from weibao.core.masking import MaskedString
 
 ROLES = ("clinician", "hospital_it", "engineer", "manager", "admin")
 # Roles that belong to one hospital and only ever see that hospital's records.
 HOSPITAL_ROLES = frozenset({"clinician", "hospital_it"})
 TOKEN_PREFIX = "wb_"
 MIN_PASSWORD_CHARS = 10
+# The longest lifetime a token may be given, whoever asks.
+MAX_TOKEN_DAYS = 3650
+# A session's last_seen_at is written at most this often, not on every request.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+# Sessions expired longer ago than this are deleted when the user signs in again.
+SESSION_KEEP = timedelta(days=7)
+# Parent links followed at most when checking a token's lineage (tokens are few).
+MAX_TOKEN_CHAIN = 100
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so that timing does not reveal usernames.
@@ -33,8 +42,8 @@ class Hospital(Base):
     __tablename__ = "hospitals"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    name_en: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(MaskedString(200))
+    name_en: Mapped[str] = mapped_column(MaskedString(200), default="")
     region: Mapped[str] = mapped_column(String(64), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -45,7 +54,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
+    display_name: Mapped[str] = mapped_column(MaskedString(200), default="")
     role: Mapped[str] = mapped_column(String(16))
     # Required for clinician and hospital_it; optional for the vendor's roles.
     hospital_id: Mapped[str | None] = mapped_column(
@@ -58,11 +67,6 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    @property
-    def session_version(self) -> str:
-        """Changes with the password, so that a new password ends the old sessions."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-
 
 class ApiToken(Base):
     __tablename__ = "api_tokens"
@@ -71,7 +75,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(100), default="")
+    name: Mapped[str] = mapped_column(MaskedString(100), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -209,12 +213,25 @@ def create_user(
 
 
 def set_password(*, session: Session, user: User, password: str) -> None:
-    """Replaces the password, clears the lock and the change-password flag."""
+    """Replaces the password, clears the lock and the change-password flag.
+
+    Every session of the user ends: whoever knew the old password is signed out. A user
+    who changed their own password gets a fresh session from the caller.
+    """
     check_password_strength(password)
     user.password_hash = hash_password(password)
     user.must_change_password = False
     user.failed_logins = 0
     user.locked_until = None
+    revoke_user_sessions(session=session, user_id=user.id)
+    session.flush()
+
+
+def disable_user(*, session: Session, user: User) -> None:
+    """Disables the user: no sign-in, and every session and token ends now."""
+    user.is_active = False
+    revoke_user_sessions(session=session, user_id=user.id)
+    revoke_user_tokens(session=session, user_id=user.id)
     session.flush()
 
 
@@ -273,6 +290,79 @@ def ensure_first_admin(session: Session, settings: object) -> str | None:
     return None if given else password
 
 
+# Browser sessions
+
+
+def _key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_session(
+    *, session: Session, user: User, lifetime: timedelta
+) -> tuple[UserSession, str]:
+    """A new server-side session and its key; only the key's hash is stored."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    # The user's sessions that ended long ago are of no use any more: keep the table small.
+    session.execute(
+        delete(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.expires_at < now - SESSION_KEEP)
+        .execution_options(synchronize_session=False)
+    )
+    row = UserSession(
+        user_id=user.id, key_hash=_key_digest(key), created_at=now, expires_at=now + lifetime,
+        last_seen_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def authenticate_session(*, session: Session, key: str) -> tuple[UserSession, User] | None:
+    """The session and its active user while the key's session is neither revoked nor expired.
+
+    Marks the session as seen, writing at most once per SESSION_TOUCH_INTERVAL.
+    """
+    if not key or len(key) > 200:
+        return None
+    row = session.scalar(select(UserSession).where(UserSession.key_hash == _key_digest(key)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if row.last_seen_at is None or now - row.last_seen_at >= SESSION_TOUCH_INTERVAL:
+        row.last_seen_at = now
+        session.flush()
+    return row, user
+
+
+def revoke_session(*, session: Session, key: str) -> bool:
+    """Ends the session with this key; False when there was no live one."""
+    row = session.scalar(select(UserSession).where(UserSession.key_hash == _key_digest(key)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    session.flush()
+    return True
+
+
+def revoke_user_sessions(*, session: Session, user_id: int) -> int:
+    """Ends every live session of the user; returns how many."""
+    now = utcnow()
+    rows = session.scalars(select(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
+        UserSession.expires_at > now,
+    ))
+    count = 0
+    for row in rows:
+        row.revoked_at = now
+        count += 1
+    session.flush()
+    return count
+
+
 # API tokens
 
 
@@ -281,17 +371,39 @@ def _token_digest(secret: str) -> str:
 
 
 def create_token(
-    *, session: Session, user: User, name: str = "", expires_in: timedelta | None = None
+    *, session: Session, user: User, name: str = "", expires_in: timedelta | None = None,
+    parent: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new personal token and its secret; only the hash is stored, so show the secret once."""
+    """A new personal token and its secret; only the hash is stored, so show the secret once.
+
+    `parent` is the token the request was authenticated with, when it was one: the new
+    token belongs to the same user, expires no later than the parent and is revoked with
+    it. The lifetime never exceeds MAX_TOKEN_DAYS.
+    """
     if len(name) > 100:
         raise AccountError("name: at most 100 characters")
+    now = utcnow()
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise AccountError("expires_in: must be positive")
+    limit = now + timedelta(days=MAX_TOKEN_DAYS)
+    expires_at = min(now + expires_in, limit) if expires_in is not None else None
+    if parent is not None:
+        if parent.user_id != user.id:
+            raise AccountError("parent: a token can only mint tokens for its own user")
+        if not token_chain_valid(session=session, token=parent, now=now):
+            raise AccountError("parent: the minting token is expired or revoked")
+        if parent.expires_at is not None:
+            expires_at = parent.expires_at if expires_at is None else min(
+                expires_at, parent.expires_at
+            )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
         name=name,
         token_hash=_token_digest(secret),
-        expires_at=utcnow() + expires_in if expires_in is not None else None,
+        created_at=now,
+        expires_at=expires_at,
+        parent_id=parent.id if parent is not None else None,
     )
     session.add(token)
     session.flush()
@@ -305,23 +417,67 @@ def get_tokens(*, session: Session, user_id: int) -> list[ApiToken]:
 
 
 def revoke_token(*, session: Session, user_id: int, token_id: int) -> ApiToken | None:
-    """Revokes one of the user's tokens; None when the user has no such token."""
+    """Revokes one of the user's tokens and every token minted from it, directly or not.
+
+    None when the user has no such token.
+    """
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user_id:
         return None
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        session.flush()
+    # A child always belongs to its parent's user, so the user's tokens hold the family.
+    children: dict[int, list[ApiToken]] = {}
+    for other in get_tokens(session=session, user_id=user_id):
+        if other.parent_id is not None:
+            children.setdefault(other.parent_id, []).append(other)
+    now = utcnow()
+    todo, seen = [token], set()
+    while todo:
+        current = todo.pop()
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        if current.revoked_at is None:
+            current.revoked_at = now
+        todo.extend(children.get(current.id, []))
+    session.flush()
     return token
 
 
+def revoke_user_tokens(*, session: Session, user_id: int) -> int:
+    """Revokes every live token of the user; returns how many."""
+    now = utcnow()
+    count = 0
+    for token in get_tokens(session=session, user_id=user_id):
+        if token.revoked_at is None:
+            token.revoked_at = now
+            count += 1
+    session.flush()
+    return count
+
+
+def token_chain_valid(*, session: Session, token: ApiToken, now: datetime) -> bool:
+    """True when the token and every token it descends from are unexpired and unrevoked."""
+    current: ApiToken | None = token
+    for _ in range(MAX_TOKEN_CHAIN):
+        if current is None or not current.is_valid(now):
+            return False
+        if current.parent_id is None:
+            return True
+        parent = session.get(ApiToken, current.parent_id)
+        if parent is None or parent.user_id != current.user_id:
+            return False
+        current = parent
+    return False  # longer than any real chain: refuse rather than loop
+
+
 def authenticate_token(*, session: Session, secret: str) -> tuple[ApiToken, User] | None:
-    """The token and its active user when the secret is valid, not expired and not revoked."""
+    """The token and its active user when the secret is valid, not expired and not revoked,
+    and no token it was minted from is expired or revoked either."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(secret)))
     now = utcnow()
-    if token is None or not token.is_valid(now):
+    if token is None or not token_chain_valid(session=session, token=token, now=now):
         return None
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:

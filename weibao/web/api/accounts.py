@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -44,14 +44,21 @@ class TokenOut(BaseModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    parent_id: int | None = Field(
+        default=None, description="the token this one was created with, if any"
+    )
 
 
 class TokenCreate(BaseModel):
+    # No user or role field: a token is always the caller's own, with the caller's role.
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=100, description="what the token is for")
-    expires_days: int | None = Field(
-        default=None, ge=1, le=3650, description="lifetime in days; default settings.token_days"
+    # Strict: true, 1.5 or "7" are refused rather than read as a number of days.
+    expires_days: StrictInt | None = Field(
+        default=None, ge=1, le=accounts.MAX_TOKEN_DAYS,
+        description="lifetime in days; default settings.token_days. A token created with a "
+        "token expires no later than that token",
     )
 
 
@@ -170,9 +177,19 @@ def create_token(
     user = accounts.get_user(session=session, user_id=caller.user_id or 0)
     assert user is not None
     days = body.expires_days or request.app.state.settings.token_days
-    token, secret = accounts.create_token(
-        session=session, user=user, name=body.name, expires_in=timedelta(days=days)
-    )
+    # Minted by a token: the child is tied to it (expires no later, revoked with it).
+    parent = session.get(ApiToken, caller.token_id) if caller.token_id is not None else None
+    if caller.via == "token" and parent is None:
+        raise HTTPException(status_code=401, detail="invalid, expired or revoked token")
+    try:
+        token, secret = accounts.create_token(
+            session=session, user=user, name=body.name, expires_in=timedelta(days=days),
+            parent=parent,
+        )
+    except AccountError as exc:
+        if str(exc).startswith("parent:"):
+            raise HTTPException(status_code=401, detail=str(exc)) from exc
+        raise _unprocessable(str(exc).split(":", 1)[0], exc) from exc
     audit.record(
         session, action="token.created", hospital_id=user.hospital_id,
         target=f"token:{token.id}", **_actor(caller, request),  # type: ignore[arg-type]
@@ -183,7 +200,7 @@ def create_token(
 
 @router.delete(
     "/tokens/{token_id}", status_code=204, responses={404: {"description": "no such token"}},
-    summary="Revoke one of the caller's tokens",
+    summary="Revoke one of the caller's tokens, and every token created with it",
 )
 def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request, session: SessionDep,

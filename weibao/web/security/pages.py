@@ -105,8 +105,8 @@ def login(
         session, action="auth.login", actor_user_id=user.id, actor_name=user.username,
         actor_role=user.role, hospital_id=user.hospital_id, ip=ip,
     )
+    sign_in(request, user, session=session)
     session.commit()
-    sign_in(request, user)
     target = "/account/password" if user.must_change_password else safe_next(next)
     return RedirectResponse(target, status_code=303)
 
@@ -121,8 +121,9 @@ def logout(
             actor_name=caller.username or "", actor_role=caller.role,
             hospital_id=caller.hospital_id, ip=client_address(request),
         )
-        session.commit()
-    sign_out(request)
+    # The server-side session ends: a copy of the cookie is worth nothing from now on.
+    sign_out(request, session=session)
+    session.commit()
     return RedirectResponse("/", status_code=303)
 
 
@@ -159,8 +160,10 @@ def change_password(
         actor_name=user.username, actor_role=user.role, hospital_id=user.hospital_id,
         ip=client_address(request),
     )
+    # set_password ended every session of the user, this one included; the user who just
+    # proved the old password stays signed in here with a fresh one.
+    sign_in(request, user, session=session)
     session.commit()
-    sign_in(request, user)  # the old session version is void now
     return RedirectResponse("/", status_code=303)
 
 

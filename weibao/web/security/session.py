@@ -1,20 +1,30 @@
-"""Signed session cookie (HttpOnly, SameSite=Lax, Secure on HTTPS) and its CSRF token."""
+"""Signed session cookie (HttpOnly, SameSite=Lax, Secure on HTTPS) and its CSRF token.
+
+The cookie holds no identity of its own: a signed-in cookie carries the random key of a
+server-side session (accounts.UserSession), so logout, a new password or disabling the
+user ends it at once, however often the cookie is replayed.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
 import secrets
+from datetime import timedelta
 
 from fastapi import Request
 from itsdangerous import BadSignature, TimestampSigner
+from sqlalchemy.orm import Session
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from weibao.core import accounts
 from weibao.core.accounts import User
 
 COOKIE_NAME = "wb_session"
+# The cookie field holding the server-side session's key.
+SESSION_KEY_FIELD = "sid"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -82,16 +92,27 @@ def csrf_matches(request: Request, given: str | None) -> bool:
     return isinstance(expected, str) and bool(given) and hmac.compare_digest(expected, given or "")
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Starts a fresh session for the user: new CSRF token, nothing kept from before."""
+def sign_in(request: Request, user: User, *, session: Session) -> None:
+    """Starts a fresh session for the user: new server-side session, new CSRF token, nothing
+    kept from before. A session the cookie already carried is ended.
+
+    Adds the session row to `session`; the caller commits.
+    """
     lang = request.session.get("lang")
+    old_key = request.session.get(SESSION_KEY_FIELD)
+    if isinstance(old_key, str):
+        accounts.revoke_session(session=session, key=old_key)
+    hours = request.app.state.settings.session_hours
+    _, key = accounts.create_session(session=session, user=user, lifetime=timedelta(hours=hours))
     request.session.clear()
-    request.session.update(
-        {"uid": user.id, "sv": user.session_version, "csrf": secrets.token_urlsafe(32)}
-    )
+    request.session.update({SESSION_KEY_FIELD: key, "csrf": secrets.token_urlsafe(32)})
     if lang:
         request.session["lang"] = lang
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, *, session: Session) -> None:
+    """Ends the server-side session and empties the cookie; the caller commits."""
+    key = request.session.get(SESSION_KEY_FIELD)
+    if isinstance(key, str):
+        accounts.revoke_session(session=session, key=key)
     request.session.clear()
