@@ -61,6 +61,17 @@ def cmd_user(args: argparse.Namespace) -> int:
                 target=f"user:{user.username}", detail={"role": user.role},
             )
             print(f"created user {user.username} ({user.role})")
+        elif args.user_command in ("disable", "enable"):
+            user = accounts.get_user_by_username(session=session, username=args.username)
+            if user is None:
+                raise CommandError(f"no user {args.username!r}")
+            if args.user_command == "disable":
+                accounts.disable_user(session=session, user=user)
+            else:
+                accounts.enable_user(session=session, user=user)
+            _cli_audit(session, f"user.{args.user_command}d", target=f"user:{user.username}")
+            print(f"{args.user_command}d user {user.username}")
+            return 0
         else:
             user = accounts.get_user_by_username(session=session, username=args.username)
             if user is None:
@@ -133,6 +144,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     c = users.add_parser("passwd", help="set a user's password")
     c.add_argument("username")
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    c = users.add_parser("disable", help="disable a user: every session and token ends now")
+    c.add_argument("username")
+    c = users.add_parser("enable", help="let a disabled user sign in again")
+    c.add_argument("username")
     p = sub.add_parser("token", help="personal API tokens")
     tokens = p.add_subparsers(dest="token_command", required=True)
     c = tokens.add_parser("create", help="create a token and print it once")

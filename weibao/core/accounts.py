@@ -235,6 +235,14 @@ def disable_user(*, session: Session, user: User) -> None:
     session.flush()
 
 
+def enable_user(*, session: Session, user: User) -> None:
+    """Lets a disabled user sign in again; their old sessions and tokens stay revoked."""
+    user.is_active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+
+
 def verify_password(*, user: User | None, password: str) -> bool:
     """True when the password matches; spends the same time when the user is missing."""
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH

@@ -24,6 +24,8 @@ ACTIONS = (
     "token.revoked",
     "user.created",
     "user.password_set",
+    "user.disabled",
+    "user.enabled",
     "hospital.created",
     "ticket.read_cross_hospital",
 )

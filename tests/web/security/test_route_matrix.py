@@ -86,6 +86,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         ),
         201,
     ),
+    ("PUT", "/api/users/{user_id}/active"): Example(
+        lambda e, w: (f"/api/users/{e.user_ids['clinician_b']}/active", {"json": {"active": True}})
+    ),
     ("GET", "/api/admin/hospitals"): Example(lambda e, w: ("/api/admin/hospitals", {})),
     ("POST", "/api/admin/hospitals"): Example(
         lambda e, w: ("/api/admin/hospitals", {"json": {"id": e.unique("h-n"), "name": "新"}}),

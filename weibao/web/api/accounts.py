@@ -279,6 +279,40 @@ def create_user(
     return UserCreated(user=UserOut.model_validate(user), password=generated)
 
 
+class UserActiveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    active: bool = Field(description="false disables the user: every session and token ends now")
+
+
+@router.put(
+    "/users/{user_id}/active", response_model=UserOut,
+    responses={404: {"description": "no such user"},
+               409: {"model": ErrorOut, "description": "you cannot disable yourself"}},
+    summary="Disable (or enable again) a user",
+)
+def set_user_active(
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: UserActiveIn, request: Request,
+    session: SessionDep, caller: Caller = Permission("users.manage"),
+) -> User:
+    user = accounts.get_user(session=session, user_id=user_id)
+    if user is None:
+        raise HTTPException(status_code=404, detail=f"user {user_id} not found")
+    if not body.active and user.id == caller.user_id:
+        raise _conflict("active: you cannot disable your own account")
+    if body.active:
+        accounts.enable_user(session=session, user=user)
+    else:
+        accounts.disable_user(session=session, user=user)
+    audit.record(
+        session, action="user.enabled" if body.active else "user.disabled",
+        hospital_id=user.hospital_id, target=f"user:{user.username}",
+        **_actor(caller, request),  # type: ignore[arg-type]
+    )
+    session.commit()
+    return user
+
+
 @router.get(
     "/admin/hospitals", response_model=list[HospitalOut], summary="Hospitals (administration)"
 )

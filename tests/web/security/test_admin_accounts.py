@@ -1,4 +1,4 @@
-"""Linking sign-in accounts to engineer profiles: what the queue and resolve rights hang on."""
+"""What admins do to accounts: link them to engineer profiles, disable and enable them."""
 
 from __future__ import annotations
 
@@ -35,3 +35,20 @@ def test_when_the_account_is_wrong_the_refusal_names_the_field(env: Env) -> None
     assert nobody.status_code == 404 and "nobody" in nobody.json()["detail"]
     assert admin.put("/api/engineers/eng-x/account", json={"username": "engineer"}).status_code == 404
     assert env.client("manager").put("/api/engineers/eng-2/account", json={"username": "engineer"}).status_code == 403
+
+
+def test_an_admin_disables_a_user_whose_tokens_then_stop_working(env: Env) -> None:
+    admin = env.client("admin")
+    clinician_id = env.user_ids["clinician"]
+    assert env.client("clinician").get("/api/me").status_code == 200
+    disabled = admin.put(f"/api/users/{clinician_id}/active", json={"active": False})
+    assert disabled.status_code == 200 and disabled.json()["is_active"] is False
+    assert env.client("clinician").get("/api/me").status_code == 401
+    events = admin.get("/api/audit", params={"action": "user.disabled"}).json()
+    assert any(e["target"] == "user:clinician" for e in events)
+    assert admin.put(f"/api/users/{env.user_ids['admin']}/active", json={"active": False}).status_code == 409
+    assert admin.put(f"/api/users/{clinician_id}/active", json={"active": "no"}).status_code == 422
+    enabled = admin.put(f"/api/users/{clinician_id}/active", json={"active": True})
+    assert enabled.json()["is_active"] is True
+    # Enabling does not bring the revoked token back: a new one must be issued.
+    assert env.client("clinician").get("/api/me").status_code == 401
