@@ -15,7 +15,7 @@ from weibao.kb.validation import InvalidParameter, check_query, make_filters
 from weibao.web.deps import ANONYMOUS, Caller, KnowledgeBaseDep
 from weibao.web.i18n import request_lang, translator
 from weibao.web.markdown import render_markdown
-from weibao.web.security.policy import Permission
+from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import has_query, rate_limit
 from weibao.web.security.session import csrf_token
 
@@ -89,7 +89,8 @@ def article_page(
     request: Request, article_id: str, kb: KnowledgeBaseDep,
     caller: Caller = Permission("kb.read"),
 ) -> Response:
-    article = kb.get_article(article_id)
+    drafts = allows("articles.read_drafts", caller.role, public_search=False)
+    article = kb.get_article(article_id, include_drafts=drafts)
     if article is None:
         return render(request, "not_found.html", status_code=404)
     return render(

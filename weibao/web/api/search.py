@@ -19,7 +19,7 @@ from weibao.kb.validation import (
 from weibao.web.api.enums import Audience, DocumentKind, Language, SymptomId, SystemId
 from weibao.web.api.errors import invalid
 from weibao.web.deps import Caller, KnowledgeBaseDep
-from weibao.web.security.policy import Permission
+from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api", tags=["knowledge base"])
@@ -129,7 +129,8 @@ def search(
 def get_article(
     article_id: str, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
 ) -> dict[str, object]:
-    article = kb.get_article(article_id)
+    drafts = allows("articles.read_drafts", caller.role, public_search=False)
+    article = kb.get_article(article_id, include_drafts=drafts)
     if article is None:
         raise HTTPException(status_code=404, detail=f"article {article_id!r} not found")
     return {
