@@ -7,6 +7,7 @@ package or the embedding model; the search and article routes only present what 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -152,8 +153,14 @@ def build_env(tmp: Path, database_url: str, **overrides: object) -> Env:
 
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path) -> Env:
-    return build_env(tmp_path, database_url)
+def env(database_url: str, tmp_path: Path) -> Iterator[Env]:
+    built = build_env(tmp_path, database_url)
+    yield built
+    # Return the connections now: a whole run on PostgreSQL would otherwise pile them up.
+    limiter = getattr(built.app.state, "rate_limiter", None)
+    if limiter is not None and getattr(limiter, "engine", None) is not None:
+        limiter.engine.dispose()
+    built.database.engine.dispose()
 
 
 def add_password_user(env: Env, username: str, role: str = "engineer", **kwargs: object) -> int:
