@@ -220,7 +220,7 @@ def test_oversized_body_is_413_with_a_message(env: Env) -> None:
     assert response.status_code == 413 and "too large" in response.json()["detail"]
 
 
-def test_chat_rate_limit_dependency_is_per_user_and_address(
+def test_chat_rate_limit_dependency_counts_each_user(
     database_url: str, tmp_path: Path
 ) -> None:
     from fastapi import Depends
