@@ -16,8 +16,8 @@ import pytest
 from bench.fuzz_api import ROLES, format_report, run_role
 from tests.conftest import _PG_SKIP
 
-# Per role: about 4 fuzzed cases per operation and ~25 stateful steps; ~3 s on SQLite.
-CASES = 150
+# Per role: about 3 fuzzed cases per operation and ~20 stateful steps; a few seconds.
+CASES = 100
 
 
 def _fuzz(role: str, db: str) -> None:
