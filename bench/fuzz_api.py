@@ -300,13 +300,14 @@ def _check_name(failure: Failure) -> str:
 class RoleRun:
     """Calls, validates and records the cases of one role against one app."""
 
-    def __init__(self, env: Any, catcher: ExceptionCatcher, role: str, report: RoleReport) -> None:
+    def __init__(self, env: Any, catcher: ExceptionCatcher, role: str, report: RoleReport,
+                 excluded: tuple[str, ...] = EXCLUDED_CHECK_NAMES) -> None:
         self.env = env
         self.catcher = catcher
         self.role = role
         self.report = report
         load_all_checks()
-        self.checks = [c for c in CHECKS.get_all() if c.__name__ not in EXCLUDED_CHECK_NAMES]
+        self.checks = [c for c in CHECKS.get_all() if c.__name__ not in excluded]
 
     def headers(self) -> dict[str, str]:
         if self.role == "anonymous":
@@ -581,7 +582,7 @@ def build_real_env(folder: Path, url: str) -> Any:
 
 def run_role(role: str, db: str, cases: int, *, seed: int = 0, stateful_share: float = 0.2,
              derandomize: bool = False, coverage: bool = True, step_count: int = 10,
-             kb: str = "stand-in") -> RoleReport:
+             kb: str = "stand-in", excluded: tuple[str, ...] = EXCLUDED_CHECK_NAMES) -> RoleReport:
     """One role over its own fresh database; returns the report."""
     from tests.web.security.conftest import build_env
 
@@ -599,7 +600,7 @@ def run_role(role: str, db: str, cases: int, *, seed: int = 0, stateful_share: f
         try:
             catcher = ExceptionCatcher(env.app)
             schema = schemathesis.openapi.from_asgi("/openapi.json", catcher)
-            run = RoleRun(env, catcher, role, report)
+            run = RoleRun(env, catcher, role, report, excluded)
             stateful_budget = int(cases * stateful_share)
             run_operations(run, schema, cases - stateful_budget, seed, derandomize, coverage)
             run_stateful(run, schema, stateful_budget, seed, derandomize, step_count)
@@ -665,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kb", choices=["stand-in", "real"], default="stand-in",
                         help="the tests' stand-in knowledge base, or the real one over the seed "
                              "corpus (loads the embedding model and indexes per role)")
+    parser.add_argument("--no-exclusions", action="store_true",
+                        help="run the three framework-limit checks too (to see what they flag)")
     parser.add_argument("--json", type=Path, help="also write the reports here")
     parser.add_argument("--verbose", action="store_true", help="log tracebacks of server errors")
     args = parser.parse_args(argv)
@@ -673,13 +676,14 @@ def main(argv: list[str] | None = None) -> int:
     # The app logs each unhandled error; the report has them with their cause.
     logging.getLogger("weibao").setLevel(logging.CRITICAL)
     roles = ROLES if args.role == "all" else (args.role,)
+    excluded = () if args.no_exclusions else EXCLUDED_CHECK_NAMES
     reports = []
     print(f"schemathesis {schemathesis.__version__}, hypothesis {hypothesis.__version__}; "
           f"db={args.db} kb={args.kb} roles={','.join(roles)} cases>={args.cases} seed={args.seed}; "
-          f"excluded checks: {', '.join(EXCLUDED_CHECK_NAMES)}", flush=True)
+          f"excluded checks: {', '.join(excluded) or 'none'}", flush=True)
     for role in roles:
         report = run_role(role, args.db, args.cases, seed=args.seed,
-                          stateful_share=args.stateful_share, kb=args.kb)
+                          stateful_share=args.stateful_share, kb=args.kb, excluded=excluded)
         reports.append(report)
         print(format_report(report), flush=True)
         if args.json:
