@@ -55,8 +55,11 @@ fields) masked. If the fuzzer revokes the caller's own token (DELETE /api/tokens
 a new one is minted and the event counted. The summary is printed per role; --json FILE
 writes it as JSON too. Exit status 1 when any server error occurred, else 0.
 
-Timings on this 2-core machine are in the closing note of the issue; a role at 5,000
-cases takes minutes, not seconds: start full runs with nohup, e.g.
+Measured on this 2-core machine (stand-in knowledge base, seed 0, 33 operations, other
+jobs running): --cases 5000 gives 5,562-6,226 cases per role (1,232 coverage, 3,300
+fuzzing, 1 example, 1,029-1,693 stateful steps); all five roles took 269 s on SQLite
+(admin 60 s, hospital_it 70, engineer 62, clinician 48, anonymous 29) and 341 s on
+PostgreSQL (107, 95, 58, 51, 30), with 0 server errors. Start full runs with nohup, e.g.
 
     nohup .venv/bin/python -m bench.fuzz_api --db sqlite --role all --cases 5000 \
         > /tmp/fuzz_sqlite.log 2>&1 &
