@@ -5,7 +5,7 @@
         [--seed S] [--kb stand-in|real] [--json FILE] [--verbose]
 
 What it builds, per role: the real app (`create_app`) over a fresh migrated database —
-a SQLite file in a scratch folder, or a PostgreSQL database `weibao_fuzz_<pid>_<role>`
+a SQLite file in a scratch folder (removed at the end), or a PostgreSQL database `weibao_fuzz_<pid>_<role>`
 created on the server of `WEIBAO_FUZZ_PG_URL` (default
 postgresql://postgres@127.0.0.1:5432/test) and dropped at the end — seeded by
 `tests/web/security/conftest.build_env`: two hospitals, a contract, one engineer on duty,
@@ -73,6 +73,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -161,7 +162,10 @@ def fresh_database(kind: str, label: str) -> Iterator[str]:
         database = Database(url)
         migrate.upgrade(database.engine)
         database.engine.dispose()
-        yield url
+        try:
+            yield url
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return
     import psycopg
 
@@ -609,6 +613,7 @@ def run_role(role: str, db: str, cases: int, *, seed: int = 0, stateful_share: f
             run_stateful(run, schema, stateful_budget, seed, derandomize, step_count)
         finally:
             env.database.engine.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
     report.seconds = time.perf_counter() - started
     return report
 
