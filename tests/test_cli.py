@@ -124,6 +124,16 @@ def test_serve_before_init_or_migration_says_to_run_init(tmp_path: Path) -> None
     empty = run(["serve", "--port", "0"], tmp_path / "empty")
     assert empty.returncode == 2
     assert empty.stderr.strip() == (
-        "weibao serve: database schema is at revision none, this version needs 0005: "
+        f"weibao serve: database schema is at revision none, this version needs {_head()}: "
         "run `weibao init` (it migrates and keeps the data)"
     )
+    assert list((tmp_path / "empty").iterdir()) == []  # refused without creating weibao.db
+
+
+def _head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    from weibao.core.db import Database
+    from weibao.core.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config(Database("sqlite://").engine)).get_current_head()

@@ -1,23 +1,59 @@
-"""The `weibao` command line."""
+"""The `weibao` command line.
+
+An operator's mistake ends in one line on stderr, "weibao <command>: <problem>", and
+one of these exit codes, never in a traceback:
+
+  0    done
+  1    `ingest`: some article files were rejected (one "rejected:" line each, naming
+       the file and the problem); the other files were loaded. `init` loads the seed
+       folder the same way but reports rejections without failing.
+  2    bad usage or configuration: arguments, a WEIBAO_* setting, the database URL,
+       a data folder that cannot be created, a database not yet set up by `weibao init`
+  3    the database cannot be used: a damaged SQLite file, a server that does not answer
+  4    a data file the command needs is malformed or missing: the ontology
+       (WEIBAO_ONTOLOGY_DIR) or the seed operations data (WEIBAO_SEED_OPS_DIR)
+  130  interrupted (Ctrl-C); the database transaction in progress was rolled back (an
+       ingest's articles are committed together; the index catches up on the next start)
+
+With -v the traceback of a database or file-system failure is logged as well.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from weibao.core.migrate import SchemaBehind
-from weibao.core.settings import get_settings
+# Nothing heavy at module level: Ctrl-C while alembic, SQLAlchemy or pydantic load must
+# land inside main()'s handler, not in a traceback from the import.
+if TYPE_CHECKING:
+    from weibao.core.settings import Settings
 
 Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
 
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_DATABASE = 3
+EXIT_BAD_FILES = 4
+EXIT_INTERRUPTED = 130
+
+log = logging.getLogger(__name__)
+
 
 class CommandError(Exception):
     """A user error: printed as one line, exit code 2."""
+
+
+def get_settings() -> Settings:
+    from weibao.core.settings import get_settings as cached_settings
+
+    return cached_settings()
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
@@ -28,10 +64,24 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def _knowledge_base():  # type: ignore[no-untyped-def]
-    from weibao.kb.runtime import open_knowledge_base
+def _checked_database(settings: Settings):  # type: ignore[no-untyped-def]
+    """The database, refused (SchemaBehind) unless `weibao init` has set it up; checked
+    before the embedding model is loaded or the index folder is touched."""
+    from weibao.core import migrate
+    from weibao.core.db import Database
 
-    return open_knowledge_base(get_settings())
+    database = Database(settings.resolved_database_url)
+    migrate.check_current(database.engine)
+    return database
+
+
+def _knowledge_base():  # type: ignore[no-untyped-def]
+    from weibao.kb.runtime import build_knowledge_base
+
+    settings = get_settings()
+    kb = build_knowledge_base(settings, None, _checked_database(settings))
+    kb.open()
+    return kb
 
 
 @command("init")
@@ -39,6 +89,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     from weibao.bootstrap import initialise_all
 
     settings = get_settings()
+    for variable, folder in (("WEIBAO_SEED_DIR", settings.seed_dir), ("WEIBAO_SEED_OPS_DIR", settings.seed_ops_dir)):
+        if not folder.exists():  # checked before the database is created or migrated
+            raise CommandError(f"{variable}: no such file or folder: {folder}")
     report = initialise_all(settings)
     print(f"database ready at {settings.resolved_database_url}")
     print(f"seed articles: {report.articles.summary()}")
@@ -73,7 +126,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for article_id in report.not_in_source:
         print(f"kept: {article_id} is no longer in {path} (not removed)")
     print(report.summary())
-    return 1 if report.errors else 0
+    return EXIT_REJECTED if report.errors else 0
 
 
 @command("search")
@@ -195,24 +248,187 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _env_name(field_name: object) -> str:
+    return f"WEIBAO_{str(field_name).upper()}"
+
+
+def _settings_problem(exc: Exception) -> str:
+    """What is wrong with which WEIBAO_* variable, without echoing values (secrets)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        problems = []
+        for error in exc.errors():
+            name = _env_name(error["loc"][0]) if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        text = "; ".join(problems)
+    else:  # pydantic_settings.SettingsError: a complex value that is not JSON
+        field = re.search(r'field "([^"]+)"', str(exc))
+        text = f"{_env_name(field.group(1))}: not valid JSON" if field else str(exc)
+    return _one_line(f"{text} (fix the environment variable or .env)")
+
+
+def _check_database_url(settings: Settings) -> None:
+    """Refuses a URL that cannot work before anything is opened or created."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    if not settings.database_url:
+        return
+    try:
+        url = make_url(settings.database_url)
+        dialect = url.get_dialect()
+    except NoSuchModuleError as exc:  # a subclass of ArgumentError: first
+        raise CommandError(
+            f"WEIBAO_DATABASE_URL: unknown database kind {settings.database_url.split(':', 1)[0]!r}; "
+            "use postgresql+psycopg://… or sqlite:///…"
+        ) from exc
+    except ArgumentError as exc:
+        raise CommandError(
+            "WEIBAO_DATABASE_URL: not a database URL; expected e.g. "
+            "postgresql+psycopg://user:password@host:5432/weibao or sqlite:////path/weibao.db"
+        ) from exc
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        raise CommandError(
+            f"WEIBAO_DATABASE_URL: the driver for {url.drivername!r} is not installed ({exc}); "
+            "use postgresql+psycopg://… or sqlite:///…"
+        ) from exc
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise CommandError(f"WEIBAO_DATABASE_URL: port {url.port} is not between 1 and 65535")
+
+
+def _load_settings() -> None:
+    """Reads and checks the settings once, before any command runs (cached afterwards)."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        settings = get_settings()
+    except (ValidationError, SettingsError) as exc:
+        raise CommandError(_settings_problem(exc)) from exc
+    _check_database_url(settings)
+
+
+def _database_problem(exc: Exception) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    url = get_settings().resolved_database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    reason = _one_line(getattr(exc, "orig", None) or exc)
+    if url.startswith("sqlite"):
+        if isinstance(exc, OperationalError):
+            return f"cannot use the database {shown} ({reason})"
+        return (
+            f"the database {shown} is damaged or not a SQLite database ({reason}): "
+            "restore it from a backup, or move it away and run `weibao init`"
+        )
+    return (
+        f"cannot use the database {shown} ({reason}): "
+        "check WEIBAO_DATABASE_URL and that the server is running"
+    )
+
+
+def _file_problem(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    text = f"{where}{exc.strerror or exc}"
+    try:
+        data_dir = get_settings().data_dir.resolve()
+        if exc.filename and (
+            Path(exc.filename).resolve() == data_dir or data_dir in Path(exc.filename).resolve().parents
+        ):
+            text += " (check WEIBAO_DATA_DIR)"
+    except Exception:  # the hint is optional; the settings may be what failed
+        pass
+    return _one_line(text)
+
+
+# Errors that already name the file or setting at fault, by module: matched only when
+# that module is loaded (it raised them), so that `weibao link` need not import them all.
+_NAMED_ERRORS = (
+    ("weibao.kb.embedding", "EmbeddingModelError", EXIT_USAGE),
+    ("weibao.graph.ontology", "OntologyError", EXIT_BAD_FILES),
+    ("weibao.routing.seed", "SeedError", EXIT_BAD_FILES),
+)
+
+
+def _named_error_code(exc: Exception) -> int | None:
+    for module_name, class_name, code in _NAMED_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(exc, getattr(module, class_name)):
+            return code
+    return None
+
+
+def _yaml_problem(exc: Exception) -> str | None:
+    """A data file that is not YAML, from a loader that did not name the file."""
+    yaml = sys.modules.get("yaml")
+    if yaml is None or not isinstance(exc, yaml.YAMLError):
+        return None
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or exc
+    return f"a data file is not valid YAML{where}: {problem} (check WEIBAO_SEED_OPS_DIR and WEIBAO_ONTOLOGY_DIR)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print("weibao: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+    def fail(code: int, message: object) -> int:
+        print(f"weibao {args.command}: {_one_line(message)}", file=sys.stderr)
+        return code
+
     try:
+        from sqlalchemy.exc import DBAPIError
+
+        from weibao.core.migrate import SchemaBehind
+    except KeyboardInterrupt:
+        return fail(EXIT_INTERRUPTED, "interrupted")
+    try:
+        _load_settings()
         return COMMANDS[args.command](args)
     except (CommandError, SchemaBehind) as exc:
-        print(f"weibao {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return fail(EXIT_USAGE, exc)
+    except DBAPIError as exc:
+        if args.verbose:
+            log.exception("database failure")
+        return fail(EXIT_DATABASE, _database_problem(exc))
+    except OSError as exc:
+        if args.verbose:
+            log.exception("file-system failure")
+        return fail(EXIT_USAGE, _file_problem(exc))
+    except Exception as exc:
+        code, message = _named_error_code(exc), _yaml_problem(exc)
+        if message is not None:
+            return fail(EXIT_BAD_FILES, message)
+        if code is None:
+            raise  # a bug, not an operator's mistake: the traceback is for us
+        return fail(code, exc)
     except KeyboardInterrupt:
-        return 130
+        return fail(EXIT_INTERRUPTED, "interrupted; the step in progress was rolled back, run the command again")
 
 
 if __name__ == "__main__":
     # Run as the imported module, so that cli_accounts registers into the same COMMANDS.
-    from weibao.cli import main as _main
-
+    try:
+        from weibao.cli import main as _main
+    except KeyboardInterrupt:
+        print("weibao: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(_main())

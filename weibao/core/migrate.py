@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -35,16 +35,34 @@ class SchemaBehind(RuntimeError):
     """The database was not migrated to what this code needs."""
 
 
+def _never_created(engine: Engine) -> bool:
+    """A SQLite URL whose file does not exist yet (what `weibao init` creates)."""
+    if engine.url.get_backend_name() != "sqlite":
+        return False
+    database = engine.url.database
+    if not database or database == ":memory:" or engine.url.query.get("uri"):
+        return False
+    return not Path(database).exists()
+
+
 def check_current(engine: Engine) -> None:
     """Raises SchemaBehind, saying what to run, unless the schema is at the newest revision."""
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    try:
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-    except OperationalError as exc:
-        raise SchemaBehind(f"cannot open the database ({exc.orig}): run `weibao init` first") from exc
+    if _never_created(engine):
+        # Connecting would create an empty file: refuse without touching the disk.
+        if not Path(engine.url.database or "").parent.is_dir():
+            raise SchemaBehind("cannot open the database (unable to open database file): run `weibao init` first")
+        _behind(None, head)
+    # Other failures (a server that does not answer, a damaged or locked file) are not
+    # solved by `weibao init`; they propagate as SQLAlchemy errors for the caller to report.
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
     if current != head:
-        raise SchemaBehind(
-            f"database schema is at revision {current or 'none'}, this version needs {head}: "
-            "run `weibao init` (it migrates and keeps the data)"
-        )
+        _behind(current, head)
+
+
+def _behind(current: str | None, head: str | None) -> NoReturn:
+    raise SchemaBehind(
+        f"database schema is at revision {current or 'none'}, this version needs {head}: "
+        "run `weibao init` (it migrates and keeps the data)"
+    )

@@ -17,6 +17,8 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?(.*)\Z", r
 _ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 _FIX_ID = re.compile(r"^fix-[a-z0-9_-]{2,80}$")
 MAX_TITLE = 300
+# Articles need two levels (fixes: - id: …); anything far deeper is not an article.
+MAX_FRONT_MATTER_DEPTH = 20
 
 
 class ArticleFormatError(ValueError):
@@ -104,16 +106,61 @@ def _fixes(meta: dict, source: str) -> list[dict[str, str]]:
     return fixes
 
 
+class _TooDeep(yaml.YAMLError):
+    def __init__(self, mark: yaml.Mark | None) -> None:
+        super().__init__(f"nested more than {MAX_FRONT_MATTER_DEPTH} levels deep")
+        self.problem = str(self)
+        self.problem_mark = mark
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """The safe loader with a nesting limit: a hostile file nested thousands of levels
+    deep would otherwise exhaust the Python stack (RecursionError, or a crash in a
+    thread with a small stack) before any field is checked."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self._depth += 1
+        try:
+            if self._depth > MAX_FRONT_MATTER_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _load_front_matter(text: str, source: str) -> object:
+    """The YAML mapping; every way YAML can fail becomes an ArticleFormatError."""
+    loader: _FrontMatterLoader | None = None
+    try:
+        loader = _FrontMatterLoader(text)  # the reader rejects control characters here
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 2}" if where is not None else ""
+        problem = getattr(exc, "problem", None)
+        if isinstance(exc, yaml.reader.ReaderError):  # "unacceptable character #x0000: ..."
+            problem = str(exc).splitlines()[0]
+        detail = f": {' '.join(str(problem).split())}" if problem else ""
+        raise ArticleFormatError(source, "front matter", f"invalid YAML{line}{detail}") from exc
+    except RecursionError as exc:  # the depth limit should make this unreachable
+        raise ArticleFormatError(source, "front matter", "nested too deeply") from exc
+    except (ValueError, TypeError, OverflowError) as exc:
+        # Values the YAML grammar allows but Python cannot build, e.g. 2026-13-45.
+        raise ArticleFormatError(source, "front matter", f"invalid value: {' '.join(str(exc).split())}") from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
 def parse_article_text(text: str, source: str) -> ArticleSource:
     match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
     if not match:
         raise ArticleFormatError(source, "front matter", "file must start with a --- block")
-    try:
-        meta = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 2}" if where is not None else ""
-        raise ArticleFormatError(source, "front matter", f"invalid YAML{line}") from exc
+    meta = _load_front_matter(match.group(1), source)
     if not isinstance(meta, dict):
         raise ArticleFormatError(source, "front matter", "must be a mapping")
     article_id = meta.get("id")
@@ -153,4 +200,6 @@ def parse_article_file(path: Path) -> ArticleSource:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ArticleFormatError(str(path), "encoding", "file is not UTF-8") from exc
+    except OSError as exc:  # unreadable (permissions), a folder named *.md, vanished
+        raise ArticleFormatError(str(path), "file", f"cannot read: {exc.strerror or exc}") from exc
     return parse_article_text(text, str(path))
