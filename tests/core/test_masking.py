@@ -49,7 +49,8 @@ STRUCTURED = {
     ("article_versions", "article_id"), ("article_versions", "content_hash"),
     ("chunks", "doc_kind"), ("chunks", "doc_id"), ("chunks", "systems"), ("chunks", "symptoms"),
     ("chunks", "departments"), ("chunks", "audience"), ("chunks", "language"),
-    ("chunks", "hospital_id"),
+    ("chunks", "hospital_id"), ("index_changes", "doc_kind"), ("index_changes", "doc_id"),
+    ("app_secrets", "name"), ("app_secrets", "value"),
     ("chat_sessions", "id"), ("chat_sessions", "hospital_id"),
     ("chat_messages", "session_id"), ("chat_messages", "hospital_id"), ("chat_messages", "role"),
 }

@@ -6,6 +6,7 @@ Only migrations import this module; packages never import each other through it.
 from __future__ import annotations
 
 import weibao.core.accounts
+import weibao.core.app_secrets
 import weibao.core.audit
 import weibao.core.rate_counters
 import weibao.kb.models

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
@@ -75,3 +75,19 @@ class Chunk(Base):
     audience: Mapped[str] = mapped_column(String(16), default="")
     language: Mapped[str] = mapped_column(String(8), default="")
     hospital_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The passage's embedding (float32 bytes), computed once by the writer, so that every
+    # worker applies the change without embedding it again.
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class IndexChange(Base):
+    """The change log of searchable documents: every write of a document's chunks appends
+    one row in the same transaction. Workers tail it by `seq` to keep their index a cache
+    of the database; a sequence number never goes backwards."""
+
+    __tablename__ = "index_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_kind: Mapped[str] = mapped_column(String(16))
+    doc_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
