@@ -21,12 +21,12 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from weibao.chat.dialogue import TurnContext
+from weibao.chat.service import ChatService
 from weibao.core import migrate
 from weibao.core.db import Database
 from weibao.core.settings import REPO_DIR, Settings
 from weibao.kb.evaluation import load_queries
-from weibao.web.chat.dialogue import TurnContext
-from weibao.web.chat.service import ChatService
 
 SCRIPTS = [
     ["你好", "打印不出来", "腕带", "还是不行"],

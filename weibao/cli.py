@@ -25,17 +25,16 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from weibao.cli_base import COMMANDS, CommandError, command
 
 # Nothing heavy at module level: Ctrl-C while alembic, SQLAlchemy or pydantic load must
 # land inside main()'s handler, not in a traceback from the import.
 if TYPE_CHECKING:
     from weibao.core.settings import Settings
-
-Handler = Callable[[argparse.Namespace], int]
-COMMANDS: dict[str, Handler] = {}
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -46,22 +45,10 @@ EXIT_INTERRUPTED = 130
 log = logging.getLogger(__name__)
 
 
-class CommandError(Exception):
-    """A user error: printed as one line, exit code 2."""
-
-
 def get_settings() -> Settings:
     from weibao.core.settings import get_settings as cached_settings
 
     return cached_settings()
-
-
-def command(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        COMMANDS[name] = fn
-        return fn
-
-    return register
 
 
 def _checked_database(settings: Settings):  # type: ignore[no-untyped-def]
@@ -201,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     if getattr(args, "chat", False):
         from weibao.bootstrap import open_services
-        from weibao.web.chat.evaluation import run_chat_eval
+        from weibao.chat.evaluation import run_chat_eval
 
         print(run_chat_eval(open_services(get_settings())))
         return 0
@@ -235,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--chat", action="store_true", help="evaluate the chat assistant's first replies")
     p.add_argument("--window", type=float, nargs=2, metavar=("START", "END"),
                    help="with --routing: replay this share of the history instead of the newest 20 %%")
-    # Imported here: cli_accounts registers its commands with `command` from this module.
+    # Imported here, as late as possible: each cli_* module registers its commands on import.
     from weibao.cli_accounts import add_parsers as add_account_parsers
 
     add_account_parsers(sub)

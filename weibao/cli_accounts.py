@@ -7,7 +7,7 @@ import getpass
 import sys
 from datetime import timedelta
 
-from weibao.cli import CommandError, command
+from weibao.cli_base import CommandError, command
 from weibao.core import accounts, audit, migrate
 from weibao.core.accounts import AccountError
 from weibao.core.db import Database, session_scope

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from weibao.cli import CommandError, command
+from weibao.cli_base import CommandError, command
 from weibao.core.settings import get_settings
 
 
 @command("chat")
 def cmd_chat(args: argparse.Namespace) -> int:
     from weibao.bootstrap import open_services
+    from weibao.chat.dialogue import TurnContext
+    from weibao.chat.service import ChatService
     from weibao.core import migrate
-    from weibao.web.chat.dialogue import TurnContext
-    from weibao.web.chat.service import ChatService
 
     if args.hospital is not None and not args.hospital.strip():
         raise CommandError("--hospital: give a hospital id")

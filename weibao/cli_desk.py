@@ -6,7 +6,7 @@ import argparse
 import json
 from datetime import datetime
 
-from weibao.cli import CommandError, command
+from weibao.cli_base import CommandError, command
 from weibao.core.settings import get_settings
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, String, Text, select
 from weibao.core.accounts import Hospital
 from weibao.core.db import Database, session_scope
 from weibao.core.masking import is_masked, mask_value
-from weibao.core.models_registry import metadata
+from weibao.migrations.models_registry import metadata
 from weibao.routing.models import Resolution, Ticket
 
 PHONE = "13912345678"

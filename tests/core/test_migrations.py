@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from weibao.core.db import Database
-from weibao.core.models_registry import metadata
+from weibao.migrations.models_registry import metadata
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from weibao.core.models_registry import metadata
+from weibao.migrations.models_registry import metadata
 
 config = context.config
 

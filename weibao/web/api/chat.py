@@ -1,4 +1,4 @@
-"""POST /api/chat: one turn of the grounded assistant. The logic lives in weibao.web.chat."""
+"""POST /api/chat: one turn of the grounded assistant. The logic lives in weibao.chat."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, StringConstraints
 
+from weibao.chat.dialogue import TurnContext
+from weibao.chat.service import ChatService
 from weibao.core.accounts import HOSPITAL_ROLES
-from weibao.web.chat.dialogue import TurnContext
-from weibao.web.chat.service import ChatService
 from weibao.web.deps import Caller, KnowledgeBaseDep, OptionalDeskDep
 from weibao.web.security.policy import Permission
 from weibao.web.security.ratelimit import rate_limit

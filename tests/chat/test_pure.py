@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from weibao.web.chat.compose import detect_language, extract_steps, pick_steps, shorten
-from weibao.web.chat.intents import Intent, classify, is_out_of_scope, ticket_codes
+from weibao.chat.compose import detect_language, extract_steps, pick_steps, shorten
+from weibao.chat.intents import Intent, classify, is_out_of_scope, ticket_codes
 
 
 @pytest.mark.parametrize(

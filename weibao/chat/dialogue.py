@@ -14,18 +14,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from weibao.kb.index import Filters
-from weibao.kb.search import DocumentHit, SearchOptions, Understanding
-from weibao.routing.calendars import zone
-from weibao.web.chat import intents
-from weibao.web.chat.compose import (
+from weibao.chat import intents
+from weibao.chat.compose import (
     FIX_HEADINGS,
     compose_answer,
     detect_language,
     extract_steps,
     shorten,
 )
-from weibao.web.chat.intents import Intent
+from weibao.chat.intents import Intent
+from weibao.kb.index import Filters
+from weibao.kb.search import DocumentHit, SearchOptions, Understanding
+from weibao.routing.calendars import zone
 
 MAX_PROBLEM_CHARS = 600
 MAX_DESCRIPTION_CHARS = 4000

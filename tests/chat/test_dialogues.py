@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from tests.web.chat.conftest import OTHER_HOSPITAL, OWN_HOSPITAL, OWN_TICKET
-from weibao.web.chat.models import ChatMessage
+from tests.chat.conftest import OTHER_HOSPITAL, OWN_HOSPITAL, OWN_TICKET
+from weibao.chat.models import ChatMessage
 
 
 def test_vague_problem_gets_one_follow_up_and_the_answer_narrows(make_chat) -> None:  # type: ignore[no-untyped-def]

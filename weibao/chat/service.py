@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from weibao.chat import llm
+from weibao.chat.dialogue import TEXTS, Assistant, Reply, State, TurnContext
+from weibao.chat.models import ChatMessage, ChatSession
 from weibao.core.db import session_scope, utcnow
 from weibao.core.privacy import mask_pii, patterns_for
-from weibao.web.chat import llm
-from weibao.web.chat.dialogue import TEXTS, Assistant, Reply, State, TurnContext
-from weibao.web.chat.models import ChatMessage, ChatSession
 
 
 @dataclass(slots=True)

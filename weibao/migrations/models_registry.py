@@ -1,17 +1,19 @@
 """Imports every package's models so that Alembic sees the whole schema.
 
-Only migrations import this module; packages never import each other through it.
+Lives beside the migrations because only they (and the schema tests) need it; packages
+never import each other through it.
 """
 
 from __future__ import annotations
 
+# Imported for their side effect: each module adds its tables to Base.metadata.
+import weibao.chat.models
 import weibao.core.accounts
 import weibao.core.app_secrets
 import weibao.core.audit
 import weibao.core.rate_counters
 import weibao.kb.models
-import weibao.routing.models
-import weibao.web.chat.models  # noqa: F401
+import weibao.routing.models  # noqa: F401
 from weibao.core.db import Base
 
 metadata = Base.metadata

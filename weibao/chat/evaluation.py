@@ -18,9 +18,9 @@ import statistics
 import time
 from typing import Any
 
+from weibao.chat.dialogue import SYSTEM_CHOICES, Assistant, Reply, State, TurnContext
 from weibao.kb.evaluation import LabelledQuery, is_relevant, load_queries
 from weibao.kb.search import SearchOptions
-from weibao.web.chat.dialogue import SYSTEM_CHOICES, Assistant, Reply, State, TurnContext
 
 _CLAIM = re.compile(r"^\s*\d+[.)、]\s|根据《|According to|\[\d+\]", re.MULTILINE)
 

@@ -15,10 +15,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from weibao.chat.dialogue import TurnContext
+from weibao.chat.service import ChatService, Turn
 from weibao.core import accounts, migrate
 from weibao.core.db import Database, session_scope
-from weibao.web.chat.dialogue import TurnContext
-from weibao.web.chat.service import ChatService, Turn
 
 # Two seeded hospitals; seeded ticket T-2025-00001 belongs to the first.
 OWN_HOSPITAL = "h-bjhd"

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.chat.conftest import PASSWORD, Web
 from tests.web.browser import browser_page, serve
-from tests.web.chat.conftest import PASSWORD, Web
 
 pytestmark = pytest.mark.slow
 

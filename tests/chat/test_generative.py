@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from weibao.web.chat import llm
+from weibao.chat import llm
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.chat.conftest import OTHER_HOSPITAL, OWN_TICKET, Web
+from tests.chat.conftest import OTHER_HOSPITAL, OWN_TICKET, Web
 
 
 def test_a_conversation_through_the_api(web: Web) -> None:
@@ -91,7 +91,7 @@ def test_browser_session_needs_the_csrf_header(web: Web) -> None:
 
 
 def test_chat_is_rate_limited(seeded_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.web.chat.conftest import build_web
+    from tests.chat.conftest import build_web
 
     web = build_web(seeded_services, tmp_path)
     web.app.state.settings = web.app.state.settings.model_copy(update={"chat_rate_per_minute": 2})
