@@ -51,7 +51,7 @@ def test_replacing_a_document_drops_its_old_chunks() -> None:
     index.replace_documents([], [chunk(3, "a", ["新"])], random_vectors(1, seed=3))
     assert sorted(index.chunks) == [2, 3]
     assert index.bm25_scores(["旧"]).max() == 0
-    assert index.bm25_scores(["新"]).argmax() == 1  # row of chunk 3
+    assert index.bm25_scores(["新"]).argmax() == index.row_of[3]
     index.replace_documents([("article", "b")], [], random_vectors(0))
     assert sorted(index.chunks) == [3]
 
@@ -60,17 +60,21 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     index = SearchIndex(DIM, "m", "t")
     vectors = random_vectors(3)
     index.replace_documents([], [chunk(i, f"d{i}", ["影像", str(i)]) for i in (1, 2, 3)], vectors)
+    index.applied_seq = 7
     index.save(tmp_path)
     loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
     assert loaded is not None and loaded.generation == index.generation
+    assert loaded.applied_seq == 7
     assert np.allclose(loaded.bm25_scores(["影像", "2"]), index.bm25_scores(["影像", "2"]))
     assert loaded.dense_search(vectors[1], 1)[0].tolist() == [2]
-    assert list((tmp_path).glob("gen-*")) == [tmp_path / f"gen-{index.generation:08d}"]
+    assert list((tmp_path).glob("snap-*")) == [tmp_path / "snap-000000000007"]
+    assert not list(tmp_path.glob(".staging-*"))
 
 
 def test_load_refuses_an_index_of_another_model(tmp_path: Path) -> None:
     index = SearchIndex(DIM, "m", "t")
     index.replace_documents([], [chunk(1, "a", ["x"])], random_vectors(1))
+    index.applied_seq = 1
     index.save(tmp_path)
     with pytest.raises(IndexMismatchError):
         SearchIndex.load(tmp_path, "other-model", DIM, "t")

@@ -1,34 +1,48 @@
-"""The two search indexes, kept side by side: BM25 (bm25s) and dense vectors (FAISS).
+"""The two search indexes, kept side by side: BM25 (incremental) and dense vectors (FAISS).
 
-Rows are chunks, keyed by the chunk id of the database, which is also the FAISS id.
-A change replaces whole documents: FAISS drops and adds only their vectors; BM25 is
-re-fitted from the cached tokens (no re-tokenising, no re-embedding). Each save
-writes a new generation folder and then flips the CURRENT pointer, so a reader never
-sees a half-written index.
+Rows are chunks, keyed by the chunk id of the database, which is also the FAISS id. A
+change replaces whole documents and costs O(the documents' passages): BM25 adds and
+tombstones rows (`weibao.kb.bm25`), FAISS removes and adds only their vectors. Rows are
+slots in arrival order; a removed chunk leaves a dead slot (chunk id -1, matching no
+filter, scoring zero) until `compact()` renumbers them (the snapshot thread does it).
+
+The dense index is exact (`IndexFlatIP`) for small corpora; past `IVF_THRESHOLD` chunks
+`upgrade_dense()` trains an IVF index with 8-bit scalar quantisation once (a quarter of
+the memory, adds and removes in place).
+
+`save()` writes a snapshot into a staging folder unique to the process and flips the
+CURRENT pointer only forwards (by change-log seq); `load()` reads the newest snapshot.
+Snapshots exist for fast start-up only: the database is the source of truth.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import os
+import pickle
+import secrets
 import shutil
+import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import bm25s
 import faiss
 import numpy as np
 
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
+from weibao.kb.bm25 import IncrementalBM25, _Postings
 
 log = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG on import; its progress chatter is not for our users.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+IVF_THRESHOLD = 20_000  # chunks: below, an exact flat index; above, IVF + SQ8
+IVF_NPROBE = 32
+SNAPSHOTS_KEPT = 2
 SYSTEM_BIT = {system: 1 << i for i, system in enumerate(SYSTEMS)}
 SYMPTOM_BIT = {symptom: 1 << i for i, symptom in enumerate(SYMPTOMS)}
 
@@ -96,23 +110,94 @@ class IndexMismatchError(RuntimeError):
     """The persisted index was built with another model or format; rebuild it."""
 
 
+_FIELDS = (
+    "chunk_id", "doc_kind", "doc_id", "title", "heading", "text", "tokens", "systems",
+    "symptoms", "departments", "audience", "language", "hospital_id",
+)
+_COLUMNS = ("_ids", "_system_bits", "_symptom_bits", "_audience", "_language", "_kind")
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+
+def new_flat_index(dimension: int) -> faiss.Index:
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+
+def build_ivf_index(vectors: np.ndarray, ids: np.ndarray, nprobe: int = IVF_NPROBE) -> faiss.Index:
+    """IVF with 8-bit scalar quantisation, trained once on a sample of `vectors`."""
+    n, dimension = vectors.shape
+    nlist = int(min(4096, max(64, 2 * math.sqrt(n))))
+    quantizer = faiss.IndexFlatIP(dimension)
+    ivf = faiss.IndexIVFScalarQuantizer(
+        quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    quantizer.this.disown()
+    ivf.own_fields = True
+    rng = np.random.default_rng(0)
+    sample = vectors[np.sort(rng.choice(n, min(n, 30 * nlist), replace=False))]
+    ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
+    ivf.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+    ivf.nprobe = nprobe
+    return ivf
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def snapshot_seq(name: str | None) -> int:
+    """The change-log seq a snapshot folder name records (-1 for none or an old format)."""
+    if not name or not name.startswith("snap-"):
+        return -1
+    try:
+        return int(name[5:])
+    except ValueError:
+        return -1
+
+
+@dataclass(slots=True)
+class SnapshotState:
+    """Everything a snapshot writes, copied under the index lock, written outside it."""
+
+    manifest: dict[str, object]
+    chunks: list[tuple[object, ...]]
+    terms: list[str]
+    arrays: dict[str, np.ndarray]
+    dense: np.ndarray
+
+
 class SearchIndex:
     def __init__(self, dimension: int, model_name: str, tokenizer_signature: str) -> None:
         self.dimension = dimension
         self.model_name = model_name
         self.tokenizer_signature = tokenizer_signature
-        self.generation = 0
+        self.generation = 0  # changes applied by this object (and its snapshot ancestors)
+        self.applied_seq = 0  # the change log is applied up to here
         self.chunks: dict[int, IndexedChunk] = {}
-        self._dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        self._rows: np.ndarray = np.zeros(0, dtype=np.int64)  # BM25 row -> chunk id
-        self.row_of: dict[int, int] = {}  # chunk id -> BM25 row
+        self._dense: faiss.Index = new_flat_index(dimension)
+        self._ivf: faiss.IndexIVF | None = None
+        self._n = 0  # row slots used (live and dead)
+        self._ids = np.zeros(0, dtype=np.int64)  # row -> chunk id, -1 when dead
         self._system_bits = np.zeros(0, dtype=np.int64)
         self._symptom_bits = np.zeros(0, dtype=np.int64)
         self._audience = np.zeros(0, dtype="U16")
         self._language = np.zeros(0, dtype="U8")
         self._kind = np.zeros(0, dtype="U16")
+        self.row_of: dict[int, int] = {}  # chunk id -> row
         self.doc_chunks: dict[tuple[str, str], list[int]] = {}  # document -> its chunk ids
-        self._bm25: bm25s.BM25 | None = None
+        self._bm25 = IncrementalBM25()
+        self._max_id = 0
+        self.dead_rows = 0
 
     # ---- reading -------------------------------------------------------------------
     def __len__(self) -> int:
@@ -120,56 +205,73 @@ class SearchIndex:
 
     @property
     def row_chunk_ids(self) -> np.ndarray:
-        return self._rows
+        """Chunk id of every row; -1 for a dead row (removed, not yet compacted)."""
+        return self._ids[: self._n]
+
+    @property
+    def bm25(self) -> IncrementalBM25:
+        return self._bm25
+
+    @property
+    def dense_kind(self) -> str:
+        return "ivf-sq8" if self._ivf is not None else "flat"
 
     def doc_keys(self) -> set[tuple[str, str]]:
-        return {c.doc_key for c in self.chunks.values()}
+        return set(self.doc_chunks)
 
     def filter_mask(self, filters: Filters) -> np.ndarray | None:
-        """Boolean mask over BM25 rows, or None when nothing is filtered (vectorised)."""
+        """Boolean mask over rows, or None when nothing is filtered (vectorised)."""
         if filters.is_empty():
             return None
-        mask = np.ones(len(self._rows), dtype=bool)
+        n = self._n
+        mask = np.ones(n, dtype=bool)
         if filters.systems:
-            mask &= (self._system_bits & _bits(filters.systems, SYSTEM_BIT)) != 0
+            mask &= (self._system_bits[:n] & _bits(filters.systems, SYSTEM_BIT)) != 0
         if filters.symptoms:
-            mask &= (self._symptom_bits & _bits(filters.symptoms, SYMPTOM_BIT)) != 0
-        for column, wanted in (
-            (self._audience, filters.audience),
-            (self._language, filters.language),
-        ):
+            mask &= (self._symptom_bits[:n] & _bits(filters.symptoms, SYMPTOM_BIT)) != 0
+        for column, wanted in ((self._audience, filters.audience), (self._language, filters.language)):
             if wanted:
-                mask &= column == wanted
+                mask &= column[:n] == wanted
         if filters.kinds:
-            mask &= np.isin(self._kind, list(filters.kinds))
+            mask &= np.isin(self._kind[:n], list(filters.kinds))
+        mask &= self._ids[:n] >= 0
         return mask
 
     def bm25_scores(self, tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every row (zeros where no token matches)."""
-        if self._bm25 is None or not tokens:
-            return np.zeros(len(self._rows), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(list(tokens)), dtype=np.float32)
+        """BM25 score of every row (zeros where no token matches and for dead rows)."""
+        if not tokens:
+            return np.zeros(self._n, dtype=np.float32)
+        return self._bm25.scores(list(tokens), self._n)
 
     def dense_search(
         self, vector: np.ndarray, k: int, allowed_rows: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ids and cosine scores of the k nearest vectors, optionally restricted."""
-        if self._dense.ntotal == 0 or k <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        total = self._dense.ntotal
+        if total == 0 or k <= 0:
+            return _EMPTY
         params = None
+        bitmap = None
         if allowed_rows is not None:
-            allowed = self._rows[allowed_rows]
+            allowed = self.row_chunk_ids[allowed_rows]
+            allowed = allowed[allowed >= 0]
             if allowed.size == 0:
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+                return _EMPTY
             # A bitmap over chunk ids: O(1) per vector, and cheap to build from the mask.
-            present = np.zeros(int(self._rows[-1]) + 1, dtype=bool)
+            present = np.zeros(self._max_id + 1, dtype=bool)
             present[allowed] = True
             bitmap = np.packbits(present, bitorder="little")
             selector = faiss.IDSelectorBitmap(len(present), faiss.swig_ptr(bitmap))
-            params = faiss.SearchParameters(sel=selector)
+            if self._ivf is not None:
+                # A narrow filter probes more lists, so that k allowed vectors are reached.
+                nprobe = min(self._ivf.nlist, math.ceil(self._ivf.nprobe * total / allowed.size))
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+            else:
+                params = faiss.SearchParameters(sel=selector)
         scores, ids = self._dense.search(
-            vector.reshape(1, -1).astype(np.float32), min(k, self._dense.ntotal), params=params
+            vector.reshape(1, -1).astype(np.float32), min(k, total), params=params
         )
+        del bitmap
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
@@ -180,88 +282,146 @@ class SearchIndex:
         add: Sequence[IndexedChunk],
         vectors: np.ndarray,
     ) -> None:
-        """Drops every chunk of the `remove` documents, then adds `add` with `vectors`."""
+        """Drops every chunk of the `remove` documents, then adds `add` with `vectors`.
+
+        Costs O(chunks removed + chunks added), whatever the size of the index.
+        """
         if len(add) != len(vectors):
             raise ValueError("one vector per added chunk is required")
         doomed_docs = set(remove) | {c.doc_key for c in add}
-        doomed = [cid for cid, c in self.chunks.items() if c.doc_key in doomed_docs]
+        doomed = [cid for key in doomed_docs for cid in self.doc_chunks.get(key, ())]
+        # A chunk id the database has handed to another document meanwhile (SQLite reuses ids).
+        doomed += [c.chunk_id for c in add if c.chunk_id in self.chunks]
+        doomed = list(dict.fromkeys(doomed))
         if doomed:
             self._dense.remove_ids(np.asarray(doomed, dtype=np.int64))
             for cid in doomed:
-                del self.chunks[cid]
+                self._drop_row(cid)
         if add:
             self._dense.add_with_ids(
                 np.ascontiguousarray(vectors, dtype=np.float32),
                 np.asarray([c.chunk_id for c in add], dtype=np.int64),
             )
+            self._grow(self._n + len(add))
             for chunk in add:
-                self.chunks[chunk.chunk_id] = chunk
+                self._append_row(chunk)
         if doomed or add:
-            self._refit_bm25()
             self.generation += 1
 
-    def _reindex_rows(self) -> None:
-        """Row order and the per-row columns that filters test."""
-        self._rows = np.asarray(sorted(self.chunks), dtype=np.int64)
-        self.row_of = {int(cid): row for row, cid in enumerate(self._rows)}
-        self.doc_chunks = {}
-        ordered = [self.chunks[int(cid)] for cid in self._rows]
-        for chunk in ordered:
-            self.doc_chunks.setdefault(chunk.doc_key, []).append(chunk.chunk_id)
-        self._system_bits = np.fromiter(
-            (_bits(c.systems, SYSTEM_BIT) for c in ordered), dtype=np.int64, count=len(ordered)
-        )
-        self._symptom_bits = np.fromiter(
-            (_bits(c.symptoms, SYMPTOM_BIT) for c in ordered), dtype=np.int64, count=len(ordered)
-        )
-        self._audience = np.array([c.audience for c in ordered], dtype="U16")
-        self._language = np.array([c.language for c in ordered], dtype="U8")
-        self._kind = np.array([c.doc_kind for c in ordered], dtype="U16")
-
-    def _refit_bm25(self) -> None:
-        self._reindex_rows()
-        if len(self._rows) == 0:
-            self._bm25 = None
+    def _grow(self, need: int) -> None:
+        capacity = len(self._ids)
+        if need <= capacity:
             return
-        corpus = [self.chunks[int(cid)].tokens or ["\u2205"] for cid in self._rows]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(corpus, show_progress=False)
+        size = max(need, 2 * capacity, 64)
+        for name in _COLUMNS:
+            old = getattr(self, name)
+            new = np.full(size, -1, dtype=old.dtype) if name == "_ids" else np.zeros(size, dtype=old.dtype)
+            new[:capacity] = old
+            setattr(self, name, new)
+
+    def _append_row(self, chunk: IndexedChunk) -> None:
+        row = self._n
+        cid = chunk.chunk_id
+        self._ids[row] = cid
+        self._system_bits[row] = _bits(chunk.systems, SYSTEM_BIT)
+        self._symptom_bits[row] = _bits(chunk.symptoms, SYMPTOM_BIT)
+        self._audience[row] = chunk.audience
+        self._language[row] = chunk.language
+        self._kind[row] = chunk.doc_kind
+        self._n = row + 1
+        self.row_of[cid] = row
+        self.chunks[cid] = chunk
+        self.doc_chunks.setdefault(chunk.doc_key, []).append(cid)
+        self._bm25.add(row, chunk.tokens)
+        if cid > self._max_id:
+            self._max_id = cid
+
+    def _drop_row(self, cid: int) -> None:
+        chunk = self.chunks.pop(cid)
+        row = self.row_of.pop(cid)
+        self._bm25.remove(row, chunk.tokens)
+        self._ids[row] = -1
+        self._system_bits[row] = 0
+        self._symptom_bits[row] = 0
+        self._audience[row] = ""
+        self._language[row] = ""
+        self._kind[row] = ""
+        siblings = self.doc_chunks.get(chunk.doc_key)
+        if siblings is not None:
+            siblings.remove(cid)
+            if not siblings:
+                del self.doc_chunks[chunk.doc_key]
+        self.dead_rows += 1
+
+    def compact(self) -> bool:
+        """Renumbers rows without the dead ones (O(corpus); the snapshot thread calls it)."""
+        if not self.dead_rows:
+            return False
+        n = self._n
+        ids = self._ids[:n]
+        live = np.flatnonzero(ids >= 0)
+        mapping = np.full(n, -1, dtype=np.int64)
+        mapping[live] = np.arange(len(live))
+        self._bm25.compact(mapping, len(live))
+        for name in _COLUMNS:
+            kept = getattr(self, name)[:n][live]
+            setattr(self, name, np.ascontiguousarray(kept))
+        self._n = len(live)
+        self.row_of = {int(cid): row for row, cid in enumerate(self._ids[: self._n])}
+        self.dead_rows = 0
+        return True
+
+    def upgrade_dense(self, threshold: int = IVF_THRESHOLD) -> bool:
+        """Swaps the exact flat index for IVF + SQ8 once the corpus passes `threshold`."""
+        if self._ivf is not None or self._dense.ntotal < threshold:
+            return False
+        flat = self._dense
+        ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
+        codes = faiss.vector_to_array(faiss.downcast_index(flat.index).codes)
+        vectors = codes.view(np.float32).reshape(-1, self.dimension)
+        self.set_dense(build_ivf_index(vectors, ids))
+        return True
+
+    def set_dense(self, dense: faiss.Index) -> None:
+        self._dense = dense
+        self._ivf = faiss.try_extract_index_ivf(dense)
 
     # ---- persistence ---------------------------------------------------------------
-    def save(self, index_dir: Path) -> Path:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        name = f"gen-{self.generation:08d}"
-        target = index_dir / name
-        staging = index_dir / f".{name}.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        faiss.write_index(self._dense, str(staging / "dense.faiss"))
-        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for cid in self._rows:
-                fh.write(json.dumps(asdict(self.chunks[int(cid)]), ensure_ascii=False) + "\n")
-        if self._bm25 is not None:
-            self._bm25.save(str(staging / "bm25"), show_progress=False)
+    def export_snapshot(self) -> SnapshotState:
+        """A copy of the state to persist (compacts first); call it under the index lock."""
+        self.compact()
+        n = self._n
+        chunks = [tuple(getattr(self.chunks[int(cid)], f) for f in _FIELDS) for cid in self._ids[:n]]
+        postings = self._bm25.postings
+        terms = list(postings)
+        counts = np.fromiter((postings[t].n for t in terms), dtype=np.int64, count=len(terms))
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        rows = np.concatenate([postings[t].rows[: postings[t].n] for t in terms]) if terms else np.zeros(0, np.int32)
+        tfs = np.concatenate([postings[t].tfs[: postings[t].n] for t in terms]) if terms else np.zeros(0, np.float32)
+        arrays = {
+            "offsets": offsets, "rows": rows, "tfs": tfs,
+            "lengths": self._bm25.lengths[:n].copy(),
+            **{name.lstrip("_"): getattr(self, name)[:n].copy() for name in _COLUMNS},
+        }
         manifest = {
             "format": FORMAT_VERSION,
             "model": self.model_name,
             "dimension": self.dimension,
             "tokenizer": self.tokenizer_signature,
             "generation": self.generation,
-            "chunks": len(self.chunks),
+            "seq": self.applied_seq,
+            "chunks": n,
+            "dense": self.dense_kind,
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-        pointer = index_dir / ".CURRENT.tmp"
-        pointer.write_text(name, encoding="utf-8")
-        os.replace(pointer, index_dir / "CURRENT")
-        for old in index_dir.glob("gen-*"):
-            if old.name != name:
-                shutil.rmtree(old, ignore_errors=True)
-        return target
+        return SnapshotState(manifest, chunks, terms, arrays, faiss.serialize_index(self._dense))
+
+    def save(self, index_dir: Path) -> Path | None:
+        return write_snapshot(index_dir, self.export_snapshot())
 
     @staticmethod
     def current_generation(index_dir: Path) -> str | None:
+        """The name of the snapshot folder CURRENT points at, or None."""
         try:
             return (index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
         except FileNotFoundError:
@@ -271,26 +431,121 @@ class SearchIndex:
     def load(
         cls, index_dir: Path, model_name: str, dimension: int, tokenizer_signature: str
     ) -> SearchIndex | None:
-        """The persisted index, or None when there is none; raises when it does not fit."""
+        """The newest snapshot, or None when there is none; raises when it does not fit
+        (another model, format or tokenizer) or is corrupt (a file fails its checksum)."""
         name = cls.current_generation(index_dir)
-        if name is None or not (index_dir / name / "manifest.json").exists():
+        if name is None:
             return None
         folder = index_dir / name
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise IndexMismatchError(f"snapshot {folder} is missing its manifest") from exc
+        except (OSError, ValueError) as exc:
+            raise IndexMismatchError(f"snapshot {folder} has a corrupt manifest: {exc}") from exc
         expected = (FORMAT_VERSION, model_name, dimension, tokenizer_signature)
-        found = (manifest["format"], manifest["model"], manifest["dimension"], manifest["tokenizer"])
+        found = tuple(manifest.get(k) for k in ("format", "model", "dimension", "tokenizer"))
         if found != expected:
             raise IndexMismatchError(f"index at {folder} was built for {found}, need {expected}")
+        try:
+            for file, digest in manifest["files"].items():
+                if _sha256(folder / file) != digest:
+                    raise IndexMismatchError(f"snapshot {folder}: {file} fails its checksum")
+            with open(folder / "chunks.pkl", "rb") as fh:
+                payload = pickle.load(fh)  # our own file, its checksum verified above
+            arrays = dict(np.load(folder / "arrays.npz"))
+            dense = faiss.read_index(str(folder / "dense.faiss"))
+        except IndexMismatchError:
+            raise
+        except (OSError, KeyError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
+            raise IndexMismatchError(f"snapshot {folder} is unreadable: {exc}") from exc
         index = cls(dimension, model_name, tokenizer_signature)
         index.generation = int(manifest["generation"])
-        with open(folder / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                chunk = IndexedChunk(**json.loads(line))
-                index.chunks[chunk.chunk_id] = chunk
-        index._reindex_rows()
-        index._dense = faiss.read_index(str(folder / "dense.faiss"))
-        if (folder / "bm25").exists():
-            index._bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=False, show_progress=False)
-        if index._dense.ntotal != len(index.chunks):
+        index.applied_seq = int(manifest["seq"])
+        n = int(manifest["chunks"])
+        for name in _COLUMNS:
+            setattr(index, name, arrays[name.lstrip("_")])
+        index._n = n
+        chunks = index.chunks
+        doc_chunks = index.doc_chunks
+        for values in payload["chunks"]:
+            chunk = IndexedChunk(*values)
+            chunks[chunk.chunk_id] = chunk
+            doc_chunks.setdefault((chunk.doc_kind, chunk.doc_id), []).append(chunk.chunk_id)
+        index.row_of = {int(cid): row for row, cid in enumerate(index._ids[:n])}
+        index._max_id = int(index._ids[:n].max()) if n else 0
+        bm25 = index._bm25
+        offsets, rows, tfs = arrays["offsets"], arrays["rows"], arrays["tfs"]
+        for i, term in enumerate(payload["terms"]):
+            postings = _Postings()
+            postings.rows = rows[offsets[i] : offsets[i + 1]].copy()
+            postings.tfs = tfs[offsets[i] : offsets[i + 1]].copy()
+            postings.n = len(postings.rows)
+            bm25.postings[term] = postings
+            bm25.df[term] = postings.n
+        bm25.lengths = arrays["lengths"].astype(np.float32)
+        bm25.alive = np.ones(n, dtype=bool)
+        bm25.n_rows = bm25.n_docs = n
+        bm25.total_length = int(bm25.lengths.sum())
+        index.set_dense(dense)
+        if dense.ntotal != n or len(chunks) != n:
             raise IndexMismatchError(f"index at {folder} is inconsistent; rebuild it")
         return index
+
+
+def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
+    """Writes a snapshot and flips CURRENT to it, never backwards.
+
+    Returns the folder, or None when CURRENT already records this seq or a newer one. The
+    files go to a staging folder unique to this process first; a failure (a full disk)
+    removes the staging folder and leaves the previous snapshot as it was. Callers hold
+    the snapshot lock (see `weibao.kb.snapshot`), so one process writes at a time.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    seq = int(state.manifest["seq"])  # type: ignore[call-overload]
+    if snapshot_seq(SearchIndex.current_generation(index_dir)) >= seq:
+        return None
+    name = f"snap-{seq:012d}"
+    target = index_dir / name
+    staging = index_dir / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        staging.mkdir()
+        _write_synced(staging / "dense.faiss", state.dense.tobytes())
+        _write_synced(
+            staging / "chunks.pkl",
+            pickle.dumps({"chunks": state.chunks, "terms": state.terms}, protocol=5),
+        )
+        with open(staging / "arrays.npz", "wb") as fh:
+            np.savez(fh, **state.arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        manifest = dict(state.manifest)
+        manifest["files"] = {
+            f: _sha256(staging / f) for f in ("dense.faiss", "chunks.pkl", "arrays.npz")
+        }
+        _write_synced(staging / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
+        if target.exists():
+            shutil.rmtree(target, ignore_errors=True)  # left by a crash before its CURRENT flip
+        staging.rename(target)
+        pointer = index_dir / f".CURRENT.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        _write_synced(pointer, name.encode("utf-8"))
+        os.replace(pointer, index_dir / "CURRENT")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=name)
+    return target
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Drops all but the newest snapshots, and old format generations."""
+    snapshots = sorted((p for p in index_dir.glob("snap-*") if p.is_dir()), key=lambda p: snapshot_seq(p.name))
+    doomed = [p for p in snapshots[:-SNAPSHOTS_KEPT] if p.name != keep]
+    doomed += [p for p in index_dir.glob("gen-*") if p.is_dir()]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def intern_tokens(tokens: list[str]) -> list[str]:
+    """Tokens shared with every other passage's copies (the vocabulary is small)."""
+    return [sys.intern(t) for t in tokens]

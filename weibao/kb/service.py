@@ -6,6 +6,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,14 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.db import session_scope
 from weibao.core.settings import Settings
+from weibao.kb.changelog import ChangeCursor, log_changes, max_seq
 from weibao.kb.embedding import Embedder, resolve_model_path
 from weibao.kb.graph_context import graph_context, understanding_from
-from weibao.kb.index import IndexMismatchError, SearchIndex
-from weibao.kb.indexer import sync_documents
+from weibao.kb.index import IndexMismatchError, SearchIndex, write_snapshot
+from weibao.kb.indexer import load_documents, rebuild_index
 from weibao.kb.ingest import IngestReport, ingest_sources, read_sources
 from weibao.kb.models import Article, ArticleVersion, Chunk
-from weibao.kb.passages import SearchDocument, write_chunks
+from weibao.kb.passages import SearchDocument, embed_documents, write_chunks
 from weibao.kb.search import DocumentHit, SearchOptions, Understanding, hybrid_search
+from weibao.kb.snapshot import snapshot_lock
 from weibao.kb.tokenize import Tokenizer
 
 if TYPE_CHECKING:
@@ -32,6 +35,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TOKENIZER_VERSION = "2"
+# Index cache upkeep: how often the request path looks at the change log, and when the
+# background thread writes a snapshot (after this many applied changes, or this many
+# seconds after the first unsaved one).
+CATCH_UP_INTERVAL = 0.2
+SNAPSHOT_CHECK_SECONDS = 2.0
+SNAPSHOT_EVERY_CHANGES = 200
+SNAPSHOT_EVERY_SECONDS = 30.0
+DocKeys = set[tuple[str, str]]
 PUBLISHED = "published"
 
 
@@ -59,8 +70,15 @@ class KnowledgeBase:
         self._domain_words = sorted(set(domain_words or []))
         self._tokenizer: Tokenizer | None = None
         self._index: SearchIndex | None = None
-        self._loaded_generation: str | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the index: searches, and applying a change
+        self._apply_lock = threading.RLock()  # one catch-up (DB read + apply) at a time
+        self._cursor = ChangeCursor()
+        self._checked_at = float("-inf")
+        self._listeners: list[Callable[[DocKeys], None]] = []
+        self._snapshot_generation = 0
+        self._snapshot_at = time.monotonic()
+        self._snapshot_stop: threading.Event | None = None
+        self._snapshot_thread: threading.Thread | None = None
         self.linker: EntityLinker | None = None
         self.graph: KnowledgeGraph | None = None
 
@@ -98,66 +116,202 @@ class KnowledgeBase:
         return self._index
 
     # ---- index lifecycle -----------------------------------------------------------
-    def _load_or_new(self) -> SearchIndex:
-        embedder = self.embedder
-        try:
-            loaded = SearchIndex.load(
-                self.settings.index_dir, embedder.name, embedder.dimension, self.tokenizer_signature
-            )
-        except IndexMismatchError as exc:
-            log.warning("rebuilding the search index: %s", exc)
-            loaded = None
-        return loaded or SearchIndex(embedder.dimension, embedder.name, self.tokenizer_signature)
+    # The database is the source of truth; this process's index is a cache of it that
+    # applies the change log (`weibao.kb.changelog`). A snapshot on disk only makes the
+    # next start-up fast; it is written by a background thread, one process at a time.
+    @property
+    def applied_seq(self) -> int:
+        """The change-log seq this process's index has applied."""
+        return self._cursor.applied
+
+    def add_listener(self, fn: Callable[[DocKeys], None]) -> None:
+        """`fn(doc_keys)` runs after changes to these documents reach this process's index
+        (its own writes and ones caught up from the log), outside the index lock."""
+        self._listeners.append(fn)
+
+    def _notify(self, keys: DocKeys) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(set(keys))
+            except Exception:
+                log.exception("index listener %r failed", fn)
 
     def open(self) -> int:
-        """Loads the persisted index and indexes whatever the database has that it lacks.
+        """Loads the newest snapshot (or builds the index from the database when there is
+        none or it is unusable) and applies the change log since.
 
-        Returns the number of chunks that had to be embedded (0 on a clean restart).
+        Returns the number of passages that had to be embedded (0 on a clean restart).
         """
-        with self._lock:
-            index = self._load_or_new()
-            before = index.generation
-            with session_scope(self.sessions) as session:
-                embedded = sync_documents(session, index, self.embedder, self.tokenizer)
-            if index.generation != before or SearchIndex.current_generation(self.settings.index_dir) is None:
-                index.save(self.settings.index_dir)
-            self._index = index
-            self._loaded_generation = SearchIndex.current_generation(self.settings.index_dir)
+        embedder = self.embedder
+        folder = self.settings.index_dir
+        with self._apply_lock:
+            try:
+                index = SearchIndex.load(folder, embedder.name, embedder.dimension, self.tokenizer_signature)
+                if index is None:
+                    log.info("no search index snapshot in %s: building it from the database", folder)
+            except IndexMismatchError as exc:
+                log.warning("search index snapshot unusable (%s): building it from the database", exc)
+                index = None
+            embedded = 0
+            rebuilt = index is None
+            if index is None:
+                index = SearchIndex(embedder.dimension, embedder.name, self.tokenizer_signature)
+                with session_scope(self.sessions) as session:
+                    # Read first: a change committed meanwhile is applied again, harmlessly.
+                    index.applied_seq = max_seq(session)
+                    embedded = rebuild_index(session, index, embedder, self.tokenizer)
+            with self._lock:
+                self._cursor = ChangeCursor(index.applied_seq)
+                self._index = index
+                self._snapshot_generation = -1 if rebuilt else index.generation
+                self._snapshot_at = float("-inf") if rebuilt else time.monotonic()
+            embedded += self._catch_up(notify=False)[1]
+            if rebuilt:
+                self._start_snapshotter()
             if self.graph is not None:
                 self.graph.build(article_record(a) for a in self.list_articles())
             return embedded
 
-    def reload_if_changed(self) -> bool:
-        """Picks up an index that another process (the CLI's ingest) has saved."""
-        current = SearchIndex.current_generation(self.settings.index_dir)
-        if current is None or current == self._loaded_generation:
-            return False
-        self.open()
-        return True
+    def catch_up(self) -> DocKeys:
+        """Applies the change log since this index's seq; returns the documents changed."""
+        return self._catch_up()[0]
 
-    def reindex(self, doc_keys: set[tuple[str, str]]) -> int:
-        """Re-indexes these documents after their chunks changed in the database."""
-        with self._lock:
-            index = self.index
+    def _catch_up(self, notify: bool = True, blocking: bool = True) -> tuple[DocKeys, int]:
+        if self._index is None:
+            self.open()
+            return set(), 0
+        if not self._apply_lock.acquire(blocking=blocking):
+            return set(), 0  # another thread is catching up right now
+        changed: DocKeys = set()
+        embedded = 0
+        try:
+            index = self._index
+            while True:
+                saved = (self._cursor.applied, dict(self._cursor.gaps))
+                try:
+                    with session_scope(self.sessions) as session:
+                        keys, seq = self._cursor.read(session)
+                        if not keys:
+                            break
+                        chunks, vectors, count = load_documents(
+                            session, keys, self.embedder, self.tokenizer, index.dimension
+                        )
+                except BaseException:
+                    self._cursor.applied, self._cursor.gaps = saved
+                    raise
+                with self._lock:
+                    index.replace_documents(keys, chunks, vectors)
+                    index.applied_seq = self._cursor.applied = seq
+                changed |= keys
+                embedded += count
+        finally:
+            self._apply_lock.release()
+        if changed:
+            self._start_snapshotter()
+            if notify:
+                self._notify(changed)
+        return changed, embedded
+
+    def reload_if_changed(self) -> bool:
+        """Applies what other processes wrote (the request path calls it: at most every
+        CATCH_UP_INTERVAL seconds, one `SELECT max(seq)` when nothing changed)."""
+        now = time.monotonic()
+        if now - self._checked_at < CATCH_UP_INTERVAL:
+            return False
+        self._checked_at = now
+        if self._index is None:
+            self.open()
+            return True
+        return bool(self._catch_up(blocking=False)[0])
+
+    def reindex(self, doc_keys: DocKeys) -> int:
+        """Re-indexes these documents after their chunks changed in the database by other
+        means: logs a change for each, then applies the log. Returns their passages."""
+        if doc_keys:
             with session_scope(self.sessions) as session:
-                count = sync_documents(session, index, self.embedder, self.tokenizer, doc_keys)
-            index.save(self.settings.index_dir)
-            self._loaded_generation = SearchIndex.current_generation(self.settings.index_dir)
-            return count
+                log_changes(session, sorted(doc_keys))
+        self.catch_up()
+        index = self.index
+        return sum(len(index.doc_chunks.get(key, ())) for key in doc_keys)
 
     def index_documents(self, docs: list[SearchDocument]) -> int:
-        """Stores the documents' passages and indexes them (replacing earlier versions)."""
+        """Stores the documents' passages with their vectors and a change-log row each, in
+        one transaction, then applies the change here: searchable at once in this process,
+        in the others on their next catch-up. Costs O(the documents), not O(corpus)."""
         if not docs:
             return 0
+        vectors = embed_documents(docs, self.settings.chunk_chars, self.embedder.encode)
+        count = 0
         with session_scope(self.sessions) as session:
-            for doc in docs:
-                write_chunks(session, doc, self.settings.chunk_chars)
-        return self.reindex({(d.kind, d.id) for d in docs})
+            for doc, doc_vectors in zip(docs, vectors, strict=True):
+                count += write_chunks(session, doc, self.settings.chunk_chars, vectors=doc_vectors)
+        self.catch_up()
+        return count
 
     def remove_documents(self, kind: str, ids: list[str]) -> None:
         with session_scope(self.sessions) as session:
             session.execute(delete(Chunk).where(Chunk.doc_kind == kind, Chunk.doc_id.in_(ids)))
-        self.reindex({(kind, i) for i in ids})
+            log_changes(session, [(kind, i) for i in ids])
+        self.catch_up()
+
+    # ---- snapshots -----------------------------------------------------------------
+    def _start_snapshotter(self) -> None:
+        thread = self._snapshot_thread
+        if thread is not None and thread.is_alive():
+            return
+        self._snapshot_stop = threading.Event()
+        self._snapshot_thread = threading.Thread(
+            target=self._snapshot_loop, args=(self._snapshot_stop,), name="weibao-index-snapshot",
+            daemon=True,
+        )
+        self._snapshot_thread.start()
+
+    def _snapshot_loop(self, stop: threading.Event) -> None:
+        while not stop.wait(SNAPSHOT_CHECK_SECONDS):
+            try:
+                self.snapshot()
+            except Exception as exc:  # a full disk: the previous snapshot stays usable
+                log.warning("search index snapshot failed, the previous one stays: %s", exc)
+
+    def snapshot(self, force: bool = False) -> Path | None:
+        """Writes a snapshot when changes are pending (enough of them, or for long enough,
+        or `force`); None when not due, another process holds the lock, or a snapshot of
+        this seq or a newer one is already there. Never on the request path of a write."""
+        index = self._index
+        if index is None:
+            return None
+        pending = index.generation - self._snapshot_generation
+        due = pending >= SNAPSHOT_EVERY_CHANGES or (
+            time.monotonic() - self._snapshot_at >= SNAPSHOT_EVERY_SECONDS
+        )
+        if pending <= 0 or not (due or force):
+            return None
+        folder = self.settings.index_dir
+        with snapshot_lock(self.sessions, folder) as mine:
+            if not mine:
+                return None
+            with self._apply_lock, self._lock:
+                index.upgrade_dense()
+                state = index.export_snapshot()
+                state.manifest["seq"] = self._cursor.safe_seq()
+                generation = index.generation
+            path = write_snapshot(folder, state)
+        self._snapshot_generation = generation
+        self._snapshot_at = time.monotonic()
+        if path is not None:
+            log.info("search index snapshot %s (%d passages)", path.name, state.manifest["chunks"])
+        return path
+
+    def close(self) -> None:
+        """Stops the snapshot thread and writes a last snapshot when changes are pending."""
+        if self._snapshot_stop is not None:
+            self._snapshot_stop.set()
+        if self._snapshot_thread is not None:
+            self._snapshot_thread.join(timeout=10)
+        try:
+            self.snapshot(force=True)
+        except Exception as exc:
+            log.warning("search index snapshot at shutdown failed, the previous one stays: %s", exc)
 
     # ---- ingestion -----------------------------------------------------------------
     def ingest(self, path: Path) -> IngestReport:
@@ -169,7 +323,7 @@ class KnowledgeBase:
             if self._index is None:
                 self.open()
             else:
-                self.reindex({("article", a) for a in report.changed})
+                self.catch_up()  # ingest logged the changes; vectors are embedded here once
                 if self.graph is not None:
                     for article_id in report.changed:
                         article = self.get_article(article_id)

@@ -1,0 +1,246 @@
+"""Index write benchmark: a write costs O(the document), not O(corpus).
+
+Usage: python bench/bench_index_writes.py --chunks 10000 100000 [--writes 60] [--searches 200]
+       [--folder bench/out/index_writes] [--database-url URL]
+Per corpus size: builds a SQLite database (or a fresh schema on --database-url) holding
+N synthetic passages (bench/synthetic_corpus.py) with their vectors written straight into
+Chunk.vector (each a real embedding of a seed passage plus noise, so the vectors have the
+neighbourhoods real ones have, without embedding N passages), then measures
+- rebuild: a knowledge base opened on an empty data folder (tokenises every passage);
+- snapshot: the background snapshot (IVF + SQ8 training past 20k passages included);
+- start-up from that snapshot in a fresh process, and its resident memory per passage
+  above the loaded embedding model;
+- write: `kb.index_documents` of one resolved-ticket document (3 passages: embed, store
+  with vectors and a change-log row, apply here; searchable when it returns), p50/p99;
+- apply elsewhere: a second knowledge base over the same database catching up one write;
+- search: `kb.search` in-process on the labelled evaluation queries (hybrid; Latin-script
+  queries are embedded), quiet, p50/p99;
+- dense recall@10 of the index against exact inner product, on 200 sampled queries.
+Prints a table at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+from sqlalchemy import insert
+
+from bench.synthetic_corpus import synthetic_chunks
+from weibao.core.db import session_scope
+from weibao.core.settings import REPO_DIR, Settings
+from weibao.kb.changelog import log_change
+from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.kb.evaluation import load_queries
+from weibao.kb.indexer import embedding_text
+from weibao.kb.models import Chunk
+from weibao.kb.passages import SearchDocument
+from weibao.kb.runtime import build_knowledge_base, prepare_database
+from weibao.kb.search import SearchOptions
+
+TOPICS = ["影像归档 {} 号服务器磁盘告警", "检验科条码打印机 {} 号模糊", "HIS 收费窗口 {} 结算超时",
+          "PACS workstation {} cannot load studies", "LIS interface {} HL7 queue stuck"]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fill_database(settings: Settings, n: int, embedder: Embedder) -> None:
+    database = prepare_database(settings)
+    chunks = list(synthetic_chunks(n))
+    # Vectors: a real embedding of one of 512 sample passages, plus noise, normalised.
+    base = embedder.encode([embedding_text(c.title, c.heading, c.text) for c in chunks[:512]])
+    rng = np.random.default_rng(11)
+    started = time.perf_counter()
+    with session_scope(database.sessions) as session:
+        for start in range(0, n, 5000):
+            part = chunks[start : start + 5000]
+            noise = rng.normal(scale=0.03, size=(len(part), embedder.dimension)).astype(np.float32)
+            vectors = base[rng.integers(0, len(base), len(part))] + noise
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            session.execute(
+                insert(Chunk),
+                [
+                    {
+                        "doc_kind": c.doc_kind, "doc_id": c.doc_id, "ordinal": (c.chunk_id - 1) % 8,
+                        "heading": c.heading, "text": c.text, "title": c.title, "systems": c.systems,
+                        "symptoms": c.symptoms, "departments": [], "audience": c.audience,
+                        "language": c.language, "hospital_id": None,
+                        "vector": v.astype(np.float32).tobytes(),
+                    }
+                    for c, v in zip(part, vectors, strict=True)
+                ],
+            )
+        log_change(session, "article", "syn-000000")
+    database.engine.dispose()
+    print(f"  filled {n} passages in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+STARTUP_SNIPPET = """
+import json, os, sys, time
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+sys.path.insert(0, {repo!r})
+from pathlib import Path
+from weibao.core.settings import Settings
+from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.kb.runtime import build_knowledge_base
+def rss():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) / 1024
+e = Embedder(resolve_model_path(''))
+e.encode_query('warm up')
+kb = build_knowledge_base(Settings(data_dir=Path({folder!r}), database_url={url!r}), e)
+kb.tokenizer.tokens('预热 warm up')
+before = rss()
+t0 = time.perf_counter()
+embedded = kb.open()
+took = time.perf_counter() - t0
+print(json.dumps({{"startup_s": took, "rss_before_mb": before, "rss_after_mb": rss(),
+                  "chunks": len(kb.index), "embedded": embedded, "dense": kb.index.dense_kind}}))
+"""
+
+
+def startup(folder: Path, url: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", STARTUP_SNIPPET.format(repo=str(REPO_DIR), folder=str(folder), url=url)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()[-1]
+    return json.loads(out)
+
+
+def dense_recall(kb, samples: int = 200) -> float:  # type: ignore[no-untyped-def]
+    index = kb.index
+    ids = np.asarray(sorted(index.chunks), dtype=np.int64)
+    from sqlalchemy import select
+
+    with session_scope(kb.sessions) as session:
+        blobs = dict(session.execute(select(Chunk.id, Chunk.vector)).all())
+    matrix = np.stack([np.frombuffer(blobs[int(i)], dtype=np.float32) for i in ids])
+    rng = np.random.default_rng(5)
+    hits = []
+    for row in rng.choice(len(ids), samples, replace=False):
+        q = matrix[row] + rng.normal(scale=0.05, size=matrix.shape[1]).astype(np.float32)
+        q /= np.linalg.norm(q)
+        exact = set(ids[np.argpartition(-(matrix @ q), 10)[:10]].tolist())
+        found = set(index.dense_search(q, 10)[0].tolist())
+        hits.append(len(exact & found) / 10)
+    return float(np.mean(hits))
+
+
+def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, object]:
+    folder = Path(args.folder) / f"n{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    url = args.database_url or f"sqlite:///{(folder / 'bench.db').resolve()}"
+    settings = Settings(data_dir=folder / "data", database_url=url)
+    print(f"corpus {n}", flush=True)
+    fill_database(settings, n, embedder)
+    kb = build_knowledge_base(settings, embedder)
+    t0 = time.perf_counter()
+    kb.open()
+    rebuild_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    kb.snapshot(force=True)
+    snapshot_s = time.perf_counter() - t0
+    print(f"  rebuild {rebuild_s:.1f} s, snapshot {snapshot_s:.1f} s ({kb.index.dense_kind})", flush=True)
+    started = startup(settings.data_dir, url)
+    other = build_knowledge_base(Settings(data_dir=folder / "other", database_url=url), embedder)
+    other.open()  # another worker: its own data folder, the same database
+
+    rng = random.Random(3)
+    writes, applies = [], []
+    for i in range(args.writes):
+        topic = rng.choice(TOPICS).format(rng.randint(1, 99))
+        doc = SearchDocument(
+            kind="ticket", id=f"BENCH-{n}-{i}", title=topic,
+            body=f"## 现象\n{topic}，科室反映无法使用。\n\n## 原因\n第 {i} 次：配置被覆盖。\n\n"
+                 f"## 处理\n重启服务 {i} 并恢复配置，验证正常。",
+            systems=["pacs"], symptoms=["slow"],
+        )
+        t0 = time.perf_counter()
+        kb.index_documents([doc])
+        writes.append((time.perf_counter() - t0) * 1000)
+        assert (doc.kind, doc.id) in kb.index.doc_chunks
+        t0 = time.perf_counter()
+        assert (doc.kind, doc.id) in other.catch_up()
+        applies.append((time.perf_counter() - t0) * 1000)
+    queries = [q.q for q in load_queries(REPO_DIR / "data" / "eval" / "queries.yaml")]
+    searches = []
+    options = SearchOptions(top_k=10)
+    for i in range(args.searches):
+        t0 = time.perf_counter()
+        kb.search(queries[i % len(queries)], options)
+        searches.append((time.perf_counter() - t0) * 1000)
+    recall = dense_recall(kb)
+    per_chunk_kb = (started["rss_after_mb"] - started["rss_before_mb"]) * 1024 / max(1, started["chunks"])
+    result = {
+        "chunks": n, "dense": kb.index.dense_kind, "rebuild_s": rebuild_s, "snapshot_s": snapshot_s,
+        "startup_s": started["startup_s"], "startup_embedded": started["embedded"],
+        "rss_kb_per_chunk": per_chunk_kb,
+        "write_p50_ms": statistics.median(writes), "write_p99_ms": percentile(writes, 99),
+        "apply_other_p50_ms": statistics.median(applies), "apply_other_p99_ms": percentile(applies, 99),
+        "search_p50_ms": statistics.median(searches), "search_p99_ms": percentile(searches, 99),
+        "dense_recall_at_10": recall,
+    }
+    print("  " + json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}), flush=True)
+    kb.close()
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--writes", type=int, default=60)
+    parser.add_argument("--searches", type=int, default=200)
+    parser.add_argument("--folder", default=str(REPO_DIR / "bench" / "out" / "index_writes"))
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--keep", action="store_true", help="keep the databases and snapshots")
+    args = parser.parse_args()
+    embedder = Embedder(resolve_model_path(""))
+    rows = [run(n, args, embedder) for n in args.chunks]
+    columns = [
+        ("chunks", "chunks", "{:d}"), ("dense", "dense", "{}"),
+        ("write p50/p99 ms", ("write_p50_ms", "write_p99_ms"), "{:.1f} / {:.1f}"),
+        ("apply elsewhere p50/p99 ms", ("apply_other_p50_ms", "apply_other_p99_ms"), "{:.1f} / {:.1f}"),
+        ("search p50/p99 ms", ("search_p50_ms", "search_p99_ms"), "{:.1f} / {:.1f}"),
+        ("start-up s", "startup_s", "{:.2f}"), ("RSS KB/chunk", "rss_kb_per_chunk", "{:.2f}"),
+        ("recall@10", "dense_recall_at_10", "{:.3f}"), ("rebuild s", "rebuild_s", "{:.1f}"),
+        ("snapshot s", "snapshot_s", "{:.1f}"),
+    ]
+    print()
+    print(" | ".join(title for title, _, _ in columns))
+    for row in rows:
+        cells = []
+        for _, key, fmt in columns:
+            values = [row[k] for k in key] if isinstance(key, tuple) else [row[key]]
+            cells.append(fmt.format(*values))
+        print(" | ".join(cells))
+
+
+if __name__ == "__main__":
+    main()

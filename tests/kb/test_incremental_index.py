@@ -1,0 +1,276 @@
+"""The index as a cache of the database: incremental BM25, in-place FAISS, change log,
+snapshots that never go backwards. Pure parts first; then two knowledge bases over one
+database with the real embedding model."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import random
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from tests.conftest import make_settings
+from weibao.kb import index as index_module
+from weibao.kb.bm25 import IncrementalBM25
+from weibao.kb.index import IndexedChunk, IndexMismatchError, SearchIndex, write_snapshot
+from weibao.kb.passages import SearchDocument
+from weibao.kb.runtime import build_knowledge_base
+from weibao.kb.search import SearchOptions
+
+DIM = 8
+VOCAB = [f"w{i}" for i in range(400)]
+
+
+def random_chunk(rng: random.Random, cid: int, doc: str) -> IndexedChunk:
+    # Zipf-like: low word numbers are common.
+    tokens = [VOCAB[min(int(rng.paretovariate(1.2)) - 1, 399)] for _ in range(rng.randint(0, 30))]
+    return IndexedChunk(
+        chunk_id=cid, doc_kind="article", doc_id=doc, title=doc, heading="", text=" ".join(tokens),
+        tokens=tokens, systems=["pacs"], symptoms=["slow"], audience="clinician", language="zh",
+    )
+
+
+def unit_vectors(n: int, seed: int = 0, dim: int = DIM) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def build(n: int, seed: int = 1) -> tuple[SearchIndex, random.Random]:
+    rng = random.Random(seed)
+    index = SearchIndex(DIM, "m", "t")
+    chunks = [random_chunk(rng, i + 1, f"d{i // 4}") for i in range(n)]
+    index.replace_documents([], chunks, unit_vectors(n, seed))
+    return index, rng
+
+
+def from_scratch(index: SearchIndex) -> IncrementalBM25:
+    fresh = IncrementalBM25()
+    for row, cid in enumerate(cid for cid in index.row_chunk_ids if cid >= 0):
+        fresh.add(row, index.chunks[int(cid)].tokens)
+    return fresh
+
+
+def live_scores(index: SearchIndex, tokens: list[str]) -> np.ndarray:
+    scores = index.bm25_scores(tokens)
+    return np.asarray([scores[index.row_of[int(c)]] for c in index.row_chunk_ids if c >= 0])
+
+
+def test_bm25_scores_match_bm25s() -> None:
+    index, _ = build(500)
+    index.replace_documents([("article", f"d{i}") for i in range(10, 30)], [], unit_vectors(0))
+    live = [index.chunks[int(c)] for c in index.row_chunk_ids if c >= 0]
+    reference = bm25s.BM25()
+    reference.index([c.tokens or ["\u2205"] for c in live], show_progress=False)
+    for query in (["w0", "w3"], ["w1", "w1", "w50"], ["w399"], ["nothing"]):
+        assert np.allclose(live_scores(index, query), reference.get_scores(query), atol=1e-5)
+
+
+def test_a_write_updates_statistics_without_a_refit_and_costs_the_same_at_any_size() -> None:
+    costs = []
+    for size in (200, 4000):
+        index, _ = build(size)
+        before = index.bm25.work
+        doc = [random_chunk(random.Random(99), 100_000 + i, "new-doc") for i in range(4)]
+        replaced = [random_chunk(random.Random(98), 200_000 + i, "d3") for i in range(2)]
+        index.replace_documents([("article", "d7")], doc + replaced, unit_vectors(6, seed=5))
+        costs.append(index.bm25.work - before)
+        # Statistics after adds and removes equal a from-scratch build of the live rows.
+        n, total, df = index.bm25.statistics()
+        assert (n, total, df) == from_scratch(index).statistics()
+        assert np.allclose(
+            live_scores(index, ["w0", "w2", "w7"]),
+            from_scratch(index).scores(["w0", "w2", "w7"]),
+            atol=1e-5,
+        )
+        assert index.dead_rows > 0
+    # Postings touched by the write: the same for a 20x larger index (the documents' own terms).
+    assert costs[0] == costs[1]
+
+
+def test_compaction_keeps_scores_and_filters() -> None:
+    index, _ = build(300)
+    index.replace_documents([("article", f"d{i}") for i in range(0, 40, 3)], [], unit_vectors(0))
+    query = ["w0", "w5", "w11"]
+    before = {int(c): s for c, s in zip(index.row_chunk_ids, index.bm25_scores(query), strict=True) if c >= 0}
+    assert index.compact()
+    after = {int(c): s for c, s in zip(index.row_chunk_ids, index.bm25_scores(query), strict=True)}
+    assert before.keys() == after.keys() and all(np.isclose(before[c], after[c]) for c in before)
+    assert (index.row_chunk_ids >= 0).all() and index.dead_rows == 0
+    assert index.bm25.statistics() == from_scratch(index).statistics()
+
+
+def test_ivf_sq8_adds_and_removes_in_place_with_high_recall() -> None:
+    rng = np.random.default_rng(3)
+    centres = unit_vectors(40, seed=4, dim=32)
+    # Clustered vectors, like passage embeddings (random ones have no neighbourhoods).
+    vectors = centres[rng.integers(0, 40, 3000)] + 0.35 * rng.normal(size=(3000, 32)).astype(np.float32)
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    index = SearchIndex(32, "m", "t")
+    chunks = [IndexedChunk(i + 1, "article", f"d{i}", "t", "", "x", ["x"]) for i in range(3000)]
+    index.replace_documents([], chunks, vectors)
+    assert index.upgrade_dense(threshold=2000) and index.dense_kind == "ivf-sq8"
+    queries = vectors[:50] + 0.1 * rng.normal(size=(50, 32)).astype(np.float32)
+    recall = []
+    for q in queries:
+        exact = set((np.argsort(-(vectors @ q))[:10] + 1).tolist())
+        found = set(index.dense_search(q, 10)[0].tolist())
+        recall.append(len(exact & found) / 10)
+    assert np.mean(recall) >= 0.9
+    index.replace_documents([("article", "d5")], [IndexedChunk(9001, "article", "new", "t", "", "x", ["x"])], vectors[5:6])
+    ids = index.dense_search(vectors[5], 3)[0].tolist()
+    assert 9001 in ids and 6 not in ids
+
+
+def test_snapshot_seq_never_goes_backwards(tmp_path: Path) -> None:
+    index, _ = build(50)
+    index.applied_seq = 5
+    assert write_snapshot(tmp_path, index.export_snapshot()) == tmp_path / "snap-000000000005"
+    older, _ = build(20, seed=2)
+    older.applied_seq = 3
+    assert write_snapshot(tmp_path, older.export_snapshot()) is None
+    assert write_snapshot(tmp_path, index.export_snapshot()) is None  # the same seq again
+    assert SearchIndex.current_generation(tmp_path) == "snap-000000000005"
+    loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
+    assert loaded is not None and loaded.applied_seq == 5 and len(loaded) == 50
+
+
+def test_disk_full_during_snapshot_leaves_the_previous_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    index, _ = build(30)
+    index.applied_seq = 1
+    write_snapshot(tmp_path, index.export_snapshot())
+    index.replace_documents([("article", "d0")], [], unit_vectors(0))
+    index.applied_seq = 2
+    real = index_module._write_synced
+
+    def full(path: Path, data: bytes) -> None:
+        if path.name == "chunks.pkl":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(index_module, "_write_synced", full)
+    with pytest.raises(OSError):
+        write_snapshot(tmp_path, index.export_snapshot())
+    assert SearchIndex.current_generation(tmp_path) == "snap-000000000001"
+    assert not list(tmp_path.glob(".staging-*"))
+    loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
+    assert loaded is not None and len(loaded) == 30
+
+
+def test_corrupt_snapshot_is_refused(tmp_path: Path) -> None:
+    index, _ = build(30)
+    index.applied_seq = 4
+    folder = write_snapshot(tmp_path, index.export_snapshot())
+    assert folder is not None
+    data = bytearray((folder / "chunks.pkl").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "chunks.pkl").write_bytes(bytes(data))
+    with pytest.raises(IndexMismatchError, match="checksum"):
+        SearchIndex.load(tmp_path, "m", DIM, "t")
+
+
+# ---- two knowledge bases over one database -------------------------------------------
+def ticket(code: str, text: str) -> SearchDocument:
+    return SearchDocument(
+        kind="ticket", id=code, title=f"工单 {code}", body=f"## 处理\n{text}",
+        systems=["pacs"], symptoms=["slow"],
+    )
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    from weibao.core import migrate
+    from weibao.core.db import Database
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    migrate.upgrade(Database(url).engine)
+    return url
+
+
+def test_two_processes_see_each_other_writes_and_removals(sqlite_url: str, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    # Separate data folders: only the database is shared (as between hosts).
+    first = build_knowledge_base(make_settings(tmp_path / "one", sqlite_url), embedder)
+    second = build_knowledge_base(make_settings(tmp_path / "two", sqlite_url), embedder)
+    first.open()
+    second.open()
+    seen: list[set[tuple[str, str]]] = []
+    second.add_listener(seen.append)
+    first.index_documents([ticket("T-1", "影像归档服务器 磁盘阵列 告警 更换硬盘")])
+    # Searchable at once where it was written; the vector is stored with the passage.
+    assert first.search("磁盘阵列 更换硬盘", SearchOptions(mode="bm25", top_k=1)).hits[0].id == "T-1"
+    assert second.catch_up() == {("ticket", "T-1")} and seen == [{("ticket", "T-1")}]
+    assert second.search("磁盘阵列 更换硬盘", SearchOptions(mode="bm25", top_k=1)).hits[0].id == "T-1"
+    assert second.applied_seq == first.applied_seq
+    # Nothing new: one cheap query, nothing applied, no listener call.
+    assert second.catch_up() == set() and len(seen) == 1
+    second.index_documents([ticket("T-1", "心电图 设备 网络 中断 重启交换机")])
+    first.catch_up()
+    hits = first.search("磁盘阵列 更换硬盘", SearchOptions(mode="bm25", top_k=5)).hits
+    assert all(h.id != "T-1" for h in hits)
+    assert first.search("重启交换机", SearchOptions(mode="bm25", top_k=1)).hits[0].id == "T-1"
+    second.remove_documents("ticket", ["T-1"])
+    first.catch_up()
+    assert ("ticket", "T-1") not in first.index.doc_chunks
+    assert ("ticket", "T-1") not in second.index.doc_chunks
+    assert first.index.generation > 0
+
+
+def test_start_up_from_snapshot_then_log_and_rebuild_when_corrupt(
+    sqlite_url: str, tmp_path: Path, embedder, caplog  # type: ignore[no-untyped-def]
+) -> None:
+    settings = make_settings(tmp_path / "data", sqlite_url)
+    writer = build_knowledge_base(settings, embedder)
+    writer.open()
+    writer.index_documents([ticket("T-1", "打印机 卡纸 清理搓纸轮")])
+    path = writer.snapshot(force=True)
+    assert path is not None and path.name == f"snap-{writer.applied_seq:012d}"
+    writer.index_documents([ticket("T-2", "检验科 条码 打印 模糊 更换碳带")])  # after the snapshot
+    # A new process: the snapshot, then the log since; nothing embedded.
+    reader = build_knowledge_base(settings, embedder)
+    assert reader.open() == 0
+    assert {("ticket", "T-1"), ("ticket", "T-2")} <= set(reader.index.doc_chunks)
+    assert reader.applied_seq == writer.applied_seq
+    # An older state never replaces a newer snapshot.
+    newer = writer.snapshot(force=True)
+    assert newer is not None and reader.snapshot(force=True) is None
+    assert SearchIndex.current_generation(settings.index_dir) == newer.name
+    # Corrupt: one log line, rebuilt from the database.
+    (newer / "dense.faiss").write_bytes(b"garbage")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="weibao.kb.service"):
+        again = build_knowledge_base(settings, embedder)
+        again.open()
+    lines = [r.getMessage() for r in caplog.records if "building it from the database" in r.getMessage()]
+    assert len(lines) == 1 and "checksum" in lines[0]
+    assert set(again.index.doc_chunks) == set(writer.index.doc_chunks)
+    # Missing: the same.
+    import shutil
+
+    shutil.rmtree(settings.index_dir)
+    fresh = build_knowledge_base(settings, embedder)
+    assert fresh.open() == 0
+    assert fresh.search("条码 碳带", SearchOptions(mode="bm25", top_k=1)).hits[0].id == "T-2"
+
+
+def test_passages_stored_without_vectors_are_embedded_once_and_written_back(
+    sqlite_url: str, tmp_path: Path, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import select, update
+
+    from weibao.core.db import session_scope
+    from weibao.kb.models import Chunk
+
+    kb = build_knowledge_base(make_settings(tmp_path / "data", sqlite_url), embedder)
+    kb.open()
+    kb.index_documents([ticket("T-9", "手麻系统 登录 超时")])
+    with session_scope(kb.sessions) as session:
+        session.execute(update(Chunk).values(vector=None))
+    other = build_knowledge_base(make_settings(tmp_path / "other", sqlite_url), embedder)
+    assert other.open() > 0
+    with session_scope(kb.sessions) as session:
+        assert all(v is not None for v in session.scalars(select(Chunk.vector)))
+    third = build_knowledge_base(make_settings(tmp_path / "third", sqlite_url), embedder)
+    assert third.open() == 0
