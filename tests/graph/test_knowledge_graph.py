@@ -158,20 +158,6 @@ def test_neighbourhood_of_an_unknown_system_is_empty(kg):
     assert n["fixes"] == [] and n["articles"] == [] and n["system"]["name_zh"] == "检验信息系统"
 
 
-def test_coverage_score_full_partial_and_none(kg):
-    assert kg.coverage_score("pacs-001", ["pacs"], ["image_load"]) == 1.0
-    assert kg.coverage_score("pacs-001", ["pacs"], ["slow"]) == 0.5
-    assert kg.coverage_score("pacs-001", [], ["image_load"]) == 0.5
-    assert kg.coverage_score("pacs-001", ["his"], ["slow"]) == 0.0
-    assert kg.coverage_score("pacs-001", [], []) == 0.0
-    assert kg.coverage_score("missing", ["pacs"], ["image_load"]) == 0.0
-
-
-def test_coverage_score_accepts_mentions(kg, linker):
-    result = linker.link("PACS片子打不开")
-    assert kg.coverage_score("pacs-001", result.systems, result.symptoms) == 1.0
-
-
 def test_build_replaces_previous_content(kg):
     kg.build([article("x-1", fixes=["fix-x"])])
     assert kg.stats()["nodes_by_type"]["article"] == 1

@@ -404,27 +404,6 @@ class KnowledgeGraph:
                 )
         return result
 
-    def coverage_score(
-        self, article_id: str, systems: Iterable[Any], symptoms: Iterable[Any]
-    ) -> float:
-        """How well an article covers what a query names, for re-ranking search results.
-
-        `systems`/`symptoms`: ids or mentions (anything with `.id`). 1.0 when the article
-        covers a linked system and a linked symptom, 0.5 for one of the two, 0.0 when it
-        covers neither, when nothing was linked, or when the article is unknown.
-        """
-        wanted_systems = {getattr(x, "id", x) for x in systems}
-        wanted_symptoms = {getattr(x, "id", x) for x in symptoms}
-        attrs = self.graph.nodes.get(node_id("article", article_id))
-        if attrs is None or not (wanted_systems or wanted_symptoms):
-            return 0.0
-        score = 0.0
-        if wanted_systems & set(attrs["systems"]):
-            score += 0.5
-        if wanted_symptoms & set(attrs["symptoms"]):
-            score += 0.5
-        return score
-
     def articles_about(
         self, systems: Iterable[str], symptoms: Iterable[str]
     ) -> dict[str, tuple[set[str], set[str]]]:
@@ -460,11 +439,6 @@ class KnowledgeGraph:
             "edges_by_rel": dict(sorted(edges_by_rel.items())),
             "evidence": sum(d["count"] for d in self._resolves.values()),
         }
-
-    def article_ids(self) -> list[str]:
-        return sorted(
-            attrs["id"] for _, attrs in self.graph.nodes(data=True) if attrs["type"] == "article"
-        )
 
     # -- internals -----------------------------------------------------------------------
 

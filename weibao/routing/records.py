@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from weibao.core.accounts import Hospital
 from weibao.routing.matching import EngineerProfile
-from weibao.routing.models import OPEN_STATUSES, Contract, Engineer, Ticket
+from weibao.routing.models import OPEN_STATUSES, Engineer, Ticket
 
 
 def open_counts(session: Session) -> Counter[str]:
@@ -46,10 +45,3 @@ def engineer_profiles(
     engineers = session.scalars(select(Engineer).order_by(Engineer.id))
     return [profile(e, counts.get(e.id, 0)) for e in engineers]
 
-
-def hospital_with_contract(session: Session, hospital_id: str) -> tuple[Hospital, Contract] | None:
-    hospital = session.get(Hospital, hospital_id)
-    if hospital is None:
-        return None
-    contract = session.get(Contract, hospital_id) or Contract(hospital_id=hospital_id, tier="basic")
-    return hospital, contract
