@@ -190,10 +190,23 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def test_two_processes_see_each_other_writes_and_removals(sqlite_url: str, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_lock_admits_one_writer(database_url: str, tmp_path: Path) -> None:
+    from weibao.core.db import Database
+    from weibao.kb.snapshot import snapshot_lock
+
+    sessions = Database(database_url).sessions
+    with snapshot_lock(sessions, tmp_path / "index") as first, snapshot_lock(
+        sessions, tmp_path / "index"
+    ) as second:
+        assert first and not second
+    with snapshot_lock(sessions, tmp_path / "index") as again:
+        assert again
+
+
+def test_two_processes_see_each_other_writes_and_removals(database_url: str, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     # Separate data folders: only the database is shared (as between hosts).
-    first = build_knowledge_base(make_settings(tmp_path / "one", sqlite_url), embedder)
-    second = build_knowledge_base(make_settings(tmp_path / "two", sqlite_url), embedder)
+    first = build_knowledge_base(make_settings(tmp_path / "one", database_url), embedder)
+    second = build_knowledge_base(make_settings(tmp_path / "two", database_url), embedder)
     first.open()
     second.open()
     seen: list[set[tuple[str, str]]] = []
