@@ -128,7 +128,9 @@ def test_ivf_sq8_adds_and_removes_in_place_with_high_recall() -> None:
 def test_snapshot_seq_never_goes_backwards(tmp_path: Path) -> None:
     index, _ = build(50)
     index.applied_seq = 5
+    (tmp_path / ".staging-999999-dead").mkdir()  # a writer killed mid-snapshot
     assert write_snapshot(tmp_path, index.export_snapshot()) == tmp_path / "snap-000000000005"
+    assert not list(tmp_path.glob(".staging-*"))
     older, _ = build(20, seed=2)
     older.applied_seq = 3
     assert write_snapshot(tmp_path, older.export_snapshot()) is None

@@ -507,6 +507,7 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
         return None
     name = f"snap-{seq:012d}"
     target = index_dir / name
+    _drop_leftovers(index_dir)
     staging = index_dir / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         staging.mkdir()
@@ -535,6 +536,15 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
         raise
     _prune(index_dir, keep=name)
     return target
+
+
+def _drop_leftovers(index_dir: Path) -> None:
+    """Staging folders and pointer files of writers that died mid-snapshot (kill -9, a
+    full disk). Safe: the caller holds the snapshot lock, so no other writer is at work."""
+    for path in index_dir.glob(".staging-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in index_dir.glob(".CURRENT.*.tmp"):
+        path.unlink(missing_ok=True)
 
 
 def _prune(index_dir: Path, keep: str) -> None:

@@ -8,6 +8,7 @@ before vectors were stored are embedded on first load and written back.
 from __future__ import annotations
 
 import logging
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -51,7 +52,7 @@ def to_indexed(chunk: Any, tokenizer: Tokenizer) -> IndexedChunk:
         chunk_id=chunk.id,
         doc_kind=chunk.doc_kind,
         doc_id=chunk.doc_id,
-        title=chunk.title,
+        title=sys.intern(chunk.title),  # shared by the document's passages
         heading=chunk.heading,
         text=chunk.text,
         tokens=intern_tokens(tokenizer.tokens(f"{text}\n{tags}")),
