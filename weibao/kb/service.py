@@ -19,7 +19,7 @@ from weibao.core.settings import Settings
 from weibao.kb.changelog import ChangeCursor, log_changes, max_seq
 from weibao.kb.embedding import Embedder, resolve_model_path
 from weibao.kb.graph_context import graph_context, understanding_from
-from weibao.kb.index import IndexMismatchError, SearchIndex, write_snapshot
+from weibao.kb.index import IndexMismatchError, SearchIndex, snapshot_seq, write_snapshot
 from weibao.kb.indexer import load_documents, rebuild_index
 from weibao.kb.ingest import IngestReport, ingest_sources, read_sources
 from weibao.kb.models import Article, ArticleVersion, Chunk
@@ -289,6 +289,11 @@ class KnowledgeBase:
         folder = self.settings.index_dir
         with snapshot_lock(self.sessions, folder) as mine:
             if not mine:
+                return None
+            if snapshot_seq(SearchIndex.current_generation(folder)) >= self._cursor.safe_seq():
+                # Another worker has saved this state already: no export, no stall here.
+                self._snapshot_generation = index.generation
+                self._snapshot_at = time.monotonic()
                 return None
             with self._apply_lock, self._lock:
                 index.upgrade_dense()
