@@ -97,6 +97,11 @@ def test_no_log_line_of_a_served_request_carries_planted_data(
 
     monkeypatch.setattr(env.desk, "create", fails_with_text)
     caplog.set_level(logging.DEBUG)
+    # An earlier test in the same run may have configured uvicorn's logging (which stops
+    # its loggers propagating); this test reads what uvicorn logs, so undo that here.
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
     headers = {"Authorization": f"Bearer {env.tokens['admin']}"}
     with served(env.app) as base, httpx.Client(base_url=base, headers=headers) as client:
         statuses = {
