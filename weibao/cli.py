@@ -34,7 +34,9 @@ from weibao.cli_base import COMMANDS, CommandError, command
 # Nothing heavy at module level: Ctrl-C while alembic, SQLAlchemy or pydantic load must
 # land inside main()'s handler, not in a traceback from the import.
 if TYPE_CHECKING:
+    from weibao.core.db import Database
     from weibao.core.settings import Settings
+    from weibao.kb.service import KnowledgeBase
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -51,7 +53,7 @@ def get_settings() -> Settings:
     return cached_settings()
 
 
-def _checked_database(settings: Settings):  # type: ignore[no-untyped-def]
+def _checked_database(settings: Settings) -> Database:
     """The database, refused (SchemaBehind) unless `weibao init` has set it up; checked
     before the embedding model is loaded or the index folder is touched."""
     from weibao.core import migrate
@@ -62,7 +64,7 @@ def _checked_database(settings: Settings):  # type: ignore[no-untyped-def]
     return database
 
 
-def _knowledge_base():  # type: ignore[no-untyped-def]
+def _knowledge_base() -> KnowledgeBase:
     from weibao.kb.runtime import build_knowledge_base
 
     settings = get_settings()
@@ -89,7 +91,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_admin(settings) -> None:  # type: ignore[no-untyped-def]
+def _first_admin(settings: Settings) -> None:
     from weibao.core.accounts import ensure_first_admin
     from weibao.core.db import Database, session_scope
 

@@ -7,6 +7,8 @@ import getpass
 import sys
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from weibao.cli_base import CommandError, command
 from weibao.core import accounts, audit, migrate
 from weibao.core.accounts import AccountError
@@ -37,13 +39,20 @@ def _read_password(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _cli_audit(session, action: str, **fields: object) -> None:  # type: ignore[no-untyped-def]
-    audit.record(session, action=action, actor_name="cli", actor_role="admin", **fields)  # type: ignore[arg-type]
+def _cli_audit(
+    session: Session, action: str, *, hospital_id: str | None = None, target: str = "",
+    detail: dict[str, object] | None = None,
+) -> None:
+    audit.record(
+        session, action=action, actor_name="cli", actor_role="admin", hospital_id=hospital_id,
+        target=target, detail=detail,
+    )
 
 
 @command("user")
 def cmd_user(args: argparse.Namespace) -> int:
     database = _database()
+    user: accounts.User | None
     with session_scope(database.sessions) as session:
         if args.user_command == "create":
             password = _read_password(args)
@@ -76,10 +85,11 @@ def cmd_user(args: argparse.Namespace) -> int:
             user = accounts.get_user_by_username(session=session, username=args.username)
             if user is None:
                 raise CommandError(f"no user {args.username!r}")
-            password = _read_password(args)
-            generated = None if password else accounts.generate_password()
+            typed = _read_password(args)
+            password = typed or accounts.generate_password()
+            generated = None if typed else password
             try:
-                accounts.set_password(session=session, user=user, password=password or generated)
+                accounts.set_password(session=session, user=user, password=password)
             except AccountError as exc:
                 raise CommandError(str(exc)) from exc
             user.must_change_password = generated is not None
@@ -131,7 +141,7 @@ def cmd_hospital(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds the user, token and hospital commands to the main parser."""
     p = sub.add_parser("user", help="create users and set passwords")
     users = p.add_subparsers(dest="user_command", required=True)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from weibao.cli_base import CommandError, command
 from weibao.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from weibao.chat.dialogue import Reply
 
 
 @command("chat")
@@ -50,7 +54,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_reply(reply) -> None:  # type: ignore[no-untyped-def]
+def _print_reply(reply: Reply) -> None:
     print(reply.text)
     for number, citation in enumerate(reply.citations, start=1):
         print(f"  [{number}] {citation['title']}  {citation['url']}")
@@ -65,7 +69,7 @@ def _print_reply(reply) -> None:  # type: ignore[no-untyped-def]
     print()
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds `weibao chat` to the main parser."""
     p = sub.add_parser("chat", help="talk to the chat assistant in the terminal (stdin lines)")
     p.add_argument("--hospital", help="answer as this hospital's staff (ticket status, prefill)")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from weibao.cli_base import CommandError, command
 from weibao.core.settings import get_settings
 
+if TYPE_CHECKING:
+    from weibao.bootstrap import Services
 
-def _services():  # type: ignore[no-untyped-def]
+
+def _services() -> Services:
     from weibao.bootstrap import open_services
 
     return open_services(get_settings())
@@ -41,7 +45,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
         plan = _services().desk.plan(draft)
     except DeskError as exc:
         raise CommandError(f"{exc.field}: {exc.message}" if exc.field else exc.message) from exc
-    payload = plan_payload(plan)
+    payload: dict[str, Any] = plan_payload(plan)
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
@@ -95,7 +99,7 @@ def cmd_link(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("triage", help="dry run: what creating this ticket now would give")
     p.add_argument("text")
     p.add_argument("--hospital", required=True)

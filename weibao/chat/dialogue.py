@@ -26,6 +26,7 @@ from weibao.chat.intents import Intent
 from weibao.kb.index import Filters
 from weibao.kb.search import DocumentHit, SearchOptions, Understanding
 from weibao.routing.calendars import zone
+from weibao.routing.models import STATUS_NAMES
 
 MAX_PROBLEM_CHARS = 600
 MAX_DESCRIPTION_CHARS = 4000
@@ -72,14 +73,6 @@ CHOICE_ORDER = (
 )
 MAX_CHOICES = 3
 
-STATUS_NAMES = {
-    "new": ("新建，等待分派", "new, waiting to be assigned"),
-    "assigned": ("已分派", "assigned"),
-    "in_progress": ("处理中", "in progress"),
-    "pending_customer": ("等待院方反馈", "waiting for the hospital"),
-    "resolved": ("已解决", "resolved"),
-    "closed": ("已关闭", "closed"),
-}
 
 TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
@@ -328,7 +321,7 @@ class Assistant:
     def _question(choices: Sequence[str], u: Understanding, lang: str) -> str:
         printing = "print_failure" in u.symptoms and all(c in PRINT_CHOICES for c in choices)
         table = PRINT_CHOICES if printing else SYSTEM_CHOICES
-        names = [table[c][0 if lang == "zh" else 1] for c in choices]
+        names = [table[c][0] if lang == "zh" else table[c][1] for c in choices]
         if lang == "zh":
             joined = "、".join(names[:-1]) + "还是" + names[-1]
         else:
@@ -433,7 +426,8 @@ class Assistant:
             due = _text("due_response", lang, at=local(ticket.response_due), tz=ticket.timezone)
         else:
             due = _text("due_resolution", lang, at=local(ticket.resolution_due), tz=ticket.timezone)
-        status = STATUS_NAMES.get(ticket.status, (ticket.status, ticket.status))[0 if lang == "zh" else 1]
+        zh, en = STATUS_NAMES.get(ticket.status, (ticket.status, ticket.status))
+        status = zh if lang == "zh" else en
         text = _text(
             "ticket_status", lang, code=ticket.code, title=ticket.title, status=status,
             assignee=assignee or _text("unassigned", lang), due=due,

@@ -57,7 +57,8 @@ def run_chat_eval(services: Any) -> str:
         final = reply
         if reply.follow_up:
             followed += 1
-            answer = SYSTEM_CHOICES[query.system][0 if reply.language == "zh" else 1]
+            zh, en, _ = SYSTEM_CHOICES[query.system]
+            answer = zh if reply.language == "zh" else en
             final = assistant.respond(state, answer, ctx)
             replies += 1
             ungrounded += not final.citations and claims_answer(final)

@@ -9,8 +9,9 @@ SQLite 3.35 or newer; `supports_upsert` says whether an engine has it.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any, cast
 
-from sqlalchemy import Integer, PrimaryKeyConstraint, String, delete, event, select, text
+from sqlalchemy import Integer, PrimaryKeyConstraint, String, Table, delete, event, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,7 +31,7 @@ class RateCounter(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-_table = RateCounter.__table__
+_table = cast(Table, RateCounter.__table__)
 
 
 def supports_upsert(engine: Engine) -> bool:
@@ -56,7 +57,7 @@ def counter_engine(engine: Engine) -> Engine:
     own = make_engine(url.render_as_string(hide_password=False))
 
     @event.listens_for(own, "connect")
-    def _no_fsync_per_commit(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _no_fsync_per_commit(dbapi_conn: Any, _record: object) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -95,12 +96,11 @@ def count_hit(connection: Connection, key: str, window: int, cap: int) -> int | 
     RETURNING count. Returns the new count, or None when the hit was not counted.
     `cap` must be at least 1 (the INSERT branch always counts).
     """
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(_table).values(key=key, window=window, count=1)
-    statement = statement.on_conflict_do_update(
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # The two dialects' Insert classes are alike but unrelated; each is typed on its own.
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(_table).values(key=key, window=window, count=1).on_conflict_do_update(
         index_elements=[_table.c.key, _table.c.window],
         set_={"count": _table.c.count + 1},
         where=_table.c.count < cap,

@@ -323,7 +323,7 @@ def _refinements(path: Path, kind: str, node: yaml.Node | None) -> tuple[Refinem
             raise OntologyError(f"{path}:{_line(item)}: a refinement needs from and near only")
         if not isinstance(from_node, yaml.ScalarNode) or from_node.value not in SYMPTOMS:
             raise OntologyError(f"{path}:{_line(from_node)}: unknown symptom id in 'from'")
-        words = {}
+        words: dict[str, tuple[str, ...]] = {}
         for name in ("near", "aliases"):
             list_node = values.get(name)
             if list_node is None:

@@ -120,7 +120,8 @@ def receive_alert(
 ) -> AlertOutcome:
     key = alert.key
     with desk.sessions() as session:
-        engine = session.get_bind()
+        bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
     with _one_at_a_time(engine, hospital_id, key):
         return _handle(desk, hospital_id, alert, key, actor, reporter_user_id)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -170,26 +171,26 @@ def evaluate_routing(desk: TicketDesk, window: tuple[float, float] = NEWEST) -> 
     }
 
 
-def _describe(window: object) -> str:
-    start, end = window  # type: ignore[misc]
+def _describe(window: tuple[float, float]) -> str:
+    start, end = window
     if end == 1.0:
         return f"newest {round((1 - start) * 100)} %"
     return f"{round(start * 100)}–{round(end * 100)} % of the history; later tickets visible"
 
 
-def format_routing(result: dict[str, object]) -> str:
+def format_routing(result: dict[str, Any]) -> str:
     acc = result["accuracy"]
     ok = result["acceptable"]
     lines = [
         f"held-out tickets ({_describe(result['window'])}, by time): {result['held_out']}",
         "triage accuracy:",
-        *(f"  {k:<11} {v:.3f}" for k, v in acc.items()),  # type: ignore[union-attr]
+        *(f"  {k:<11} {v:.3f}" for k, v in acc.items()),
         "acceptable assignment (proficiency >= 3 in the system, knows the department, on shift, under cap):",
-        *(f"  {k:<13} {v:.3f}" for k, v in ok.items()),  # type: ignore[union-attr]
+        *(f"  {k:<13} {v:.3f}" for k, v in ok.items()),
         f"  {'ceiling':<13} {result['ceiling']:.3f}  (share of tickets for which anyone was acceptable)",
         "why not acceptable:",
-        *(f"  {k:<13} {v}" for k, v in result["not_acceptable_because"].items()),  # type: ignore[union-attr]
+        *(f"  {k:<13} {v}" for k, v in result["not_acceptable_because"].items()),
         "WeiBao's misses (true system/department → triaged; chosen engineer):",
-        *(f"  {m}" for m in result["misses"]),  # type: ignore[union-attr]
+        *(f"  {m}" for m in result["misses"]),
     ]
     return "\n".join(lines)

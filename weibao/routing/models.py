@@ -16,6 +16,16 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("web", "api", "phone", "chat", "monitoring")
 STATUSES = ("new", "assigned", "in_progress", "pending_customer", "resolved", "closed")
 OPEN_STATUSES = ("new", "assigned", "in_progress", "pending_customer")
+# What people read for each status, (Chinese, English): the pages and the chat assistant
+# both name statuses from this table.
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "new": ("待分派", "new"),
+    "assigned": ("已分派", "assigned"),
+    "in_progress": ("处理中", "in progress"),
+    "pending_customer": ("等待医院反馈", "waiting for the hospital"),
+    "resolved": ("已解决", "resolved"),
+    "closed": ("已关闭", "closed"),
+}
 
 
 class Contract(Base):

@@ -18,7 +18,7 @@ def open_counts(session: Session) -> Counter[str]:
         .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
         .group_by(Ticket.assignee_id)
     )
-    return Counter({engineer_id: count for engineer_id, count in rows})
+    return Counter({engineer_id: count for engineer_id, count in rows if engineer_id is not None})
 
 
 def profile(engineer: Engineer, open_count: int) -> EngineerProfile:

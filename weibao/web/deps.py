@@ -19,6 +19,7 @@ from weibao.core.db import Database, session_scope, utcnow
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
 from weibao.web.security.errors import SecurityProblem
+from weibao.web.security.limiter import check_rate, client_address
 from weibao.web.security.session import SESSION_KEY_FIELD
 
 # Token use is audited at most once per token and this interval, not on every call.
@@ -125,8 +126,6 @@ def _reject_token(request: Request, database: Database, address: str) -> Securit
 
     At most one audit row per address and minute, whatever the number of bad tokens.
     """
-    from weibao.web.security.ratelimit import check_rate
-
     tracker = _rejected_tokens(request)
     try:
         check_rate(request, "auth_failure", [f"ip:{address}"])
@@ -154,8 +153,6 @@ def _reject_token(request: Request, database: Database, address: str) -> Securit
 
 
 def _from_token(request: Request, database: Database, secret: str) -> Caller:
-    from weibao.web.security.ratelimit import client_address
-
     address = client_address(request)
     # An address over the limit is refused before any token is looked up.
     wait = _rejected_tokens(request).wait(address)

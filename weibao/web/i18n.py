@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request
+
+from weibao.routing.models import STATUS_NAMES
 
 LANGS = ("zh", "en")
 
@@ -39,12 +43,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "priority_P4": {"zh": "咨询", "en": "question"},
     "priority_reason": {"zh": "原因", "en": "Reason"},
     "submit_ticket": {"zh": "提交工单", "en": "Submit"},
-    "status_new": {"zh": "待分派", "en": "new"},
-    "status_assigned": {"zh": "已分派", "en": "assigned"},
-    "status_in_progress": {"zh": "处理中", "en": "in progress"},
-    "status_pending_customer": {"zh": "等待医院反馈", "en": "waiting for the hospital"},
-    "status_resolved": {"zh": "已解决", "en": "resolved"},
-    "status_closed": {"zh": "已关闭", "en": "closed"},
+    **{f"status_{status}": {"zh": zh, "en": en} for status, (zh, en) in STATUS_NAMES.items()},
     "sla_response": {"zh": "响应时限", "en": "Response"},
     "sla_resolution": {"zh": "解决时限", "en": "Resolution"},
     "sla_met": {"zh": "已达成", "en": "met"},
@@ -193,7 +192,7 @@ def request_lang(request: Request) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
+def translator(lang: str) -> Callable[[str], str]:
     def t(key: str) -> str:
         entry = MESSAGES.get(key)
         return entry.get(lang, entry["zh"]) if entry else key

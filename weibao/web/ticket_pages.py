@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from weibao.core.accounts import HOSPITAL_ROLES
 from weibao.core.db import session_scope
-from weibao.routing.desk import ALL
+from weibao.routing.desk import ALL, TicketDesk
 from weibao.routing.errors import DeskError, NotFound
 from weibao.routing.models import PRIORITIES, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
@@ -121,7 +121,7 @@ def ticket_status_form(
     return RedirectResponse(f"/tickets/{code}", status_code=303)
 
 
-def _queue(request: Request, desk, title_key: str, tickets: list[Ticket]) -> Response:  # type: ignore[no-untyped-def]
+def _queue(request: Request, desk: TicketDesk, title_key: str, tickets: list[Ticket]) -> Response:
     tickets.sort(key=lambda t: (PRIORITIES.index(t.priority), t.response_due))
     rows = [(t, desk.sla_status(t)) for t in tickets]
     return render(request, "queue.html", rows=rows, title_key=title_key,

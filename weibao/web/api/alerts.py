@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from weibao.routing.alerts import MonitoringAlert, receive_alert
-from weibao.web.api.tickets import CONFLICT, NOT_FOUND, actor_of, call_desk, reporting_hospital
+from weibao.web.api.tickets import CONFLICT, NOT_FOUND, actor_of, desk_errors, reporting_hospital
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.security.policy import Permission
 
@@ -57,10 +57,11 @@ def post_alerts(
     hospital = reporting_hospital(caller, hospital_id, "query")
     results = []
     for alert in body.alerts:
-        outcome = call_desk(
-            receive_alert, desk, hospital,
-            MonitoringAlert(alert.status, alert.labels, alert.annotations, alert.startsAt, alert.fingerprint),
-            actor_of(caller), caller.user_id,
-        )
+        with desk_errors():
+            outcome = receive_alert(
+                desk, hospital,
+                MonitoringAlert(alert.status, alert.labels, alert.annotations, alert.startsAt, alert.fingerprint),
+                actor_of(caller), caller.user_id,
+            )
         results.append({"key": outcome.key, "action": outcome.action, "ticket": outcome.ticket})
     return {"results": results}

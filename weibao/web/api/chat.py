@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from weibao.chat.dialogue import TurnContext
 from weibao.chat.service import ChatService
 from weibao.core.accounts import HOSPITAL_ROLES
+from weibao.web.api.schemas import Tagged
 from weibao.web.deps import Caller, KnowledgeBaseDep, OptionalDeskDep
 from weibao.web.security.policy import Permission
 from weibao.web.security.ratelimit import rate_limit
@@ -44,9 +45,7 @@ class CitationOut(BaseModel):
     passage: str = Field(description="the cited text the reply is built from")
 
 
-class UnderstoodOut(BaseModel):
-    systems: list[str]
-    symptoms: list[str]
+class UnderstoodOut(Tagged):
     department: str | None = None
 
 

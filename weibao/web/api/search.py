@@ -18,6 +18,7 @@ from weibao.kb.validation import (
 )
 from weibao.web.api.enums import Audience, DocumentKind, Language, SymptomId, SystemId
 from weibao.web.api.errors import invalid
+from weibao.web.api.schemas import Tagged
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import rate_limit
@@ -31,12 +32,10 @@ class MatchedEntity(BaseModel):
     name: str
 
 
-class SearchHitOut(BaseModel):
+class SearchHitOut(Tagged):
     id: str
     kind: str
     title: str
-    systems: list[str]
-    symptoms: list[str]
     audience: str
     language: str
     score: float
@@ -47,9 +46,8 @@ class SearchHitOut(BaseModel):
     matched: list[MatchedEntity]
 
 
-class Understood(BaseModel):
-    systems: list[str]
-    symptoms: list[str]
+class Understood(Tagged):
+    """What the query was linked to."""
 
 
 class SearchOut(BaseModel):
@@ -64,11 +62,9 @@ class FixOut(BaseModel):
     title: str
 
 
-class ArticleOut(BaseModel):
+class ArticleOut(Tagged):
     id: str
     title: str
-    systems: list[str]
-    symptoms: list[str]
     departments: list[str]
     audience: str
     language: str

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +20,7 @@ from weibao.routing.errors import DeskError, NotFound
 from weibao.routing.models import PRIORITIES, Contract, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.presenters import ticket_payload
+from weibao.web.api.schemas import Tagged
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.security.errors import ErrorOut, SecurityProblem
 from weibao.web.security.policy import Permission, allows, record_cross_hospital_read
@@ -25,8 +28,10 @@ from weibao.web.security.ratelimit import client_address
 
 router = APIRouter(prefix="/api", tags=["tickets"])
 
-NOT_FOUND = {404: {"model": ErrorOut, "description": "no such ticket, hospital or engineer"}}
-CONFLICT = {409: {"model": ErrorOut, "description": "not allowed in the ticket's status"}}
+# FastAPI's `responses=` shape: status code → OpenAPI response object.
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "no such ticket, hospital or engineer"}}
+CONFLICT: Responses = {409: {"model": ErrorOut, "description": "not allowed in the ticket's status"}}
 Priority = Literal["P1", "P2", "P3", "P4"]
 Status = Literal["new", "assigned", "in_progress", "pending_customer", "resolved", "closed"]
 
@@ -45,7 +50,7 @@ class _HTTPDeskError(Exception):
         self.exc = exc
 
 
-def install(app) -> None:  # type: ignore[no-untyped-def]
+def install(app: FastAPI) -> None:
     @app.exception_handler(_HTTPDeskError)
     async def handle(request: Request, err: _HTTPDeskError) -> JSONResponse:
         return JSONResponse({"detail": err.exc.message}, status_code=err.exc.status_code)
@@ -299,9 +304,11 @@ def full_ticket(desk: TicketDesk, ticket: Ticket, with_history: bool = True) -> 
     )
 
 
-def call_desk(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+@contextmanager
+def desk_errors() -> Iterator[None]:
+    """The desk's errors as HTTP answers, around typed calls: `with desk_errors(): desk.get(...)`."""
     try:
-        return fn(*args, **kwargs)
+        yield
     except DeskError as exc:
         raise desk_error(exc) from exc
 
@@ -325,7 +332,8 @@ def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("ti
         priority_reason=body.priority_reason,
         needs_onsite=body.needs_onsite,
     )
-    ticket, plan = call_desk(desk.create, draft, actor_of(caller))
+    with desk_errors():
+        ticket, plan = desk.create(draft, actor_of(caller))
     payload = full_ticket(desk, ticket)
     payload["candidates"] = [c.as_dict() for c in plan.candidates]
     payload["suggested_articles"] = plan.suggested_articles
@@ -342,13 +350,15 @@ def list_tickets(
     unassigned: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, object]]:
-    tickets = call_desk(desk.list, scope_of(caller), hospital, status, assignee, unassigned, limit)
+    with desk_errors():
+        tickets = desk.list(scope_of(caller), hospital, status, assignee, unassigned, limit)
     return [full_ticket(desk, t, with_history=False) for t in tickets]
 
 
 @router.get("/tickets/{code}", response_model=TicketOut, responses=NOT_FOUND, summary="One ticket with its history")
 def get_ticket(code: str, request: Request, desk: DeskDep, caller: Caller = Permission("tickets.read")) -> dict[str, object]:
-    ticket = call_desk(desk.get, code, scope_of(caller))
+    with desk_errors():
+        ticket = desk.get(code, scope_of(caller))
     if caller.hospital_id != ticket.hospital_id:
         with session_scope(request.app.state.database.sessions) as session:
             record_cross_hospital_read(
@@ -360,11 +370,9 @@ def get_ticket(code: str, request: Request, desk: DeskDep, caller: Caller = Perm
     return payload
 
 
-class CaseOut(BaseModel):
+class CaseOut(Tagged):
     id: str
     title: str
-    systems: list[str]
-    symptoms: list[str]
     departments: list[str]
     language: str
     body: str
@@ -378,46 +386,56 @@ class CaseOut(BaseModel):
     summary="A resolved ticket as every hospital may read it (the indexed, masked text)",
 )
 def get_case(code: str, desk: DeskDep, caller: Caller = Permission("kb.read")) -> dict[str, object]:
-    return case_payload(call_desk(desk.case, code), caller)
+    with desk_errors():
+        case = desk.case(code)
+    return case_payload(case, caller)
 
 
 @router.post("/tickets/{code}/transition", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def transition(code: str, body: TransitionIn, desk: DeskDep, caller: Caller = Permission("tickets.transition")) -> dict[str, object]:
-    ticket = call_desk(desk.transition, code, body.status, actor_of(caller), body.reason, scope_of(caller))
+    with desk_errors():
+        ticket = desk.transition(code, body.status, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/comments", response_model=TicketOut, status_code=201, responses=NOT_FOUND)
 def comment(code: str, body: CommentIn, desk: DeskDep, caller: Caller = Permission("tickets.create")) -> dict[str, object]:
     vendor = caller.role not in HOSPITAL_ROLES
-    call_desk(desk.comment, code, actor_of(caller), body.body, scope_of(caller), counts_as_response=vendor)
-    return full_ticket(desk, call_desk(desk.get, code, scope_of(caller)))
+    with desk_errors():
+        desk.comment(code, actor_of(caller), body.body, scope_of(caller), counts_as_response=vendor)
+        ticket = desk.get(code, scope_of(caller))
+    return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/resolve", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def resolve(code: str, body: ResolveIn, desk: DeskDep, caller: Caller = Permission("tickets.resolve")) -> dict[str, object]:
-    call_desk(desk.resolve, code, actor_of(caller), body.root_cause, body.fix_steps, body.fix_ids,
-              body.article_ids, scope=scope_of(caller), user_id=caller.user_id,
-              may_resolve_any=allows("tickets.resolve_any", caller.role, public_search=False))
-    return full_ticket(desk, call_desk(desk.get, code, scope_of(caller)))
+    with desk_errors():
+        desk.resolve(code, actor_of(caller), body.root_cause, body.fix_steps, body.fix_ids,
+                     body.article_ids, scope=scope_of(caller), user_id=caller.user_id,
+                     may_resolve_any=allows("tickets.resolve_any", caller.role, public_search=False))
+        ticket = desk.get(code, scope_of(caller))
+    return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/reassign", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def reassign(code: str, body: ReassignIn, desk: DeskDep, caller: Caller = Permission("tickets.reassign")) -> dict[str, object]:
-    ticket = call_desk(desk.reassign, code, body.engineer_id, actor_of(caller), body.reason, scope_of(caller))
+    with desk_errors():
+        ticket = desk.reassign(code, body.engineer_id, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/escalate", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})
 def escalate(code: str, body: EscalateIn, desk: DeskDep, caller: Caller = Permission("tickets.escalate")) -> dict[str, object]:
-    ticket = call_desk(desk.escalate, code, actor_of(caller), body.reason, scope_of(caller))
+    with desk_errors():
+        ticket = desk.escalate(code, actor_of(caller), body.reason, scope_of(caller))
     return full_ticket(desk, ticket)
 
 
 @router.post("/tickets/{code}/promote", response_model=DraftArticleOut, status_code=201,
              responses={**NOT_FOUND, **CONFLICT}, summary="Turn a resolved ticket into a draft article")
 def promote(code: str, desk: DeskDep, caller: Caller = Permission("tickets.promote")) -> dict[str, object]:
-    article = call_desk(desk.promote, code, actor_of(caller), scope_of(caller))
+    with desk_errors():
+        article = desk.promote(code, actor_of(caller), scope_of(caller))
     return {"id": article.id, "title": article.title, "status": article.status, "body": article.body}
 
 
@@ -469,7 +487,8 @@ def link_engineer_account(
             user_id = session.scalar(select(User.id).where(User.username == body.username))
         if user_id is None:
             raise desk_error(NotFound(f"no account {body.username!r}", "username"))
-    engineer = call_desk(desk.link_account, engineer_id, user_id)
+    with desk_errors():
+        engineer = desk.link_account(engineer_id, user_id)
     with session_scope(request.app.state.database.sessions) as session:
         counts = open_counts(session)
     return engineer_payload(engineer, counts.get(engineer.id, 0), body.username)
@@ -478,7 +497,8 @@ def link_engineer_account(
 @router.get("/engineers/{engineer_id}/queue", response_model=list[TicketOut], responses=NOT_FOUND,
             summary="An engineer's open tickets, most urgent first")
 def engineer_queue(engineer_id: str, desk: DeskDep, caller: Caller = Permission("tickets.read_all")) -> list[dict[str, object]]:
-    call_desk(desk.engineer, engineer_id)
+    with desk_errors():
+        desk.engineer(engineer_id)
     tickets = desk.list(ALL, status="open", assignee=engineer_id, limit=500)
     tickets.sort(key=lambda t: (PRIORITIES.index(t.priority), t.response_due))
     return [full_ticket(desk, t, with_history=False) for t in tickets]

@@ -138,10 +138,10 @@ def _walk(dependant: Any) -> Iterator[Any]:
 
 def dependant_permission(dependant: Any) -> str | None:
     """The permission declared somewhere in a dependency tree, or None."""
-    found = {
-        getattr(dep.call, "permission", None)
+    found: set[str] = {
+        permission
         for dep in _walk(dependant)
-        if getattr(dep.call, "permission", None)
+        if (permission := getattr(dep.call, "permission", None))
     }
     if len(found) > 1:
         raise RuntimeError(f"several permissions declared: {sorted(found)}")
