@@ -167,8 +167,10 @@ def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, objec
     snapshot_s = time.perf_counter() - t0
     print(f"  rebuild {rebuild_s:.1f} s, snapshot {snapshot_s:.1f} s ({kb.index.dense_kind})", flush=True)
     started = startup(settings.data_dir, url)
+    # Another worker: its own data folder (a copy of the snapshot), the same database.
+    shutil.copytree(settings.index_dir, folder / "other" / "index")
     other = build_knowledge_base(Settings(data_dir=folder / "other", database_url=url), embedder)
-    other.open()  # another worker: its own data folder, the same database
+    other.open()
 
     # The write's embedding time, apart: the model's cost, the same at any corpus size.
     embed_ms: list[float] = []
@@ -210,6 +212,17 @@ def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, objec
         t0 = time.perf_counter()
         kb.search(queries[i % len(queries)], options)
         searches.append((time.perf_counter() - t0) * 1000)
+    # The index's own part: BM25 only (no query embedding), and a dense search of a ready vector.
+    bm25_only, dense_only = [], []
+    bm25_options = SearchOptions(top_k=10, mode="bm25")
+    vectors = [embedder.encode_query(q) for q in queries[:50]]
+    for i in range(args.searches):
+        t0 = time.perf_counter()
+        kb.search(queries[i % len(queries)], bm25_options)
+        bm25_only.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        kb.index.dense_search(vectors[i % len(vectors)], 100)
+        dense_only.append((time.perf_counter() - t0) * 1000)
     recall = dense_recall(kb)
     per_chunk_kb = (started["rss_after_mb"] - started["rss_before_mb"]) * 1024 / max(1, started["chunks"])
     result = {
@@ -221,6 +234,8 @@ def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, objec
         "write_store_apply_p99_ms": percentile(stores, 99),
         "apply_other_p50_ms": statistics.median(applies), "apply_other_p99_ms": percentile(applies, 99),
         "search_p50_ms": statistics.median(searches), "search_p99_ms": percentile(searches, 99),
+        "bm25_search_p50_ms": statistics.median(bm25_only), "bm25_search_p99_ms": percentile(bm25_only, 99),
+        "dense_top100_p50_ms": statistics.median(dense_only), "dense_top100_p99_ms": percentile(dense_only, 99),
         "dense_recall_at_10": recall,
     }
     print("  " + json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}), flush=True)
@@ -250,6 +265,8 @@ def main() -> None:
          "{:.1f} / {:.1f}"),
         ("apply elsewhere p50/p99 ms", ("apply_other_p50_ms", "apply_other_p99_ms"), "{:.1f} / {:.1f}"),
         ("search p50/p99 ms", ("search_p50_ms", "search_p99_ms"), "{:.1f} / {:.1f}"),
+        ("bm25-mode search p50/p99 ms", ("bm25_search_p50_ms", "bm25_search_p99_ms"), "{:.1f} / {:.1f}"),
+        ("dense top-100 p50/p99 ms", ("dense_top100_p50_ms", "dense_top100_p99_ms"), "{:.2f} / {:.2f}"),
         ("start-up s", "startup_s", "{:.2f}"), ("RSS KB/chunk", "rss_kb_per_chunk", "{:.2f}"),
         ("recall@10", "dense_recall_at_10", "{:.3f}"), ("rebuild s", "rebuild_s", "{:.1f}"),
         ("snapshot s", "snapshot_s", "{:.1f}"),
