@@ -1,4 +1,4 @@
-"""Builds the running services from settings: database, knowledge base, ticket desk."""
+"""Builds the running services from settings: database, knowledge base, graph, ticket desk."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from weibao.core import migrate
 from weibao.core.db import Database
 from weibao.core.settings import Settings
+from weibao.graph.service import GraphService
 from weibao.kb.embedding import Embedder
 from weibao.kb.ingest import IngestReport
 from weibao.kb.runtime import build_knowledge_base, prepare_database
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
-from weibao.routing.runtime import open_desk, seed_operations
+from weibao.routing.runtime import open_desk, open_graph, seed_operations
 from weibao.routing.seed import SeedReport
 
 
@@ -25,6 +26,7 @@ class Services:
     database: Database
     kb: KnowledgeBase
     desk: TicketDesk
+    graph: GraphService
 
 
 @dataclass(slots=True)
@@ -55,7 +57,10 @@ def open_services(
         migrate.check_current(database.engine)
         kb = build_knowledge_base(settings, embedder, database)
         kb.open()
-        services = Services(settings, database, kb, open_desk(kb))
+        # Built from the database after the index is open, then kept in step by the
+        # index's change notifications (this process's writes and the others').
+        graph = open_graph(kb)
+        services = Services(settings, database, kb, open_desk(kb, graph), graph)
     if long_running:
         # What start-up built lives as long as the server: keep it out of later full
         # collections, which would otherwise walk all of it and stall requests.

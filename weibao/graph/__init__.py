@@ -1,7 +1,8 @@
 """The domain ontology, entity linking and the knowledge graph (the bottom layer).
 
 Plain records in, plain results out: nothing here imports the knowledge base, routing,
-the web layer or the database. Names are resolved lazily so that importing the package
+the web layer or the database (the graph service reads rows through a `GraphSource`
+that the wiring passes in). Names are resolved lazily so that importing the package
 loads neither jieba nor networkx.
 """
 
@@ -15,6 +16,12 @@ _EXPORTS = {
     "FixRecord": "weibao.graph.knowledge_graph",
     "KnowledgeGraph": "weibao.graph.knowledge_graph",
     "TicketRecord": "weibao.graph.knowledge_graph",
+    "ArticleRemoved": "weibao.graph.service",
+    "ArticleUpserted": "weibao.graph.service",
+    "GraphService": "weibao.graph.service",
+    "GraphSource": "weibao.graph.service",
+    "TicketRemoved": "weibao.graph.service",
+    "TicketResolved": "weibao.graph.service",
     "EntityLinker": "weibao.graph.linking",
     "LinkResult": "weibao.graph.linking",
     "Mention": "weibao.graph.linking",

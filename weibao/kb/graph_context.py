@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from weibao.kb.search import Coverage, Understanding
 
 if TYPE_CHECKING:
-    from weibao.graph.knowledge_graph import KnowledgeGraph
     from weibao.graph.linking import EntityLinker, LinkResult
+    from weibao.graph.service import GraphService
 
 
 def understanding_from(linked: LinkResult, linker: EntityLinker | None) -> Understanding:
@@ -35,7 +35,9 @@ class GraphContext:
     graph_docs: list[tuple[str, str]]  # articles linked to both a linked system and symptom
 
 
-def graph_context(understanding: Understanding, graph: KnowledgeGraph | None) -> GraphContext:
+def graph_context(understanding: Understanding, graph: GraphService | None) -> GraphContext:
+    """The graph service's article index, asked once per search: the articles covering a
+    linked system or symptom give the coverage and the graph's candidate documents."""
     about: dict[str, tuple[set[str], set[str]]] = {}
     if graph is not None and not understanding.is_empty():
         about = graph.articles_about(understanding.systems, understanding.symptoms)

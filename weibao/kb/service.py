@@ -31,6 +31,7 @@ from weibao.kb.tokenize import Tokenizer
 if TYPE_CHECKING:
     from weibao.graph.knowledge_graph import ArticleRecord, KnowledgeGraph
     from weibao.graph.linking import EntityLinker, LinkResult
+    from weibao.graph.service import GraphService
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,17 @@ class KnowledgeBase:
         self._snapshot_stop: threading.Event | None = None
         self._snapshot_thread: threading.Thread | None = None
         self.linker: EntityLinker | None = None
-        self.graph: KnowledgeGraph | None = None
+        # The graph service (weibao.graph.service), derived from the database and kept in
+        # step as a listener of this index; `kb.graph` is an alias for callers not moved yet.
+        self.graph: GraphService | None = None
 
-    def attach_graph(self, linker: EntityLinker, graph: KnowledgeGraph) -> None:
-        """Entity linking and the knowledge graph turn on expansion and re-ranking."""
+    def attach_graph(self, linker: EntityLinker | None, graph: GraphService | KnowledgeGraph) -> None:
+        """Entity linking and the graph service turn on expansion and re-ranking. A bare
+        KnowledgeGraph is wrapped in a service without a database source (the CLI's)."""
+        from weibao.graph.service import GraphService
+
         self.linker = linker
-        self.graph = graph
+        self.graph = graph if isinstance(graph, GraphService) else GraphService(graph=graph)
 
     # ---- components ----------------------------------------------------------------
     @property
@@ -168,8 +174,8 @@ class KnowledgeBase:
             embedded += self._catch_up(notify=False)[1]
             if rebuilt:
                 self._start_snapshotter()
-            if self.graph is not None:
-                self.graph.build(article_record(a) for a in self.list_articles())
+            # The graph is not rebuilt here: the graph service builds itself from the
+            # database and follows the changes this index applies (add_listener).
             return embedded
 
     def catch_up(self) -> DocKeys:
@@ -329,11 +335,14 @@ class KnowledgeBase:
                 self.open()
             else:
                 self.catch_up()  # ingest logged the changes; vectors are embedded here once
-                if self.graph is not None:
+                if self.graph is not None and not self.graph.listening:
+                    # A listening graph service has had the change from catch_up already.
                     for article_id in report.changed:
                         article = self.get_article(article_id)
                         if article is not None:
                             self.graph.upsert_article(article_record(article))
+                        else:
+                            self.graph.remove_article(article_id)
         return report
 
     # ---- reading -------------------------------------------------------------------

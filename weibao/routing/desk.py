@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.accounts import Hospital
 from weibao.core.db import session_scope, utcnow
+from weibao.graph.service import GraphService, TicketResolved
 from weibao.kb.models import Article
 from weibao.kb.passages import SearchDocument
 from weibao.kb.service import KnowledgeBase
@@ -63,10 +64,13 @@ def _parse_iso(value: str | None) -> datetime | None:
 
 class TicketDesk:
     def __init__(
-        self, kb: KnowledgeBase, sessions: sessionmaker[Session], keep_original: bool = False
+        self, kb: KnowledgeBase, sessions: sessionmaker[Session], keep_original: bool = False,
+        graph: GraphService | None = None,
     ) -> None:
         self.kb = kb
         self.sessions = sessions
+        # The graph service: engineers' history for assignment, resolved tickets' fixes.
+        self.graph = graph if graph is not None else kb.graph
         # Unmasked text is kept only when the settings allow it (see original_text).
         self.keep_original = keep_original
 
@@ -379,8 +383,8 @@ class TicketDesk:
             record = ticket_record(ticket, resolution, engineer.name if engineer else None)
         # The knowledge loop: searchable, in the graph, evidence for the engineer.
         self.kb.index_documents([document])
-        if self.kb.graph is not None:
-            self.kb.graph.add_ticket(record)
+        if self.graph is not None:  # the index's listener has it too; applying twice is once
+            self.graph.apply(TicketResolved(record))
         return resolution
 
     @staticmethod

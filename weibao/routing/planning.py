@@ -144,7 +144,7 @@ def engineer_history(
     """Who resolved this system+symptom before (graph) and who resolved the nearest tickets."""
     same: Counter[str] = Counter()
     if kb.graph is not None and result.system and result.symptom:
-        same = Counter(kb.graph.engineer_record(result.system, result.symptom))
+        same = Counter(kb.graph.engineer_history(result.system, result.symptom))
         same.subtract(view.hidden_record.get((result.system, result.symptom), {}))
         same = +same
     shares: Counter[str] = Counter()

@@ -1,14 +1,18 @@
-"""Wires the ticket desk to a knowledge base and loads the seed operations data."""
+"""Wires the ticket desk and the graph service to a knowledge base; loads the seed data."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from weibao.core.db import session_scope
-from weibao.graph.knowledge_graph import TicketRecord
-from weibao.kb.service import KnowledgeBase, article_record
+from weibao.graph.knowledge_graph import ArticleRecord, FixRecord, TicketRecord
+from weibao.graph.service import GraphService
+from weibao.kb.models import Article
+from weibao.kb.service import PUBLISHED, KnowledgeBase
 from weibao.routing.desk import TicketDesk
 from weibao.routing.knowledge_loop import ticket_document
 from weibao.routing.models import Engineer, Resolution, Ticket
@@ -22,35 +26,69 @@ def resolved_pairs(session, codes: list[str] | None = None):  # type: ignore[no-
     return session.execute(query.order_by(Ticket.id)).all()
 
 
-def add_tickets_to_graph(desk: TicketDesk) -> int:
-    """Rebuilds the knowledge graph with every article and resolved ticket (at start-up).
+class DatabaseGraphSource:
+    """The graph's facts as plain rows: published articles, resolved tickets, engineers.
 
-    One pass over plain rows: with 100k tickets, ORM objects and per-ticket inserts
-    would dominate the start-up.
+    Plain column rows, not ORM objects: with 100k tickets, loading objects would dominate
+    the start-up.
     """
-    graph = desk.kb.graph
+
+    def articles(self, session: Session, ids: Collection[str] | None = None) -> list[ArticleRecord]:
+        query = select(
+            Article.id, Article.title, Article.systems, Article.symptoms, Article.departments,
+            Article.fixes,
+        ).where(Article.status == PUBLISHED)
+        if ids is not None:
+            query = query.where(Article.id.in_(list(ids)))
+        return [
+            ArticleRecord(
+                id=article_id, title=title, systems=list(systems or ()),
+                symptoms=list(symptoms or ()), departments=list(departments or ()),
+                fixes=[FixRecord(id=f["id"], title=f.get("title", "")) for f in fixes or ()],
+            )
+            for article_id, title, systems, symptoms, departments, fixes in session.execute(
+                query.order_by(Article.id)
+            )
+        ]
+
+    def tickets(self, session: Session, codes: Collection[str] | None = None) -> list[TicketRecord]:
+        query = (
+            select(Ticket.code, Ticket.title, Ticket.system, Ticket.symptom, Ticket.department,
+                   Resolution.fix_ids, Resolution.resolved_by, Engineer.name)
+            .join(Resolution, Resolution.ticket_id == Ticket.id)
+            .outerjoin(Engineer, Engineer.id == Resolution.resolved_by)
+        )
+        if codes is not None:
+            query = query.where(Ticket.code.in_(list(codes)))
+        return [
+            TicketRecord(code, title, system, symptom, department, tuple(fix_ids or ()), engineer, name)
+            for code, title, system, symptom, department, fix_ids, engineer, name in session.execute(
+                query.order_by(Ticket.id)
+            )
+        ]
+
+
+def open_graph(kb: KnowledgeBase) -> GraphService:
+    """The graph service built from the database, attached to the knowledge base (search's
+    graph context, the chat) and kept in step with every change the index applies."""
+    graph = GraphService(DatabaseGraphSource(), kb.sessions)
+    graph.rebuild()
+    kb.attach_graph(kb.linker, graph)  # type: ignore[arg-type]
+    graph.listen_to(kb)
+    return graph
+
+
+def add_tickets_to_graph(desk: TicketDesk) -> int:
+    """Rebuilds the desk's graph from the database (articles, resolved tickets, engineers)."""
+    graph = desk.graph
     if graph is None:
         return 0
-    with session_scope(desk.sessions) as session:
-        names = dict(session.execute(select(Engineer.id, Engineer.name)).all())
-        rows = session.execute(
-            select(Ticket.code, Ticket.title, Ticket.system, Ticket.symptom, Ticket.department,
-                   Resolution.fix_ids, Resolution.resolved_by)
-            .join(Resolution, Resolution.ticket_id == Ticket.id)
-            .order_by(Ticket.id)
-        ).all()
-    tickets = [
-        TicketRecord(code, title, system, symptom, department, tuple(fix_ids or ()), engineer, names.get(engineer))
-        for code, title, system, symptom, department, fix_ids, engineer in rows
-    ]
-    graph.build((article_record(a) for a in desk.kb.list_articles()), tickets)
-    return len(tickets)
+    return graph.rebuild()["tickets"]
 
 
-def open_desk(kb: KnowledgeBase) -> TicketDesk:
-    desk = TicketDesk(kb, kb.sessions, keep_original=kb.settings.keep_original_text)
-    add_tickets_to_graph(desk)
-    return desk
+def open_desk(kb: KnowledgeBase, graph: GraphService | None = None) -> TicketDesk:
+    graph = graph or open_graph(kb)
+    return TicketDesk(kb, kb.sessions, keep_original=kb.settings.keep_original_text, graph=graph)
 
 
 def seed_operations(kb: KnowledgeBase, folder: Path) -> SeedReport:

@@ -12,6 +12,7 @@ from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, S
 from weibao.kb.presenters import hit_payload
 from weibao.kb.search import SearchOptions
 from weibao.kb.validation import InvalidParameter, check_query, make_filters
+from weibao.web.api.graph import GraphDep
 from weibao.web.deps import ANONYMOUS, Caller, KnowledgeBaseDep
 from weibao.web.i18n import request_lang, translator
 from weibao.web.markdown import render_markdown
@@ -104,17 +105,17 @@ def article_page(
 
 @router.get("/systems/{system_id}", response_class=HTMLResponse)
 def system_page(
-    request: Request, system_id: str, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
+    request: Request, system_id: str, graph: GraphDep, caller: Caller = Permission("kb.read")
 ) -> Response:
     """A system's neighbourhood drawn server-side: symptoms, fixes and the articles."""
     from weibao.graph.svg import render_neighbourhood_svg
 
-    if system_id not in SYSTEMS or kb.graph is None:
+    if system_id not in SYSTEMS or graph is None:
         return render(request, "not_found.html", status_code=404)
     lang = request_lang(request)
-    neighbourhood = kb.graph.neighbourhood(system_id)
+    neighbourhood = graph.neighbourhood(system_id)
     svg = render_neighbourhood_svg(neighbourhood, lang=lang)
     return render(
         request, "system.html", system_id=system_id, svg=svg, neighbourhood=neighbourhood,
-        related=kb.graph.related(system_id, None, 10),
+        related=graph.related(system_id, None, 10),
     )

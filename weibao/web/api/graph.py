@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
+from weibao.graph.service import GraphService
 from weibao.web.api.enums import Language, SymptomId, SystemId
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.security.policy import Permission
 
 router = APIRouter(prefix="/api/graph", tags=["knowledge graph"])
 MAX_TEXT = 2000
+
+
+def get_graph(request: Request, kb: KnowledgeBaseDep) -> GraphService | None:
+    """The graph service: the app's own when it was given one, else the knowledge base's.
+    Taking the knowledge base first applies what other processes wrote (its catch-up
+    tells the graph service which documents changed)."""
+    graph = getattr(request.app.state, "graph", None)
+    return graph if graph is not None else getattr(kb, "graph", None)
+
+
+GraphDep = Annotated[GraphService | None, Depends(get_graph)]
 
 
 class EntityOut(BaseModel):
@@ -68,22 +80,22 @@ def entities(
 
 @router.get("/related", response_model=list[RelatedFixOut], summary="Known fixes, most proven first")
 def related(
-    kb: KnowledgeBaseDep,
+    graph: GraphDep,
     system: SystemId | None = None,
     symptom: SymptomId | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     caller: Caller = Permission("kb.read"),
 ) -> list[dict[str, Any]]:
-    if kb.graph is None:
+    if graph is None:
         return []
-    return kb.graph.related(system.value if system else None, symptom.value if symptom else None, limit)
+    return graph.related(system.value if system else None, symptom.value if symptom else None, limit)
 
 
 @router.get("/systems/{system_id}", response_model=NeighbourhoodOut, summary="A system's neighbourhood")
 def system_neighbourhood(
-    system_id: SystemId, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
+    system_id: SystemId, graph: GraphDep, caller: Caller = Permission("kb.read")
 ) -> dict[str, Any]:
-    if kb.graph is None:
+    if graph is None:
         return {"system": {"id": system_id.value}, "symptoms": [], "fixes": [], "articles": [],
                 "departments": [], "edges": []}
-    return kb.graph.neighbourhood(system_id.value)
+    return graph.neighbourhood(system_id.value)
