@@ -148,16 +148,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 @command("serve")
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from weibao.cli_ops import serve
 
-    from weibao.core import migrate
-    from weibao.core.db import Database
-    from weibao.web.app import create_app
-
-    settings = get_settings()
-    migrate.check_current(Database(settings.resolved_database_url).engine)  # before the server starts
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
-    return 0
+    return serve(get_settings(), args.host, args.port, args.workers)
 
 
 @command("eval")
@@ -217,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default WEIBAO_WORKERS, 1); more than 1 needs PostgreSQL")
     p = sub.add_parser("eval", help="retrieval evaluation on the labelled query set")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--linking", action="store_true", help="entity-linking precision and recall")
@@ -234,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     from weibao.cli_desk import add_parsers as add_desk_parsers
 
     add_desk_parsers(sub)
+    from weibao.cli_ops import add_parsers as add_ops_parsers
+
+    add_ops_parsers(sub)
     return parser
 
 

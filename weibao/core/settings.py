@@ -43,10 +43,21 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    # Operations (issue 12).
+    workers: int = Field(
+        default=1, ge=1, le=64,
+        description="worker processes of `weibao serve` (more than 1 needs PostgreSQL)",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="when set, /metrics requires `Authorization: Bearer <token>`; empty = open",
+    )
+
     # Accounts and hardening (issue 3).
     secret_key: str = Field(
         default="",
-        description="signs session cookies; empty means DATA_DIR/secret_key, created once",
+        description="signs session cookies; empty means a key kept in the database (app_secrets), "
+        "created once and shared by every worker (seeded from an old DATA_DIR/secret_key file)",
     )
     cookie_secure: bool = Field(
         default=False, description="always mark the session cookie Secure (behind HTTPS proxies)"

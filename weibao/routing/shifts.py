@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 
 from weibao.routing.calendars import zone
@@ -23,6 +23,12 @@ def _clock(value: object, field: str) -> time:
         raise ShiftError(f"shift {field} must look like HH:MM, got {value!r}") from exc
 
 
+def _days(shift: Mapping[str, object]) -> Sequence[object]:
+    """The shift's day names; a shift whose days are not a list of names has no day."""
+    days = shift["days"]
+    return days if isinstance(days, list | tuple) else ()
+
+
 def validate_shift(shift: Mapping[str, object]) -> None:
     days = shift.get("days")
     if not isinstance(days, list) or not days or any(d not in DAYS for d in days):
@@ -40,20 +46,20 @@ def on_shift(shifts: Iterable[Mapping[str, object]], at: datetime, tz: str = SHI
     local = at.astimezone(zone(tz))
     for shift in shifts:
         start, end = _clock(shift["start"], "start"), _clock(shift["end"], "end")
-        days = shift["days"]
+        days = _days(shift)
         now = local.time()
         today = DAYS[local.weekday()]
         yesterday = DAYS[(local - timedelta(days=1)).weekday()]
         if start < end:
-            if today in days and start <= now < end:  # type: ignore[operator]
+            if today in days and start <= now < end:
                 return True
         elif start == end:  # a 24-hour shift
-            if today in days:  # type: ignore[operator]
+            if today in days:
                 return True
         else:
-            if today in days and now >= start:  # type: ignore[operator]
+            if today in days and now >= start:
                 return True
-            if yesterday in days and now < end:  # type: ignore[operator]
+            if yesterday in days and now < end:
                 return True
     return False
 
@@ -69,7 +75,7 @@ def shift_intervals(
     while day <= last:
         name = DAYS[day.weekday()]
         for shift in shifts:
-            if name not in shift["days"]:  # type: ignore[operator]
+            if name not in _days(shift):
                 continue
             begin = datetime.combine(day, _clock(shift["start"], "start"), local_zone)
             finish = datetime.combine(day, _clock(shift["end"], "end"), local_zone)

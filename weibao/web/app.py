@@ -16,7 +16,7 @@ from weibao.core.db import Database
 from weibao.core.settings import Settings
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
-from weibao.web import pages, ticket_pages
+from weibao.web import metrics, pages, ticket_pages
 from weibao.web.api import accounts as accounts_api
 from weibao.web.api import alerts as alerts_api
 from weibao.web.api import audit as audit_api
@@ -59,6 +59,7 @@ def create_app(
 
             services = open_services(settings, long_running=True)
             app.state.kb, app.state.desk = services.kb, services.desk
+        metrics.instrument_kb(app.state.kb)
         monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
         try:
             yield
@@ -116,14 +117,23 @@ def create_app(
     app.add_middleware(InputCharacterMiddleware, routes=app.router.routes, refuse=input_refusal)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=load_secret_key(settings),
+        secret_key=load_secret_key(settings, app.state.database),
         max_age=int(settings.session_hours * 3600),
         always_secure=settings.cookie_secure,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    metrics.install(app)  # /metrics, and request latency measured outermost
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
     )
     check_routes(app.routes)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app factory `weibao serve` hands uvicorn (by import string, `factory=True`):
+    each worker process reads the settings and opens its own services."""
+    from weibao.core.settings import get_settings
+
+    return create_app(get_settings())

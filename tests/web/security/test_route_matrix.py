@@ -67,6 +67,7 @@ def _ticket_ok(ok: int = 200) -> Callable[[str], int]:
 
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/healthz"): Example(lambda e, w: ("/healthz", {})),
+    ("GET", "/metrics"): Example(lambda e, w: ("/metrics", {})),
     ("GET", "/api/search"): Example(lambda e, w: ("/api/search", {"params": {"q": "打印机"}})),
     ("GET", "/api/articles/{article_id}"): Example(lambda e, w: ("/api/articles/a-1", {})),
     ("GET", "/api/me"): Example(lambda e, w: ("/api/me", {})),

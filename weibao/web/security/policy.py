@@ -120,6 +120,8 @@ def require(permission: str) -> Callable[..., Caller]:
             raise SecurityProblem(403, f"missing or wrong {CSRF_HEADER} header")
         return caller
 
+    # Read back by dependant_permission() when the route table is checked; a function takes
+    # attributes at run time, mypy allows none it was not told of (attr-defined).
     dependency.permission = permission  # type: ignore[attr-defined]
     dependency.__name__ = f"require_{permission.replace('.', '_')}"
     return dependency

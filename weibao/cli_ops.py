@@ -1,0 +1,89 @@
+"""Operations commands: `weibao serve`'s worker set-up, `weibao backup`, `weibao restore`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from weibao.cli_base import CommandError, command
+
+if TYPE_CHECKING:
+    from weibao.core.settings import Settings
+
+METRICS_FOLDER = "metrics-multiproc"
+
+
+def _settings() -> Settings:
+    from weibao.core.settings import get_settings
+
+    return get_settings()
+
+
+def serve(settings: Settings, host: str, port: int, workers: int | None) -> int:
+    """One process on SQLite; N uvicorn workers on PostgreSQL, each opening its own services."""
+    import uvicorn
+
+    from weibao.core import migrate
+    from weibao.core.db import Database
+
+    count = settings.workers if workers is None else workers
+    if count < 1:
+        raise CommandError(f"--workers {count}: must be at least 1")
+    sqlite = settings.resolved_database_url.startswith("sqlite")
+    if sqlite and count > 1:
+        raise CommandError(
+            f"--workers {count}: a SQLite database is served by one process; "
+            "use PostgreSQL (WEIBAO_DATABASE_URL) for several workers"
+        )
+    migrate.check_current(Database(settings.resolved_database_url).engine)  # before the server starts
+    if count == 1:
+        from weibao.web.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return 0
+    # Counters and histograms of every worker are summed on each scrape of /metrics: one
+    # folder per serve run, emptied at start (the old run's files would be counted again).
+    folder = settings.data_dir / METRICS_FOLDER
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    uvicorn.run(
+        "weibao.web.app:create_app_from_env", factory=True, workers=count,
+        host=host, port=port, log_level="info",
+    )
+    return 0
+
+
+@command("backup")
+def cmd_backup(args: argparse.Namespace) -> int:
+    from weibao.ops.backup import BackupError, backup
+
+    try:
+        report = backup(_settings(), Path(args.dest))
+    except BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"backup written to {report.path}: {report.summary()}")
+    return 0
+
+
+@command("restore")
+def cmd_restore(args: argparse.Namespace) -> int:
+    from weibao.ops.backup import BackupError, restore
+
+    try:
+        report = restore(_settings(), Path(args.src))
+    except BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"restored into {report.path}: {report.summary()}")
+    print("start `weibao serve`: the index catches up with the database on start")
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("backup", help="consistent copy of the database and the index")
+    p.add_argument("dest", help="a new or empty folder")
+    p = sub.add_parser("restore", help="restore a backup into an empty data directory and database")
+    p.add_argument("src", help="a folder written by `weibao backup`")
