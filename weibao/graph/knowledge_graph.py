@@ -73,7 +73,8 @@ def _resolve_key(system: str | None, symptom: str | None) -> str:
 
 def _pairs(systems: Sequence[str], symptoms: Sequence[str]) -> list[tuple[str | None, str | None]]:
     """The (system, symptom) pairs a record is evidence for; none when it names neither."""
-    pairs = product(list(systems) or [None], list(symptoms) or [None])
+    wildcard: list[str | None] = [None]
+    pairs = product([*systems] or wildcard, [*symptoms] or wildcard)
     return [p for p in pairs if p != (None, None)]
 
 
@@ -128,13 +129,13 @@ class KnowledgeGraph:
                 for system, symptom in pairs:
                     evidence.setdefault((fix_id, system, symptom), [0, 0])[0] += 1
 
-        for rec in tickets:
-            nodes[node_id("ticket", rec.id)] = self._ticket_attrs(rec)
-            edges.extend(self._ticket_edges(rec, nodes))
-            self._count_resolver(rec.system, rec.symptom, rec.engineer_id, 1)
-            if (rec.system, rec.symptom) != (None, None):
-                for fix_id in dict.fromkeys(rec.fix_ids):
-                    evidence.setdefault((fix_id, rec.system, rec.symptom), [0, 0])[1] += 1
+        for ticket in tickets:
+            nodes[node_id("ticket", ticket.id)] = self._ticket_attrs(ticket)
+            edges.extend(self._ticket_edges(ticket, nodes))
+            self._count_resolver(ticket.system, ticket.symptom, ticket.engineer_id, 1)
+            if (ticket.system, ticket.symptom) != (None, None):
+                for fix_id in dict.fromkeys(ticket.fix_ids):
+                    evidence.setdefault((fix_id, ticket.system, ticket.symptom), [0, 0])[1] += 1
 
         graph = self.graph
         graph.add_nodes_from(nodes.items())
@@ -368,8 +369,8 @@ class KnowledgeGraph:
                 }
             )
         for f in top_fixes:
-            for y, count in sorted(fix_symptoms[f].items(), key=lambda kv: str(kv[0])):
-                target = node_id("symptom", y) if y is not None else s
+            for fix_symptom, count in sorted(fix_symptoms[f].items(), key=lambda kv: str(kv[0])):
+                target = node_id("symptom", fix_symptom) if fix_symptom is not None else s
                 edges.append(
                     {
                         "source": node_id("fix", f),

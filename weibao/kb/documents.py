@@ -122,7 +122,7 @@ class _FrontMatterLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_FRONT_MATTER_DEPTH:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from weibao.kb.evaluation import Scores, evaluate, load_queries, query_segment
 from weibao.kb.index import Filters
-from weibao.kb.search import SearchOptions
+from weibao.kb.search import DocumentHit, SearchOptions
 from weibao.kb.service import KnowledgeBase
 
 CONFIGS = (
@@ -26,10 +27,15 @@ def search_eval_tables(
     tables = {}
     for name, mode, graph in CONFIGS:
         options = SearchOptions(top_k=10, mode=mode, use_graph=graph, filters=Filters(kinds=kinds))
-        tables[name] = evaluate(
-            queries, lambda q, o=options: kb.search_linked(q, o).hits, query_segment
-        )
+        tables[name] = evaluate(queries, _searcher(kb, options), query_segment)
     return tables
+
+
+def _searcher(kb: KnowledgeBase, options: SearchOptions) -> Callable[[str], list[DocumentHit]]:
+    def run(query: str) -> list[DocumentHit]:
+        return kb.search_linked(query, options).hits
+
+    return run
 
 
 def format_tables(tables: dict[str, dict[str, Scores]]) -> str:

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import faiss
 import numpy as np
@@ -135,7 +135,9 @@ def build_ivf_index(vectors: np.ndarray, ids: np.ndarray, nprobe: int = IVF_NPRO
     ivf = faiss.IndexIVFScalarQuantizer(
         quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
-    quantizer.this.disown()
+    # The IVF index frees its quantizer (own_fields). faiss's bundled stubs omit the SWIG
+    # proxy `this`, hence the cast.
+    cast(Any, quantizer).this.disown()
     ivf.own_fields = True
     rng = np.random.default_rng(0)
     sample = vectors[np.sort(rng.choice(n, min(n, 30 * nlist), replace=False))]
@@ -259,7 +261,7 @@ class SearchIndex:
         total = self._dense.ntotal
         if total == 0 or k <= 0:
             return _EMPTY
-        params = None
+        params: faiss.SearchParameters | None = None
         bitmap = None
         if allowed_rows is not None:
             allowed = self.row_chunk_ids[allowed_rows]
@@ -274,9 +276,13 @@ class SearchIndex:
             if self._ivf is not None:
                 # A narrow filter probes more lists, so that k allowed vectors are reached.
                 nprobe = min(self._ivf.nlist, math.ceil(self._ivf.nprobe * total / allowed.size))
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+                ivf_params = faiss.SearchParametersIVF()
+                ivf_params.sel = selector
+                ivf_params.nprobe = nprobe
+                params = ivf_params
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = faiss.SearchParameters()
+                params.sel = selector
         scores, ids = self._dense.search(
             vector.reshape(1, -1).astype(np.float32), min(k, total), params=params
         )
@@ -303,7 +309,8 @@ class SearchIndex:
         doomed += [c.chunk_id for c in add if c.chunk_id in self.chunks]
         doomed = list(dict.fromkeys(doomed))
         if doomed:
-            self._dense.remove_ids(np.asarray(doomed, dtype=np.int64))
+            # The selector Index.remove_ids builds itself from an id array (faiss's wrapper).
+            self._dense.remove_ids(faiss.IDSelectorBatch(np.asarray(doomed, dtype=np.int64)))
             for cid in doomed:
                 self._drop_row(cid)
         if add:
@@ -385,8 +392,11 @@ class SearchIndex:
         if self._ivf is not None or self._dense.ntotal < threshold:
             return False
         flat = self._dense
+        inner = faiss.downcast_index(flat.index) if isinstance(flat, faiss.IndexIDMap) else None
+        if not isinstance(flat, faiss.IndexIDMap) or not isinstance(inner, faiss.IndexFlatCodes):
+            raise TypeError(f"expected a flat index under an id map, found {type(flat).__name__}")
         ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
-        codes = faiss.vector_to_array(faiss.downcast_index(flat.index).codes)
+        codes = faiss.vector_to_array(inner.codes)
         vectors = codes.view(np.float32).reshape(-1, self.dimension)
         self.set_dense(build_ivf_index(vectors, ids))
         return True
@@ -511,7 +521,9 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
     the snapshot lock (see `weibao.kb.snapshot`), so one process writes at a time.
     """
     index_dir.mkdir(parents=True, exist_ok=True)
-    seq = int(state.manifest["seq"])  # type: ignore[call-overload]
+    seq = state.manifest["seq"]
+    if not isinstance(seq, int):
+        raise TypeError(f"snapshot manifest seq must be an int, not {seq!r}")
     if snapshot_seq(SearchIndex.current_generation(index_dir)) >= seq:
         return None
     name = f"snap-{seq:012d}"
@@ -526,7 +538,7 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
             pickle.dumps({"chunks": state.chunks, "terms": state.terms}, protocol=5),
         )
         with open(staging / "arrays.npz", "wb") as fh:
-            np.savez(fh, **state.arrays)
+            np.savez(fh, allow_pickle=False, **state.arrays)  # numeric arrays only
             fh.flush()
             os.fsync(fh.fileno())
         manifest = dict(state.manifest)

@@ -24,7 +24,7 @@ from weibao.kb.indexer import load_documents, rebuild_index
 from weibao.kb.ingest import IngestReport, ingest_sources, read_sources
 from weibao.kb.models import Article, ArticleVersion, Chunk
 from weibao.kb.passages import SearchDocument, embed_documents, write_chunks
-from weibao.kb.search import DocumentHit, SearchOptions, Understanding, hybrid_search
+from weibao.kb.search import Coverage, DocumentHit, SearchOptions, Understanding, hybrid_search
 from weibao.kb.snapshot import snapshot_lock
 from weibao.kb.tokenize import Tokenizer
 
@@ -351,7 +351,7 @@ class KnowledgeBase:
         query: str,
         options: SearchOptions | None = None,
         understanding: Understanding | None = None,
-        coverage=None,  # type: ignore[no-untyped-def]
+        coverage: Coverage | None = None,
     ) -> SearchResult:
         started = time.perf_counter()
         options = options or SearchOptions()

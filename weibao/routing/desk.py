@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,16 @@ def _iso(value: datetime | None) -> str | None:
 
 def _parse_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _pauses(stored: Sequence[Sequence[str | None]]) -> list[tuple[datetime, datetime | None]]:
+    """The SLA clock's pauses from the stored [paused_at, resumed_at | null] ISO strings."""
+    pauses = []
+    for paused_at, resumed_at in stored:
+        if paused_at is None:
+            raise ValueError("a stored pause has no start")
+        pauses.append((datetime.fromisoformat(paused_at), _parse_iso(resumed_at)))
+    return pauses
 
 
 class TicketDesk:
@@ -225,7 +236,7 @@ class TicketDesk:
                 raise NotFound(f"engineer {engineer_id!r} not found", "engineer")
             return engineer
 
-    def engineers(self) -> list[Engineer]:
+    def engineers(self) -> builtins.list[Engineer]:  # `list` here is the method above
         with session_scope(self.sessions) as session:
             return list(session.scalars(select(Engineer).order_by(Engineer.id)))
 
@@ -259,7 +270,7 @@ class TicketDesk:
             priority=ticket.priority,
             coverage=ticket.tier,
             tz=ticket.timezone,
-            pauses=[(_parse_iso(a), _parse_iso(b)) for a, b in ticket.pauses or []],
+            pauses=_pauses(ticket.pauses or []),
             first_response_at=ticket.first_response_at,
             resolved_at=ticket.resolved_at,
         )
@@ -475,7 +486,7 @@ class TicketDesk:
                       {"from": ticket.assignee_id, "to": "service_manager",
                        "level": ticket.escalation_level}, reason or "no higher-tier engineer available")
 
-    def sla_check(self, now: datetime | None = None) -> list[dict[str, object]]:
+    def sla_check(self, now: datetime | None = None) -> builtins.list[dict[str, object]]:
         """Evaluates open tickets; warnings and breaches become events, a breach escalates."""
         now = now or utcnow()
         changes: list[dict[str, object]] = []

@@ -6,7 +6,7 @@ Reads only; `weibao triage` prints this as a dry run and ticket creation saves i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from weibao.core.accounts import Hospital
 from weibao.core.db import utcnow
 from weibao.core.privacy import mask_pii
+from weibao.graph.linking import LinkResult, Mention
 from weibao.graph.taxonomy import DEPARTMENTS
 from weibao.kb.index import Filters
 from weibao.kb.search import SearchOptions
@@ -87,7 +88,7 @@ class TicketPlan:
         return [c for c in self.candidates if c.excluded_because is None]
 
 
-def _mentions(mentions) -> list[Mentioned]:  # type: ignore[no-untyped-def]
+def _mentions(mentions: Sequence[Mention]) -> list[Mentioned]:
     return [Mentioned(m.id, m.confidence, m.text) for m in mentions if not getattr(m, "implied", False)] + [
         Mentioned(m.id, m.confidence * 0.5, m.text) for m in mentions if getattr(m, "implied", False)
     ]
@@ -147,15 +148,15 @@ def engineer_history(
         same = Counter(kb.graph.engineer_history(result.system, result.symptom))
         same.subtract(view.hidden_record.get((result.system, result.symptom), {}))
         same = +same
-    shares: Counter[str] = Counter()
+    shares: dict[str, float] = {}
     norm = sum(1 / n.rank for n in neighbours) or 1.0
     for n in neighbours:
         if n.resolved_by:
-            shares[n.resolved_by] += (1 / n.rank) / norm
+            shares[n.resolved_by] = shares.get(n.resolved_by, 0.0) + (1 / n.rank) / norm
     return History(same_problem=dict(same), neighbours=dict(shares))
 
 
-def needed_tags(kb: KnowledgeBase, linked) -> frozenset[str]:  # type: ignore[no-untyped-def]
+def needed_tags(kb: KnowledgeBase, linked: LinkResult | None) -> frozenset[str]:
     """Technical tags the problem calls for: the linked terms and the tags they carry."""
     if linked is None or kb.linker is None:
         return frozenset()

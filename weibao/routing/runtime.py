@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from weibao.core.db import session_scope
@@ -19,7 +19,9 @@ from weibao.routing.models import Engineer, Resolution, Ticket
 from weibao.routing.seed import SeedReport, load_seed
 
 
-def resolved_pairs(session, codes: list[str] | None = None):  # type: ignore[no-untyped-def]
+def resolved_pairs(
+    session: Session, codes: list[str] | None = None
+) -> Sequence[Row[Ticket, Resolution]]:
     query = select(Ticket, Resolution).join(Resolution, Resolution.ticket_id == Ticket.id)
     if codes is not None:
         query = query.where(Ticket.code.in_(codes))
@@ -73,7 +75,7 @@ def open_graph(kb: KnowledgeBase) -> GraphService:
     graph context, the chat) and kept in step with every change the index applies."""
     graph = GraphService(DatabaseGraphSource(), kb.sessions)
     graph.rebuild()
-    kb.attach_graph(kb.linker, graph)  # type: ignore[arg-type]
+    kb.attach_graph(kb.linker, graph)
     graph.listen_to(kb)
     return graph
 
