@@ -19,22 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "weibao"
 LAYERS = ("core", "graph", "kb", "routing", "chat", "web")
 # Wiring and entry points, above every layer: they may import anything.
 TOP = ("cli", "bootstrap", "migrations", "ops")
-
-# Imports that close a cycle today, as (importer, imported). Without them the graph must
-# be acyclic. Empty the set as they go.
-KNOWN_CYCLE_EDGES: set[tuple[str, str]] = {
-    # The security layer renders its HTML problem page with web.pages.render, while the
-    # pages depend on the security layer. Breaking it means moving `render`/`templates`
-    # out of pages.py (into e.g. web/templating.py); pages.py is being edited for the
-    # graph service right now.
-    ("weibao.web.security.errors", "weibao.web.pages"),
-}
-# Lower → higher imports known today: (importer, imported).
-KNOWN_UPWARD: set[tuple[str, str]] = {
-    # create_app opens the services itself when it is not given them (`weibao serve`);
-    # app.py is being edited for the workers and metrics right now.
-    ("weibao.web.app", "weibao.bootstrap"),
-}
+# No exceptions: a lower layer that needs something from above takes it as a parameter
+# (as `create_app` takes `open_services` from `weibao.bootstrap`).
 
 
 def module_files() -> dict[str, Path]:
@@ -97,8 +83,6 @@ def test_every_module_sits_in_a_layer_or_at_the_top() -> None:
 
 def test_no_import_cycles_between_modules() -> None:
     graph = import_graph()
-    assert set(graph.edges) >= KNOWN_CYCLE_EDGES, "an allowlisted import is gone: drop it"
-    graph.remove_edges_from(KNOWN_CYCLE_EDGES)
     cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
     assert not cycles, cycles
 
@@ -111,9 +95,8 @@ def upward(importer: str, imported: str) -> bool:
 
 
 def test_packages_import_only_down_the_layers() -> None:
-    found = {edge for edge in import_graph().edges if upward(*edge)}
-    assert found <= KNOWN_UPWARD, sorted(found - KNOWN_UPWARD)
-    assert found >= KNOWN_UPWARD, "an allowlisted import is gone: drop it"
+    found = sorted(edge for edge in import_graph().edges if upward(*edge))
+    assert not found, found
 
 
 def test_the_graph_sees_function_level_and_relative_imports(tmp_path: Path) -> None:

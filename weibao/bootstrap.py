@@ -6,10 +6,11 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from weibao.core import migrate
 from weibao.core.db import Database
-from weibao.core.settings import Settings
+from weibao.core.settings import Settings, get_settings
 from weibao.graph.service import GraphService
 from weibao.kb.embedding import Embedder
 from weibao.kb.ingest import IngestReport
@@ -18,6 +19,9 @@ from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
 from weibao.routing.runtime import open_desk, open_graph, seed_operations
 from weibao.routing.seed import SeedReport
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 @dataclass(slots=True)
@@ -66,6 +70,21 @@ def open_services(
         # collections, which would otherwise walk all of it and stall requests.
         gc.freeze()
     return services
+
+
+def create_web_app(settings: Settings | None = None) -> FastAPI:
+    """The app `weibao serve` runs; start-up opens its services. Also the factory it hands
+    uvicorn by import string (`factory=True`, no arguments): each worker process then reads
+    the settings and opens its own services."""
+    from weibao.web.app import create_app
+
+    resolved = settings or get_settings()
+
+    def open_web_services() -> tuple[KnowledgeBase, TicketDesk]:
+        services = open_services(resolved, long_running=True)
+        return services.kb, services.desk
+
+    return create_app(resolved, open_services=open_web_services)
 
 
 def initialise_all(settings: Settings, embedder: Embedder | None = None) -> InitReport:

@@ -40,9 +40,9 @@ def serve(settings: Settings, host: str, port: int, workers: int | None) -> int:
         )
     migrate.check_current(Database(settings.resolved_database_url).engine)  # before the server starts
     if count == 1:
-        from weibao.web.app import create_app
+        from weibao.bootstrap import create_web_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_web_app(settings), host=host, port=port, log_level="info")
         return 0
     # Counters and histograms of every worker are summed on each scrape of /metrics: one
     # folder per serve run, emptied at start (the old run's files would be counted again).
@@ -51,7 +51,7 @@ def serve(settings: Settings, host: str, port: int, workers: int | None) -> int:
     folder.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
     uvicorn.run(
-        "weibao.web.app:create_app_from_env", factory=True, workers=count,
+        "weibao.bootstrap:create_web_app", factory=True, workers=count,
         host=host, port=port, log_level="info",
     )
     return 0

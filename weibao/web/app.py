@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -40,14 +41,20 @@ from weibao.web.sla_monitor import start_sla_monitor, stop_sla_monitor
 
 log = logging.getLogger(__name__)
 
+# Opens the knowledge base and the ticket desk; the entry point passes it in, since the
+# wiring (`weibao.bootstrap`) sits above the web layer.
+ServiceOpener = Callable[[], tuple[KnowledgeBase, TicketDesk]]
+
 
 def create_app(
     settings: Settings,
     kb: KnowledgeBase | None = None,
     database: Database | None = None,
     desk: TicketDesk | None = None,
+    open_services: ServiceOpener | None = None,
 ) -> FastAPI:
-    """Builds the app; tests pass ready services, `serve` lets start-up open them."""
+    """Builds the app. Tests pass ready services; `weibao serve` passes `open_services`,
+    which start-up calls (see `weibao.bootstrap.create_web_app`)."""
     install_log_safety()
     # The masking of every stored text uses this deployment's hotline and record patterns.
     privacy.configure(settings)
@@ -55,10 +62,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "kb", None) is None:
-            from weibao.bootstrap import open_services
-
-            services = open_services(settings, long_running=True)
-            app.state.kb, app.state.desk = services.kb, services.desk
+            if open_services is None:
+                raise RuntimeError("create_app needs the services or open_services")
+            app.state.kb, app.state.desk = open_services()
         metrics.instrument_kb(app.state.kb)
         monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
         try:
@@ -87,11 +93,15 @@ def create_app(
     def healthz() -> dict[str, object]:
         current: KnowledgeBase | None = app.state.kb
         index = current.index if current is not None else None
+        # pid and index_seq tell the workers of `serve --workers N` apart: per worker, the
+        # generation and the applied change-log seq only move forward.
         return {
             "status": "ok",
+            "pid": os.getpid(),
             "chunks": len(index) if index is not None else 0,
             "documents": len(index.doc_keys()) if index is not None else 0,
             "index_generation": index.generation if index is not None else None,
+            "index_seq": current.applied_seq if current is not None else None,
             "model": index.model_name if index is not None else None,
         }
 
@@ -129,11 +139,3 @@ def create_app(
     )
     check_routes(app.routes)
     return app
-
-
-def create_app_from_env() -> FastAPI:
-    """The app factory `weibao serve` hands uvicorn (by import string, `factory=True`):
-    each worker process reads the settings and opens its own services."""
-    from weibao.core.settings import get_settings
-
-    return create_app(get_settings())

@@ -6,7 +6,6 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from weibao.core.accounts import User, authenticate_session, authenticate_token
 from weibao.core.db import Database, session_scope, utcnow
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
+from weibao.web.security.caller import ANONYMOUS, Caller
 from weibao.web.security.errors import SecurityProblem
 from weibao.web.security.limiter import check_rate, client_address
 from weibao.web.security.session import SESSION_KEY_FIELD
@@ -26,26 +26,6 @@ from weibao.web.security.session import SESSION_KEY_FIELD
 TOKEN_USE_AUDIT_INTERVAL = timedelta(hours=1)
 # A token's last_used_at is written at most this often.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling. Every route names CallerDep, so access policy has one entry point."""
-
-    role: str = "anonymous"
-    user_id: int | None = None
-    username: str | None = None
-    hospital_id: str | None = None
-    via: str = ""  # "session", "token" or "" for anonymous
-    must_change_password: bool = False
-    token_id: int | None = None  # the token a "token" caller authenticated with
-
-    @property
-    def is_anonymous(self) -> bool:
-        return self.role == "anonymous"
-
-
-ANONYMOUS = Caller()
 
 
 def _caller_for(user: User, via: str, token_id: int | None = None) -> Caller:

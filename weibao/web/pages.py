@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, SYSTEMS
+from weibao.graph.taxonomy import SYSTEMS
 from weibao.kb.presenters import hit_payload
 from weibao.kb.search import SearchOptions
 from weibao.kb.validation import InvalidParameter, check_query, make_filters
 from weibao.web.api.graph import GraphDep
-from weibao.web.deps import ANONYMOUS, Caller, KnowledgeBaseDep
-from weibao.web.i18n import request_lang, translator
+from weibao.web.deps import Caller, KnowledgeBaseDep
+from weibao.web.i18n import request_lang
 from weibao.web.markdown import render_markdown
 from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import has_query, rate_limit
-from weibao.web.security.session import csrf_token
+from weibao.web.templating import render
 
-
-def _security_context(request: Request) -> dict[str, object]:
-    # csrf_token is a callable so that only pages with a form start a session.
-    return {
-        "caller": getattr(request.state, "caller", ANONYMOUS),
-        "csrf_token": lambda: csrf_token(request),
-    }
-
-
-templates = Jinja2Templates(
-    directory=str(Path(__file__).parent / "templates"), context_processors=[_security_context]
-)
 router = APIRouter(include_in_schema=False)
-
-
-def render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
-    lang = request_lang(request)
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "lang": lang,
-            "t": translator(lang),
-            "systems": SYSTEMS,
-            "symptoms": SYMPTOMS,
-            "departments": DEPARTMENTS,
-            "audiences": AUDIENCES,
-            "languages": LANGUAGES,
-            **context,
-        },
-        status_code=status_code,
-    )
-    if request.query_params.get("lang") in ("zh", "en"):
-        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
-    return response
 
 
 @router.get(
@@ -82,7 +45,7 @@ def search_page(
         context["results"] = [hit_payload(h, lang) for h in result.hits]
         context["took_ms"] = result.took_ms
         context["understood"] = result.understanding
-    return render(request, "search.html", **context)
+    return render(request, "search.html", status_code=200, **context)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)

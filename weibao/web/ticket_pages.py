@@ -18,9 +18,9 @@ from weibao.routing.presenters import local_iso
 from weibao.web.api.tickets import actor_of, case_payload, scope_of
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.markdown import render_markdown
-from weibao.web.pages import render
 from weibao.web.security.pages import csrf_protect
 from weibao.web.security.policy import Permission, allows
+from weibao.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 

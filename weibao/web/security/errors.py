@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from weibao.web.i18n import request_lang
+from weibao.web.templating import render
 
 
 class ErrorOut(BaseModel):
@@ -75,8 +76,6 @@ def input_refusal(request: Request, loc: Sequence[str | int], kind: str) -> Resp
     if wants_json(request):
         detail = [{"loc": list(loc), "msg": msg, "type": error_type}]
         return JSONResponse({"detail": detail}, status_code=422)
-    from weibao.web.pages import render
-
     field = ".".join(str(part) for part in loc[1:]) or str(loc[0])
     message = page_text[request_lang(request)].format(field=field)
     return render(request, "problem.html", status_code=422, message=message, status=422)
@@ -124,8 +123,6 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         if exc.headers.get("X-Redirect"):
             return RedirectResponse(exc.headers["X-Redirect"], status_code=303)
-        from weibao.web.pages import render
-
         response = render(
             request, "problem.html", status_code=exc.status_code, message=exc.message,
             status=exc.status_code,

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from weibao.core import accounts, audit
 from weibao.core.accounts import AccountError
 from weibao.web.deps import Caller, SessionDep
-from weibao.web.pages import render
 from weibao.web.security.errors import SecurityProblem
 from weibao.web.security.policy import Permission
 from weibao.web.security.ratelimit import check_rate, client_address
@@ -22,6 +21,7 @@ from weibao.web.security.session import (
     sign_in,
     sign_out,
 )
+from weibao.web.templating import render
 
 
 async def csrf_protect(request: Request) -> None:
