@@ -254,6 +254,19 @@ class KnowledgeBase:
         self.catch_up()
         return count
 
+    def write_documents(self, session: Session, docs: list[SearchDocument]) -> int:
+        """Stores the documents' passages, vectors and change-log rows in the caller's
+        transaction, so they commit (or vanish) with the caller's own rows: a process killed
+        after the commit leaves them in the database for every index to apply. Call
+        `catch_up()` after the commit to make them searchable here at once."""
+        if not docs:
+            return 0
+        vectors = embed_documents(docs, self.settings.chunk_chars, self.embedder.encode)
+        return sum(
+            write_chunks(session, doc, self.settings.chunk_chars, vectors=doc_vectors)
+            for doc, doc_vectors in zip(docs, vectors, strict=True)
+        )
+
     def remove_documents(self, kind: str, ids: list[str]) -> None:
         with session_scope(self.sessions) as session:
             session.execute(delete(Chunk).where(Chunk.doc_kind == kind, Chunk.doc_id.in_(ids)))

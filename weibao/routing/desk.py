@@ -390,10 +390,12 @@ class TicketDesk:
             add_event(session, ticket, "resolved", actor,
                       {"from": previous, "resolved_by": engineer_id, "fix_ids": list(fix_ids)})
             session.flush()
-            document = ticket_document(ticket, resolution)
             record = ticket_record(ticket, resolution, engineer.name if engineer else None)
-        # The knowledge loop: searchable, in the graph, evidence for the engineer.
-        self.kb.index_documents([document])
+            # The case's passages commit with the resolution: a worker killed after the
+            # commit leaves nothing resolved but unsearchable (every index applies the log).
+            self.kb.write_documents(session, [ticket_document(ticket, resolution)])
+        # The knowledge loop: searchable here at once, in the graph, evidence for the engineer.
+        self.kb.catch_up()
         if self.graph is not None:  # the index's listener has it too; applying twice is once
             self.graph.apply(TicketResolved(record))
         return resolution
