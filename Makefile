@@ -1,4 +1,5 @@
-# WeiBao: `make run` installs, initialises and serves; `make test` runs the whole suite.
+# WeiBao: `make run` installs, initialises and serves; `make test` runs the whole suite
+# (ruff, mypy over weibao/ as configured in pyproject.toml, then pytest).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,10 +29,12 @@ run: install
 
 test: install
 	$(BIN)/ruff check weibao tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check weibao tests bench
+	$(BIN)/mypy
 
 eval: install
 	$(BIN)/weibao eval
