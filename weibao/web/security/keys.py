@@ -37,7 +37,8 @@ def load_secret_key(settings: Settings, database: Database | None = None) -> str
 
 def shared_secret(database: Database, name: str, initial: str | None = None) -> str:
     """The named secret from the database, created once (`initial` or a random one)."""
-    from sqlalchemy import select
+    from sqlalchemy import Executable, select
+    from sqlalchemy.dialects import postgresql, sqlite
 
     from weibao.core.app_secrets import AppSecret
     from weibao.core.db import utcnow
@@ -46,12 +47,13 @@ def shared_secret(database: Database, name: str, initial: str | None = None) -> 
         value = connection.scalar(select(AppSecret.value).where(AppSecret.name == name))
         if value is not None:
             return str(value)
-        if database.engine.url.get_backend_name() == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
         row = {"name": name, "value": initial or secrets.token_urlsafe(48), "created_at": utcnow()}
-        connection.execute(insert(AppSecret).values(**row).on_conflict_do_nothing())
+        insert: Executable
+        if database.engine.url.get_backend_name() == "postgresql":
+            insert = postgresql.insert(AppSecret).values(**row).on_conflict_do_nothing()
+        else:
+            insert = sqlite.insert(AppSecret).values(**row).on_conflict_do_nothing()
+        connection.execute(insert)
     # Read back in a new transaction: the row another worker inserted first, if any.
     with database.engine.connect() as connection:
         return str(connection.scalar(select(AppSecret.value).where(AppSecret.name == name)))

@@ -120,9 +120,9 @@ def require(permission: str) -> Callable[..., Caller]:
             raise SecurityProblem(403, f"missing or wrong {CSRF_HEADER} header")
         return caller
 
-    # Read back by dependant_permission() when the route table is checked; a function takes
-    # attributes at run time, mypy allows none it was not told of (attr-defined).
-    dependency.permission = permission  # type: ignore[attr-defined]
+    # Read back by dependant_permission() when the route table is checked: an attribute
+    # of the function, set through its __dict__ (mypy knows no `permission` on a function).
+    vars(dependency)["permission"] = permission
     dependency.__name__ = f"require_{permission.replace('.', '_')}"
     return dependency
 
