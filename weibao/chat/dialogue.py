@@ -229,10 +229,10 @@ class Assistant:
     def _problem(
         self, state: State, message: str, lang: str, ctx: TurnContext, history: History
     ) -> Reply:
-        own, linked = self.kb.understand(message)
+        own = self.kb.understand(message)  # linked once; searched below when it is the problem
         pending = state.pending
         continues = bool(state.problem) and self._continues(state, own)
-        vague = not continues and is_vague(message, linked)
+        vague = not continues and is_vague(message, own.linked)
         off_topic = intents.is_out_of_scope(message, linked_anything=not own.is_empty())
         if off_topic and not pending:
             return Reply(_text("out_of_scope", lang), lang, Intent.OUT_OF_SCOPE.value)
@@ -243,7 +243,7 @@ class Assistant:
             state.pending = None
             if pending:
                 state.pinned_system = self._chosen(message, own, pending.get("choices", []))
-        hits, understanding = self._search(state.problem, state.pinned_system)
+        hits, understanding = self._search(state.problem, state.pinned_system, own)
         state.systems = list(understanding.systems)
         state.symptoms = list(understanding.symptoms)
         state.department = (understanding.departments or (state.department,))[0]
@@ -279,15 +279,20 @@ class Assistant:
                 return system
         return None
 
-    def _search(self, text: str, pinned: str | None) -> tuple[list[DocumentHit], Understanding]:
-        """Hits for the problem so far; a system chosen in the follow-up filters them."""
+    def _search(
+        self, text: str, pinned: str | None, own: Understanding
+    ) -> tuple[list[DocumentHit], Understanding]:
+        """Hits for the problem so far; a system chosen in the follow-up filters them. The
+        message's own understanding serves when the problem is just that message."""
+        understood = own if own.text == text and own.query is not None else self.kb.understand(text)
         kinds = ("article", "ticket")
         result = None
         if pinned:
             options = SearchOptions(top_k=SEARCH_TOP_K, filters=Filters(systems=(pinned,), kinds=kinds))
-            result = self.kb.search_linked(text, options)
+            result = self.kb.search_understood(understood, options)
         if result is None or not result.hits:
-            result = self.kb.search_linked(text, SearchOptions(top_k=SEARCH_TOP_K, filters=Filters(kinds=kinds)))
+            options = SearchOptions(top_k=SEARCH_TOP_K, filters=Filters(kinds=kinds))
+            result = self.kb.search_understood(understood, options)
         understanding = result.understanding
         if pinned:
             systems = (pinned, *[s for s in understanding.systems if s != pinned])

@@ -5,16 +5,21 @@ Everything here is a function of the index and the query; no database access.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from weibao.kb.embedding import Embedder
 from weibao.kb.fusion import group_best, reciprocal_rank_fusion
+from weibao.kb.hits import DocumentHit
 from weibao.kb.index import Filters, SearchIndex
+from weibao.kb.query import PreparedQuery, language_of
 from weibao.kb.snippet import Snippet, make_snippet
-from weibao.kb.tokenize import Tokenizer, cjk_ratio
+from weibao.kb.tokenize import Tokenizer
+from weibao.kb.understanding import Understanding
+
+__all__ = ["DocumentHit", "SearchOptions", "Understanding", "hybrid_search"]
 
 MODES = ("bm25", "dense", "hybrid")
 
@@ -34,47 +39,12 @@ GRAPH_LIST_WEIGHT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
-class Understanding:
-    """What the query was understood to be about, from entity linking."""
-
-    systems: tuple[str, ...] = ()
-    symptoms: tuple[str, ...] = ()
-    departments: tuple[str, ...] = ()
-    terms: tuple[str, ...] = ()
-    expansion: tuple[str, ...] = ()
-    # Linking confidence per id, scaled so that each side's best mention weighs 1.
-    weights: Mapping[str, float] = field(default_factory=dict)
-
-    def weight(self, entity_id: str) -> float:
-        return self.weights.get(entity_id, 1.0)
-
-    def is_empty(self) -> bool:
-        return not (self.systems or self.symptoms)
-
-
-@dataclass(frozen=True, slots=True)
 class SearchOptions:
     top_k: int = 10
     filters: Filters = field(default_factory=Filters)
     mode: str = "hybrid"
     candidates: int = 100
     use_graph: bool = True
-
-
-@dataclass(slots=True)
-class DocumentHit:
-    kind: str
-    id: str
-    title: str
-    systems: list[str]
-    symptoms: list[str]
-    departments: list[str]
-    audience: str
-    language: str
-    score: float
-    snippet: Snippet
-    chunk_id: int
-    matched: list[dict[str, str]] = field(default_factory=list)
 
 
 # A re-ranker gets (kind, doc id, systems, symptoms) of a hit and returns a coverage in [0, 1].
@@ -92,16 +62,25 @@ def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
     return positive[np.argsort(-scores[positive], kind="stable")]
 
 
+# BM25 scores of a token list over every row (`PreparedQuery.bm25_scores` computes each once).
+Scorer = Callable[[SearchIndex, Sequence[str]], np.ndarray]
+
+
+def _fresh_scores(index: SearchIndex, tokens: Sequence[str]) -> np.ndarray:
+    return index.bm25_scores(tokens)
+
+
 def bm25_ranking(
     index: SearchIndex,
     tokens: Sequence[str],
     expansion: Sequence[str],
     mask: np.ndarray | None,
     n: int,
+    scorer: Scorer = _fresh_scores,
 ) -> list[int]:
-    scores = index.bm25_scores(tokens)
+    scores = scorer(index, tokens)
     if expansion:
-        scores = scores + EXPANSION_WEIGHT * index.bm25_scores(expansion)
+        scores = scores + EXPANSION_WEIGHT * scorer(index, expansion)
     if mask is not None:
         scores = np.where(mask, scores, 0.0)
     rows = _top_rows(scores, n)
@@ -120,11 +99,12 @@ def graph_ranking(
     doc_keys: Sequence[tuple[str, str]],
     tokens: Sequence[str],
     mask: np.ndarray | None,
+    scorer: Scorer = _fresh_scores,
 ) -> list[int]:
     """The graph's candidate documents as chunks: each by its best BM25 passage."""
     if not doc_keys:
         return []
-    scores = index.bm25_scores(tokens)
+    scores = scorer(index, tokens)
     row_of = index.row_of
     best: list[tuple[float, int]] = []
     for key in doc_keys:
@@ -138,13 +118,13 @@ def graph_ranking(
     return [cid for _, cid in best]
 
 
-def dense_weight_for(query: str, mode: str) -> float:
+def dense_weight_for(query: str, mode: str, language: str = "") -> float:
     """The dense ranking's vote: none in BM25 mode, all in dense mode, by script in hybrid."""
     if mode == "bm25":
         return 0.0
     if mode == "dense":
         return 1.0
-    return DENSE_WEIGHT_ZH if cjk_ratio(query) >= 0.3 else DENSE_WEIGHT_EN
+    return DENSE_WEIGHT_ZH if (language or language_of(query)) == "zh" else DENSE_WEIGHT_EN
 
 
 def _matched(hit_systems: Sequence[str], hit_symptoms: Sequence[str], u: Understanding) -> list:
@@ -163,32 +143,37 @@ def hybrid_search(
     coverage: Coverage | None = None,
     graph_docs: Sequence[tuple[str, str]] = (),
 ) -> list[DocumentHit]:
-    """Ranks documents for `query`. `mode` picks BM25, dense or both; see module weights."""
+    """Ranks documents for `query`. `mode` picks BM25, dense or both; see module weights.
+
+    The understanding's prepared query, when it is of this text, supplies the tokens, the
+    BM25 scores and the embedding, so a second search of the same text redoes none of them.
+    """
     if options.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     if len(index) == 0:
         return []
     understanding = understanding or Understanding()
+    prepared = understanding.query
+    if prepared is None or prepared.text != query or not prepared.usable_with(tokenizer, embedder):
+        prepared = PreparedQuery(query, tokenizer, embedder)
     use_graph = options.use_graph and not understanding.is_empty()
-    tokens = tokenizer.tokens(query)
-    expansion: list[str] = []
-    if use_graph:
-        seen = set(tokens)
-        for term in understanding.expansion:
-            for tok in tokenizer.tokens(term):
-                if tok not in seen:
-                    seen.add(tok)
-                    expansion.append(tok)
+    tokens = prepared.tokens
+    expansion = prepared.expansion(understanding.expansion) if use_graph else []
+    scorer = prepared.bm25_scores
     mask = index.filter_mask(options.filters)
     rankings: list[tuple[list[int], float]] = []
     if options.mode in ("bm25", "hybrid"):
-        rankings.append((bm25_ranking(index, tokens, expansion, mask, options.candidates), BM25_WEIGHT))
+        rankings.append(
+            (bm25_ranking(index, tokens, expansion, mask, options.candidates, scorer), BM25_WEIGHT)
+        )
     if use_graph and graph_docs:
-        rankings.append((graph_ranking(index, graph_docs, [*tokens, *expansion], mask), GRAPH_LIST_WEIGHT))
-    dense_weight = dense_weight_for(query, options.mode)
+        rankings.append(
+            (graph_ranking(index, graph_docs, [*tokens, *expansion], mask, scorer), GRAPH_LIST_WEIGHT)
+        )
+    language = understanding.language if understanding.text == query else ""
+    dense_weight = dense_weight_for(query, options.mode, language)
     if dense_weight > 0 and embedder is not None:
-        vector = embedder.encode_query(query)
-        rankings.append((dense_ranking(index, vector, mask, options.candidates), dense_weight))
+        rankings.append((dense_ranking(index, prepared.vector(), mask, options.candidates), dense_weight))
     fused = reciprocal_rank_fusion(rankings)
     groups = group_best(fused, key_of=lambda cid: index.chunks[cid].doc_key)
     hits: list[DocumentHit] = []

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +19,12 @@ from weibao.core.settings import Settings
 from weibao.kb.changelog import ChangeCursor, log_changes, max_seq
 from weibao.kb.embedding import Embedder, resolve_model_path
 from weibao.kb.graph_context import graph_context, understanding_from
-from weibao.kb.index import IndexMismatchError, SearchIndex, snapshot_seq, write_snapshot
+from weibao.kb.index import Filters, IndexMismatchError, SearchIndex, snapshot_seq, write_snapshot
 from weibao.kb.indexer import load_documents, rebuild_index
 from weibao.kb.ingest import IngestReport, ingest_sources, read_sources
 from weibao.kb.models import Article, ArticleVersion, Chunk
 from weibao.kb.passages import SearchDocument, embed_documents, write_chunks
+from weibao.kb.query import PreparedQuery, language_of
 from weibao.kb.search import Coverage, DocumentHit, SearchOptions, Understanding, hybrid_search
 from weibao.kb.snapshot import snapshot_lock
 from weibao.kb.tokenize import Tokenizer
@@ -378,26 +379,54 @@ class KnowledgeBase:
     def link(self, text: str) -> LinkResult | None:
         return self.linker.link(text) if self.linker is not None else None
 
-    def understand(self, text: str) -> tuple[Understanding, LinkResult | None]:
-        linked = self.link(text)
-        if linked is None:
-            return Understanding(), None
-        return understanding_from(linked, self.linker), linked
+    def understand(
+        self, text: str, *, articles: int = 0, tickets: int = 0, link: bool = True
+    ) -> Understanding:
+        """The text (already masked) linked once, with its prepared query; with `articles`
+        or `tickets` also that many candidate articles (ranked with the graph) and similar
+        resolved tickets (by text alone), both from the one prepared query."""
+        linked = self.link(text) if link else None
+        base = understanding_from(linked, self.linker) if linked is not None else Understanding()
+        understood = replace(
+            base, text=text, language=language_of(text), linked=linked,
+            query=PreparedQuery(text, self.tokenizer, self.embedder),
+        )
+        if articles > 0:
+            options = SearchOptions(top_k=articles, filters=Filters(kinds=("article",)))
+            hits = self.search_understood(understood, options).hits
+            understood = replace(understood, articles=tuple(hits))
+        if tickets > 0:
+            options = SearchOptions(top_k=tickets, filters=Filters(kinds=("ticket",)), use_graph=False)
+            hits = self.search_understood(understood, options).hits
+            understood = replace(understood, tickets=tuple(hits))
+        return understood
 
-    def search_linked(self, query: str, options: SearchOptions | None = None) -> SearchResult:
-        """Links the query to the graph, then searches with expansion, graph candidates and
-        re-ranking by how well each hit covers the linked system and symptom."""
+    def search_understood(
+        self, understanding: Understanding, options: SearchOptions | None = None
+    ) -> SearchResult:
+        """Searches an understood text: expansion with its linked entities, the graph's
+        candidate articles and re-ranking by how well each hit covers them (unless
+        `options.use_graph` is off). Links nothing and scores no token list twice."""
         started = time.perf_counter()
         options = options or SearchOptions()
-        understanding, _ = self.understand(query) if options.use_graph else (Understanding(), None)
+        if not options.use_graph:
+            understanding = understanding.unlinked()
         context = graph_context(understanding, self.graph)
         with self._lock:
             hits = hybrid_search(
-                self.index, self.embedder, self.tokenizer, query, options,
+                self.index, self.embedder, self.tokenizer, understanding.text, options,
                 understanding, context.coverage, graph_docs=context.graph_docs,
             )
         took = round((time.perf_counter() - started) * 1000, 2)
-        return SearchResult(query, took, hits, understanding)
+        return SearchResult(understanding.text, took, hits, understanding)
+
+    def search_linked(self, query: str, options: SearchOptions | None = None) -> SearchResult:
+        """Links the query to the graph, then searches it (`search_understood`)."""
+        started = time.perf_counter()
+        options = options or SearchOptions()
+        result = self.search_understood(self.understand(query, link=options.use_graph), options)
+        result.took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return result
 
     def get_article(self, article_id: str, include_drafts: bool = False) -> Article | None:
         """The article, or None; drafts only when asked for (the vendor's own readers)."""

@@ -76,10 +76,12 @@ def record_sla_changes(changes: Iterable[dict[str, object]]) -> None:
 
 
 def instrument_kb(kb: Any) -> None:
-    """Times the knowledge base's searches (wraps this instance's two entry points)."""
+    """Times the knowledge base's searches (wraps this instance's entry points; "linked"
+    links then runs an "understood" search, which is observed on its own too)."""
     if kb is None or getattr(kb, "_metrics_instrumented", False):
         return
-    for name, entry in (("search", "plain"), ("search_linked", "linked")):
+    entries = (("search", "plain"), ("search_linked", "linked"), ("search_understood", "understood"))
+    for name, entry in entries:
         original = getattr(kb, name, None)
         if original is None:
             continue

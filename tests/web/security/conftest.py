@@ -86,8 +86,11 @@ class FakeKB:
     def link(self, text: str) -> None:
         return None
 
-    def understand(self, text: str) -> tuple[Understanding, None]:
-        return Understanding(), None
+    def understand(self, text: str, **candidates: object) -> Understanding:
+        return Understanding(text=text)
+
+    def search_understood(self, understanding: Understanding, options: object = None) -> SearchResult:
+        return SearchResult(query=understanding.text, took_ms=0.1, hits=[])
 
     def search(self, query: str, options: object = None, *args: object) -> SearchResult:
         return SearchResult(query=query, took_ms=0.1, hits=[])
