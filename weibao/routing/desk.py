@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -133,8 +133,12 @@ class TicketDesk:
                     {"from": plan.triage.priority, "to": draft.priority},
                     reason=draft.priority_reason,
                 )
-            assign_first_available(session, ticket, plan.candidates, actor)
+            plan.assignee = assign_first_available(session, ticket, plan.candidates, actor)
             session.refresh(ticket)
+            # Read in this session: the caller shows the new ticket without opening another.
+            plan.events = list(session.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            ))
             session.expunge(ticket)
             return ticket, plan
         except BaseException:
@@ -239,6 +243,15 @@ class TicketDesk:
     def engineers(self) -> builtins.list[Engineer]:  # `list` here is the method above
         with session_scope(self.sessions) as session:
             return list(session.scalars(select(Engineer).order_by(Engineer.id)))
+
+    def engineers_by_id(self, ids: Iterable[str]) -> dict[str, Engineer]:
+        """The engineers with these ids in one query (a list's assignees: not one each)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        with session_scope(self.sessions) as session:
+            query = select(Engineer).where(Engineer.id.in_(wanted))
+            return {engineer.id: engineer for engineer in session.scalars(query)}
 
     def link_account(self, engineer_id: str, user_id: int | None) -> Engineer:
         """Links a vendor account to an engineer profile (None unlinks): the account then

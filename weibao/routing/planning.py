@@ -18,17 +18,18 @@ from weibao.core.db import utcnow
 from weibao.core.privacy import mask_pii
 from weibao.graph.linking import LinkResult, Mention
 from weibao.graph.taxonomy import DEPARTMENTS
-from weibao.kb.index import Filters
-from weibao.kb.search import SearchOptions
+from weibao.kb.search import DocumentHit
 from weibao.kb.service import KnowledgeBase
+from weibao.kb.understanding import Understanding
 from weibao.routing.errors import Invalid, NotFound
 from weibao.routing.matching import Candidate, History, TicketNeeds, rank_candidates
-from weibao.routing.models import PRIORITIES, Contract, Resolution, Ticket
+from weibao.routing.models import PRIORITIES, Contract, Engineer, Resolution, Ticket, TicketEvent
 from weibao.routing.records import engineer_profiles
-from weibao.routing.sla import due_times
+from weibao.routing.sla import SlaStatus, due_times, opening_status
 from weibao.routing.triage import Mentioned, Neighbour, TriageResult, triage
 
 NEIGHBOURS = 10
+SUGGESTIONS = 3
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 
@@ -78,10 +79,21 @@ class TicketPlan:
     candidates: list[Candidate]
     suggested_articles: list[dict[str, str]]
     neighbours: list[Neighbour] = field(default_factory=list)
+    # The text understood once: triage, suggestions and assignment all read it.
+    understanding: Understanding = field(default_factory=Understanding)
+    # Set by TicketDesk.create: the engineer assigned and the events written, so that the
+    # caller shows the new ticket without reading it back.
+    assignee: Engineer | None = None
+    events: list[TicketEvent] = field(default_factory=list)
 
     @property
     def text(self) -> str:
         return f"{self.masked_title}\n{self.masked_description}".strip()
+
+    @property
+    def sla(self) -> SlaStatus:
+        """The SLA as the ticket opens: from the planned due times, no second calendar walk."""
+        return opening_status(self.priority, self.response_due, self.resolution_due)
 
     @property
     def eligible(self) -> list[Candidate]:
@@ -108,14 +120,10 @@ LIVE = HistoryView()
 
 
 def nearest_resolved(
-    session: Session, kb: KnowledgeBase, text: str, hidden: frozenset[str] = frozenset()
+    session: Session, similar: Sequence[DocumentHit], hidden: frozenset[str] = frozenset()
 ) -> list[Neighbour]:
-    """The most similar resolved tickets, with who resolved them."""
-    hits = kb.search(
-        text,
-        SearchOptions(top_k=NEIGHBOURS + len(hidden), filters=Filters(kinds=("ticket",)), use_graph=False),
-    ).hits
-    hits = [h for h in hits if h.id not in hidden][:NEIGHBOURS]
+    """The most similar resolved tickets (the understanding's), with who resolved them."""
+    hits = [h for h in similar if h.id not in hidden][:NEIGHBOURS]
     if not hits:
         return []
     codes = [h.id for h in hits]
@@ -182,8 +190,12 @@ def plan_ticket(
     description = mask_pii(draft.description).text
     text = f"{title}\n{description}".strip()
 
-    linked = kb.link(text)
-    neighbours = nearest_resolved(session, kb, text, view.hidden_tickets)
+    # Linked once, searched once: triage, assignment and the suggestions read this.
+    understood = kb.understand(
+        text, articles=SUGGESTIONS, tickets=NEIGHBOURS + len(view.hidden_tickets)
+    )
+    linked = understood.linked
+    neighbours = nearest_resolved(session, understood.tickets, view.hidden_tickets)
     result = triage(
         text,
         _mentions(linked.systems) if linked else [],
@@ -220,9 +232,6 @@ def plan_ticket(
     )
     profiles = engineer_profiles(session, view.open_counts)
     candidates = rank_candidates(profiles, needs, engineer_history(kb, result, neighbours, view))
-    suggestions = kb.search_linked(
-        text, SearchOptions(top_k=3, filters=Filters(kinds=("article",)))
-    ).hits
     return TicketPlan(
         hospital=hospital,
         contract=contract,
@@ -236,7 +245,8 @@ def plan_ticket(
         resolution_due=resolution_due,
         candidates=candidates,
         suggested_articles=[
-            {"id": h.id, "title": h.title, "url": f"/articles/{h.id}"} for h in suggestions
+            {"id": h.id, "title": h.title, "url": f"/articles/{h.id}"} for h in understood.articles
         ],
         neighbours=neighbours,
+        understanding=understood,
     )

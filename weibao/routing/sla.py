@@ -435,3 +435,26 @@ class SlaClock:
             resolved_at=self.resolved_at,
             targets=self.targets,
         )
+
+
+def opening_status(
+    priority: str,
+    response_due: dt.datetime,
+    resolution_due: dt.datetime,
+    *,
+    targets: Mapping[str, SlaTarget] | None = None,
+) -> SlaStatus:
+    """The status of a ticket as it opens, from the due times `due_times` gave it: nothing
+    used, nothing paused (a new ticket's SLA is worked out once, not walked again)."""
+    target = target_for(priority, targets)
+
+    def fresh(kind: Literal["response", "resolution"], minutes: int, due: dt.datetime) -> TargetStatus:
+        return TargetStatus(
+            kind=kind, target_minutes=minutes, elapsed_minutes=0.0, due_at=due, percent_used=0.0,
+            state="ok", satisfied=False, satisfied_at=None, paused=False, paused_minutes=0.0,
+        )
+
+    return SlaStatus(
+        response=fresh("response", target.response_minutes, response_due),
+        resolution=fresh("resolution", target.resolution_minutes, resolution_due),
+    )

@@ -304,6 +304,15 @@ def full_ticket(desk: TicketDesk, ticket: Ticket, with_history: bool = True) -> 
     )
 
 
+def ticket_list(desk: TicketDesk, tickets: list[Ticket]) -> list[dict[str, object]]:
+    """Tickets without their history; their assignees read in one query, not one each."""
+    assignees = desk.engineers_by_id(t.assignee_id for t in tickets if t.assignee_id)
+    return [
+        ticket_payload(t, desk.sla_status(t), assignees.get(t.assignee_id or ""))
+        for t in tickets
+    ]
+
+
 @contextmanager
 def desk_errors() -> Iterator[None]:
     """The desk's errors as HTTP answers, around typed calls: `with desk_errors(): desk.get(...)`."""
@@ -334,7 +343,8 @@ def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("ti
     )
     with desk_errors():
         ticket, plan = desk.create(draft, actor_of(caller))
-    payload = full_ticket(desk, ticket)
+    # Everything to show is in hand: the plan's SLA, assignee and events (no re-reading).
+    payload = ticket_payload(ticket, plan.sla, plan.assignee, events=plan.events, comments=[])
     payload["candidates"] = [c.as_dict() for c in plan.candidates]
     payload["suggested_articles"] = plan.suggested_articles
     return payload
@@ -352,7 +362,7 @@ def list_tickets(
 ) -> list[dict[str, object]]:
     with desk_errors():
         tickets = desk.list(scope_of(caller), hospital, status, assignee, unassigned, limit)
-    return [full_ticket(desk, t, with_history=False) for t in tickets]
+    return ticket_list(desk, tickets)
 
 
 @router.get("/tickets/{code}", response_model=TicketOut, responses=NOT_FOUND, summary="One ticket with its history")
@@ -501,5 +511,5 @@ def engineer_queue(engineer_id: str, desk: DeskDep, caller: Caller = Permission(
         desk.engineer(engineer_id)
     tickets = desk.list(ALL, status="open", assignee=engineer_id, limit=500)
     tickets.sort(key=lambda t: (PRIORITIES.index(t.priority), t.response_due))
-    return [full_ticket(desk, t, with_history=False) for t in tickets]
+    return ticket_list(desk, tickets)
 
