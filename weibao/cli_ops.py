@@ -50,6 +50,13 @@ def serve(settings: Settings, host: str, port: int, workers: int | None) -> int:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    # torch (query and passage embedding) starts one OpenMP thread per core in every worker:
+    # N workers would run N x cores threads that spin-wait for each other. Each worker gets
+    # its share of the cores instead (bench/bench_workers.py --unique, 2 workers on the busy
+    # shared 2-core box: 59 -> 24 ms of worker CPU per search). An operator's setting wins.
+    threads = str(max(1, len(os.sched_getaffinity(0)) // count))
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, threads)
     uvicorn.run(
         "weibao.bootstrap:create_web_app", factory=True, workers=count,
         host=host, port=port, log_level="info",
