@@ -239,6 +239,10 @@ def install(app: FastAPI) -> None:
         tags=["ops"],
         summary="Prometheus metrics",
         include_in_schema=True,
+        # Prometheus' text format, documented as such (not FastAPI's default JSON).
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},
+                   401: {"description": "a metrics token is set and was not given"}},
         dependencies=[Depends(_check_token), Depends(require("public"))],
     )
     def metrics() -> Response:

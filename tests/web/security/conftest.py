@@ -98,6 +98,15 @@ class FakeKB:
     def index_documents(self, docs: list[object]) -> int:
         return 0
 
+    # What resolve and /healthz ask since the index tails the change log: nothing stored.
+    applied_seq = 0
+
+    def write_documents(self, session: object, docs: list[object]) -> int:
+        return 0
+
+    def catch_up(self) -> set[tuple[str, str]]:
+        return set()
+
 
 @dataclass
 class Env:

@@ -102,6 +102,9 @@ def test_no_log_line_of_a_served_request_carries_planted_data(
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
         monkeypatch.setattr(logging.getLogger(name), "propagate", True)
         monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+        # ... and may have raised their level (uvicorn's log_level): read everything.
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+        logging.getLogger(name).setLevel(logging.DEBUG)
     headers = {"Authorization": f"Bearer {env.tokens['admin']}"}
     with served(env.app) as base, httpx.Client(base_url=base, headers=headers) as client:
         statuses = {
