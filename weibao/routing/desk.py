@@ -409,7 +409,8 @@ class TicketDesk:
             self.kb.write_documents(session, [ticket_document(ticket, resolution)])
         # The knowledge loop: searchable here at once, in the graph, evidence for the engineer.
         self.kb.catch_up()
-        if self.graph is not None:  # the index's listener has it too; applying twice is once
+        if self.graph is not None and not self.graph.listening:
+            # A listening graph service has had the ticket from catch_up already.
             self.graph.apply(TicketResolved(record))
         return resolution
 
