@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import Request
 
 from weibao.routing.models import STATUS_NAMES
+from weibao.web.messages import collect
 
 LANGS = ("zh", "en")
 
@@ -184,6 +185,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Hello! Describe the problem and I will look for a fix in the knowledge base.",
     },
 }
+
+
+def _merge_area_catalogues() -> None:
+    for key, entry in collect().items():
+        if key in MESSAGES:
+            raise ValueError(f"UI message key {key!r} defined twice (in weibao.web.messages)")
+        MESSAGES[key] = entry
+
+
+_merge_area_catalogues()
 
 
 def request_lang(request: Request) -> str:

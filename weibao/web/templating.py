@@ -14,14 +14,17 @@ from fastapi.templating import Jinja2Templates
 
 from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, SYSTEMS
 from weibao.web.i18n import request_lang, translator
+from weibao.web.navigation import nav_for
 from weibao.web.security.caller import ANONYMOUS
 from weibao.web.security.session import csrf_token
 
 
 def _security_context(request: Request) -> dict[str, object]:
     # csrf_token is a callable so that only pages with a form start a session.
+    caller = getattr(request.state, "caller", ANONYMOUS)
     return {
-        "caller": getattr(request.state, "caller", ANONYMOUS),
+        "caller": caller,
+        "nav_items": nav_for("anonymous" if caller.is_anonymous else caller.role),
         "csrf_token": lambda: csrf_token(request),
     }
 
