@@ -28,6 +28,16 @@ ACTIONS = (
     "user.enabled",
     "hospital.created",
     "ticket.read_cross_hospital",
+    # Remote access (weibao.estate.access): every request, decision, start, end and revocation.
+    "remote_access.requested",
+    "remote_access.approved",
+    "remote_access.denied",
+    "remote_access.break_glass",
+    "remote_access.started",
+    "remote_access.ended",
+    "remote_access.revoked",
+    "remote_access.reviewed",
+    "remote_access.check_denied",
 )
 MAX_DETAIL_CHARS = 200
 
