@@ -53,6 +53,25 @@ STRUCTURED = {
     ("app_secrets", "name"), ("app_secrets", "value"),
     ("chat_sessions", "id"), ("chat_sessions", "hospital_id"),
     ("chat_messages", "session_id"), ("chat_messages", "hospital_id"), ("chat_messages", "role"),
+    # Estate: ids, taxonomy ids, version strings, enums, usernames.
+    ("installations", "hospital_id"), ("installations", "system"), ("installations", "version"),
+    ("installations", "environment"), ("installation_upgrades", "hospital_id"),
+    ("installation_upgrades", "system"), ("installation_upgrades", "from_version"),
+    ("installation_upgrades", "to_version"), ("releases", "system"), ("releases", "version"),
+    ("releases", "compliance_tags"), ("known_issues", "article_id"), ("known_issues", "system"),
+    ("known_issues", "symptoms"), ("known_issues", "affected_versions"), ("known_issues", "fix_ids"),
+    ("remote_access_policies", "hospital_id"), ("remote_access_requests", "hospital_id"),
+    ("remote_access_requests", "engineer_id"), ("remote_access_requests", "requested_by"),
+    ("remote_access_requests", "system"), ("remote_access_requests", "method"),
+    ("remote_access_requests", "ticket_code"), ("remote_access_requests", "status"),
+    ("remote_access_requests", "decided_by"), ("remote_access_requests", "revoked_by"),
+    ("remote_access_requests", "reviewed_by"), ("blackout_windows", "hospital_id"),
+    ("blackout_windows", "kind"), ("blackout_windows", "days"), ("blackout_windows", "start_time"),
+    ("blackout_windows", "end_time"), ("change_requests", "hospital_id"), ("change_requests", "kind"),
+    ("change_requests", "systems"), ("change_requests", "departments"),
+    ("change_requests", "target_version"), ("change_requests", "status"),
+    ("change_requests", "requested_by"), ("change_requests", "hospital_approved_by"),
+    ("change_requests", "vendor_approved_by"),
 }
 
 

@@ -12,6 +12,7 @@ import weibao.core.accounts
 import weibao.core.app_secrets
 import weibao.core.audit
 import weibao.core.rate_counters
+import weibao.estate.models
 import weibao.kb.models
 import weibao.routing.models  # noqa: F401
 from weibao.core.db import Base
