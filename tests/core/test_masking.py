@@ -36,6 +36,17 @@ STRUCTURED = {
     ("tickets", "department"), ("tickets", "priority"), ("tickets", "status"),
     ("tickets", "assignee_id"), ("tickets", "tier"), ("tickets", "timezone"), ("tickets", "pauses"),
     ("tickets", "response_state"), ("tickets", "resolution_state"),
+    # Service management: contract terms as ids, tiers and numbers; the query log's
+    # ontology ids and document id; review enums and quarters.
+    ("tickets", "sla_targets"), ("contract_versions", "hospital_id"), ("contract_versions", "tier"),
+    ("contract_versions", "targets"), ("contract_versions", "trainings_per_year"),
+    ("contract_versions", "account_manager_id"), ("contract_versions", "dedicated_engineers"),
+    ("contract_versions", "created_by"), ("service_query_log", "hospital_id"),
+    ("service_query_log", "source"), ("service_query_log", "systems"),
+    ("service_query_log", "symptoms"), ("service_query_log", "top_document"),
+    ("service_reviews", "hospital_id"), ("service_reviews", "quarter"),
+    ("service_reviews", "created_by"), ("service_action_items", "hospital_id"),
+    ("service_action_items", "status"),
     # The one deliberate exception: kept only with KEEP_ORIGINAL_TEXT, shown only to the
     # ticket's hospital and assignee, never indexed (see README, security).
     ("tickets", "description_original"),

@@ -14,7 +14,9 @@ import weibao.core.audit
 import weibao.core.rate_counters
 import weibao.estate.models
 import weibao.kb.models
-import weibao.routing.models  # noqa: F401
+import weibao.routing.contracts
+import weibao.routing.models
+import weibao.service.models  # noqa: F401
 from weibao.core.db import Base
 
 metadata = Base.metadata

@@ -18,6 +18,7 @@ from weibao.kb.models import Article
 from weibao.kb.passages import SearchDocument
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.assignment import assign_first_available
+from weibao.routing.contracts import targets_from_json
 from weibao.routing.errors import Conflict, Forbidden, Invalid, NotFound
 from weibao.routing.events import add_event
 from weibao.routing.knowledge_loop import (
@@ -118,6 +119,8 @@ class TicketDesk:
                 response_due=plan.response_due,
                 resolution_due=plan.resolution_due,
                 alert_key=draft.alert_key,
+                contract_version_id=plan.terms.version_id,
+                sla_targets=plan.terms.stored_targets or None,
             )
             session.add(ticket)
             session.flush()
@@ -286,6 +289,7 @@ class TicketDesk:
             pauses=_pauses(ticket.pauses or []),
             first_response_at=ticket.first_response_at,
             resolved_at=ticket.resolved_at,
+            targets=targets_from_json(ticket.sla_targets),
         )
 
     def sla_status(self, ticket: Ticket, now: datetime | None = None) -> SlaStatus:

@@ -105,6 +105,10 @@ class Ticket(Base):
     pauses: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
     # A monitoring alert's identity: repeated notifications of it update this ticket.
     alert_key: Mapped[str | None] = mapped_column(MaskedString(200))
+    # The contract version in force at creation and its targets ({"P1": [resp, resol]}),
+    # kept so that a later contract change rewrites neither this SLA nor past reports.
+    contract_version_id: Mapped[int | None] = mapped_column(Integer)
+    sla_targets: Mapped[dict[str, list[int]] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_tickets_hospital_alert", "hospital_id", "alert_key"),)
 

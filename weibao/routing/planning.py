@@ -21,11 +21,12 @@ from weibao.graph.taxonomy import DEPARTMENTS
 from weibao.kb.search import DocumentHit
 from weibao.kb.service import KnowledgeBase
 from weibao.kb.understanding import Understanding
+from weibao.routing.contracts import ContractTerms, terms_at
 from weibao.routing.errors import Invalid, NotFound
 from weibao.routing.matching import Candidate, History, TicketNeeds, rank_candidates
 from weibao.routing.models import PRIORITIES, Contract, Engineer, Resolution, Ticket, TicketEvent
 from weibao.routing.records import engineer_profiles
-from weibao.routing.sla import SlaStatus, due_times, opening_status
+from weibao.routing.sla import TARGETS, SlaStatus, due_times, opening_status
 from weibao.routing.triage import Mentioned, Neighbour, TriageResult, triage
 
 NEIGHBOURS = 10
@@ -85,6 +86,8 @@ class TicketPlan:
     # caller shows the new ticket without reading it back.
     assignee: Engineer | None = None
     events: list[TicketEvent] = field(default_factory=list)
+    # The contract terms the SLA was computed from (default targets without a version).
+    terms: ContractTerms = field(default_factory=lambda: ContractTerms("basic", TARGETS))
 
     @property
     def text(self) -> str:
@@ -93,7 +96,9 @@ class TicketPlan:
     @property
     def sla(self) -> SlaStatus:
         """The SLA as the ticket opens: from the planned due times, no second calendar walk."""
-        return opening_status(self.priority, self.response_due, self.resolution_due)
+        return opening_status(
+            self.priority, self.response_due, self.resolution_due, targets=self.terms.targets
+        )
 
     @property
     def eligible(self) -> list[Candidate]:
@@ -186,6 +191,14 @@ def plan_ticket(
         raise NotFound(f"hospital {draft.hospital_id!r} not found", "hospital_id")
     contract = session.get(Contract, hospital.id) or Contract(hospital_id=hospital.id, tier="basic")
     created_at = draft.at or utcnow()
+    # The SLA comes from the contract version in force when the ticket is created.
+    terms = terms_at(session, hospital.id, created_at)
+    if terms.version_id is not None:
+        # Transient (never added to the session): the current row stays as it is.
+        contract = Contract(
+            hospital_id=hospital.id, tier=terms.tier, city=contract.city,
+            dedicated_engineers=list(terms.dedicated_engineers),
+        )
     title = mask_pii(draft.title).text
     description = mask_pii(draft.description).text
     text = f"{title}\n{description}".strip()
@@ -212,7 +225,9 @@ def plan_ticket(
             {"source": "reporter", "field": "priority", "value": priority,
              "reason": draft.priority_reason.strip()[:500]}
         )
-    response_due, resolution_due = due_times(created_at, priority, contract.tier, hospital.timezone)
+    response_due, resolution_due = due_times(
+        created_at, priority, contract.tier, hospital.timezone, targets=terms.targets
+    )
     # Remote help first, as the contracts promise; onsite work is asked for, not guessed.
     needs_onsite = bool(draft.needs_onsite)
     needs = TicketNeeds(
@@ -249,4 +264,5 @@ def plan_ticket(
         ],
         neighbours=neighbours,
         understanding=understood,
+        terms=terms,
     )

@@ -1,0 +1,1 @@
+"""Service management: contracts (versions), service reports, quarterly reviews, knowledge gaps."""
