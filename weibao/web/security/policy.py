@@ -56,6 +56,22 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "hospitals.manage": ("admin",),
     "engineers.manage": ("admin",),
     "settings.manage": ("admin",),
+    # Estate (weibao.estate). Hospital IT reads and decides for its own hospital only.
+    "estate.read": ("hospital_it", "engineer", *VENDOR_LEADS),
+    "estate.manage": ("engineer", *VENDOR_LEADS),  # installations import, release catalogue
+    "changes.read": ("hospital_it", "engineer", *VENDOR_LEADS),
+    "changes.create": ("engineer", *VENDOR_LEADS),
+    "changes.update": ("engineer", *VENDOR_LEADS),  # start, done, rolled back, cancel
+    # Hospital IT approves for its hospital, the manager for the vendor (estate.changes).
+    "changes.approve": ("hospital_it", *VENDOR_LEADS),
+    "blackouts.manage": ("hospital_it", *VENDOR_LEADS),
+    "remote_access.request": ("engineer",),  # needs a linked engineer profile
+    "remote_access.read": ("hospital_it", "engineer", *VENDOR_LEADS),
+    # Approve, deny, revoke, set the maximum: that hospital's IT or an admin (estate.access).
+    "remote_access.decide": ("hospital_it", "admin"),
+    # The bastion host asks with a token of the hospital's IT (admins name the hospital).
+    "remote_access.check": ("hospital_it", "admin"),
+    "remote_access.review": VENDOR_LEADS,  # break-glass grants, after the fact
 }
 # A caller who must change the password may still do these, and nothing else.
 ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset({PUBLIC, "account.self"})
