@@ -17,7 +17,7 @@ from weibao.core.db import Database
 from weibao.core.settings import Settings
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
-from weibao.web import metrics, pages, ticket_pages
+from weibao.web import estate_routes, metrics, pages, ticket_pages
 from weibao.web.api import accounts as accounts_api
 from weibao.web.api import alerts as alerts_api
 from weibao.web.api import audit as audit_api
@@ -119,6 +119,7 @@ def create_app(
     for api in (search_api, graph_api, tickets_api, alerts_api, accounts_api, audit_api):
         app.include_router(api.router, responses=PROBLEM_RESPONSES)
     app.include_router(chat_api.router, responses=PROBLEM_RESPONSES)
+    estate_routes.install(app)
     app.include_router(pages.router)
     app.include_router(ticket_pages.router)
     app.include_router(security_pages.router)

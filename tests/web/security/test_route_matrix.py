@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.estate.route_examples import ESTATE_EXAMPLES
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PEOPLE, Env, csrf_from
 from weibao.core import accounts
 from weibao.core.db import session_scope
@@ -172,6 +173,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/queue"): Example(lambda e, w: ("/queue", {"params": {"engineer": ENGINEER}})),
     ("GET", "/queue/unassigned"): Example(lambda e, w: ("/queue/unassigned", {})),
 }
+
+EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in ESTATE_EXAMPLES.items()})
 
 
 def expected_status(permission: str, path: str, who: str, example: Example) -> int:
