@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     )
     ontology_dir: Path = Field(default=REPO_DIR / "data" / "ontology")
     eval_dir: Path = Field(default=REPO_DIR / "data" / "eval")
+    inspections_dir: Path = Field(
+        default=REPO_DIR / "data" / "inspections", description="inspection templates (YAML)"
+    )
+    inspection_check_seconds: int = Field(
+        default=300, ge=0,
+        description="how often `serve` makes due inspections and checks trends; 0 = never",
+    )
     timezone: str = Field(default="Asia/Shanghai", description="default display time zone")
     chunk_chars: int = Field(default=600, ge=100, le=10_000, description="target chunk size")
     public_search: bool = Field(

@@ -13,6 +13,7 @@ import weibao.core.app_secrets
 import weibao.core.audit
 import weibao.core.rate_counters
 import weibao.estate.models
+import weibao.inspections.models
 import weibao.kb.models
 import weibao.routing.contracts
 import weibao.routing.models

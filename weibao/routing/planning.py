@@ -17,7 +17,7 @@ from weibao.core.accounts import Hospital
 from weibao.core.db import utcnow
 from weibao.core.privacy import mask_pii
 from weibao.graph.linking import LinkResult, Mention
-from weibao.graph.taxonomy import DEPARTMENTS
+from weibao.graph.taxonomy import DEPARTMENTS, SYMPTOMS, SYSTEMS
 from weibao.kb.search import DocumentHit
 from weibao.kb.service import KnowledgeBase
 from weibao.kb.understanding import Understanding
@@ -27,7 +27,7 @@ from weibao.routing.matching import Candidate, History, TicketNeeds, rank_candid
 from weibao.routing.models import PRIORITIES, Contract, Engineer, Resolution, Ticket, TicketEvent
 from weibao.routing.records import engineer_profiles
 from weibao.routing.sla import TARGETS, SlaStatus, due_times, opening_status
-from weibao.routing.triage import Mentioned, Neighbour, TriageResult, triage
+from weibao.routing.triage import DEFAULT_DEPARTMENT, Mentioned, Neighbour, TriageResult, triage
 
 NEIGHBOURS = 10
 SUGGESTIONS = 3
@@ -49,6 +49,10 @@ class TicketDraft:
     needs_onsite: bool | None = None
     at: datetime | None = None
     alert_key: str | None = None  # set for monitoring alerts (see alerts)
+    # A finding that already knows what it is about (an inspection item, a trend
+    # warning): these win over what triage reads from the text.
+    system: str | None = None
+    symptom: str | None = None
 
     def validate(self) -> None:
         if not self.title.strip():
@@ -63,6 +67,10 @@ class TicketDraft:
             raise Invalid("a priority override needs a reason", "priority_reason")
         if self.at is not None and self.at.tzinfo is None:
             raise Invalid("at must carry a time-zone offset", "at")
+        if self.system is not None and self.system not in SYSTEMS:
+            raise Invalid(f"system {self.system!r} is not a taxonomy id", "system")
+        if self.symptom is not None and self.symptom not in SYMPTOMS:
+            raise Invalid(f"symptom {self.symptom!r} is not a taxonomy id", "symptom")
 
 
 @dataclass(slots=True)
@@ -182,6 +190,17 @@ def needed_tags(kb: KnowledgeBase, linked: LinkResult | None) -> frozenset[str]:
     return frozenset(tags)
 
 
+def _apply_known(result: TriageResult, draft: TicketDraft) -> None:
+    """The draft's known system and symptom replace triage's reading, with the evidence."""
+    for name, value in (("system", draft.system), ("symptom", draft.symptom)):
+        if value and value != getattr(result, name):
+            setattr(result, name, value)
+            result.alternatives.pop(name, None)
+            result.evidence.append({"source": "known", "field": name, "value": value})
+    if draft.system and result.department is None:
+        result.department = DEFAULT_DEPARTMENT.get(draft.system)
+
+
 def plan_ticket(
     session: Session, kb: KnowledgeBase, draft: TicketDraft, view: HistoryView = LIVE
 ) -> TicketPlan:
@@ -218,6 +237,7 @@ def plan_ticket(
     )
     if result.department not in DEPARTMENTS:
         result.department = None
+    _apply_known(result, draft)
     priority = result.priority
     if draft.priority:
         priority = draft.priority
