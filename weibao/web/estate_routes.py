@@ -1,0 +1,13 @@
+"""Mounts the estate's API routers and pages (installations, releases, changes, remote access)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from weibao.web.api import remote_access as remote_access_api
+from weibao.web.security.errors import PROBLEM_RESPONSES
+
+
+def install(app: FastAPI) -> None:
+    for api in (remote_access_api,):
+        app.include_router(api.router, responses=PROBLEM_RESPONSES)
