@@ -70,4 +70,18 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
         _hospital_a(200, 403)),
     ("POST", "/api/remote-access/{request_id}/review"): (
         lambda e, w: (f"/api/remote-access/{_access(e, break_glass=True)}/review", {}), 200),
+    # Pages: forms answer 303 on success; a refusal is the page again with a message.
+    ("GET", "/remote-access"): (lambda e, w: ("/remote-access", {}), 200),
+    ("POST", "/remote-access"): (
+        lambda e, w: ("/remote-access", {"data": {
+            "hospital_id": HOSPITAL_A, "system": "his", "purpose": "排查", "minutes": "30"}}), 303),
+    **{
+        ("POST", f"/remote-access/{{request_id}}/{action}"): (
+            lambda e, w, action=action: (f"/remote-access/{_access(e, approved=action == 'revoke')}/{action}",
+                                         {"data": {}}),
+            _hospital_a(303, 403))
+        for action in ("approve", "deny", "revoke")
+    },
+    ("POST", "/remote-access/{request_id}/review"): (
+        lambda e, w: (f"/remote-access/{_access(e, break_glass=True)}/review", {"data": {}}), 303),
 }

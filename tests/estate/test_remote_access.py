@@ -168,3 +168,17 @@ def test_break_glass_for_p1_at_a_7x24_hospital_is_granted_and_listed_for_review(
     refused = e.env.client("engineer").post("/api/remote-access", json={
         **body, "hospital_id": HOSPITAL_B, "ticket_id": b_ticket.code})
     assert refused.status_code == 422 and "7x24" in refused.text
+
+
+def test_the_page_refuses_another_hospitals_it_with_a_message(estate_env: EstateEnv) -> None:
+    e = estate_env
+    asked = _ask(e)
+    page = e.env.client("hospital_it_b").post(f"/remote-access/{asked['id']}/approve", data={})
+    assert page.status_code == 403
+    assert "只有该医院的信息科或管理员可以处理此项" in page.text
+    assert e.env.client("hospital_it").get(f"/api/remote-access/{asked['id']}").json()["status"] == "pending"
+    english = e.env.client("hospital_it_b").post(f"/remote-access/{asked['id']}/approve?lang=en", data={})
+    assert "Only that hospital" in english.text and "只有" not in english.text
+    # The other hospital's page does not list the request at all.
+    assert f"access-{asked['id']}" not in e.env.client("hospital_it_b").get("/remote-access").text
+    assert f"access-{asked['id']}" in e.env.client("hospital_it").get("/remote-access").text

@@ -24,6 +24,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("search", "/", ("anonymous", *EVERYONE_SIGNED_IN)),
     NavItem("new_ticket", "/tickets/new", EVERYONE_SIGNED_IN),
     NavItem("audit_log", "/audit", ("manager", "admin")),
+    NavItem("estate_nav_remote_access", "/remote-access", ("hospital_it", "engineer", "manager", "admin")),
 ]
 
 
