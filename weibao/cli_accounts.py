@@ -14,6 +14,8 @@ from weibao.core import accounts, audit, migrate
 from weibao.core.accounts import AccountError
 from weibao.core.db import Database, session_scope
 from weibao.core.settings import get_settings
+from weibao.routing import engineers
+from weibao.routing.errors import DeskError
 
 
 def _database() -> Database:
@@ -49,6 +51,17 @@ def _cli_audit(
     )
 
 
+def _link(session: Session, user: accounts.User, engineer_id: str) -> None:
+    """Links the account to the engineer profile, or one line saying why not."""
+    try:
+        engineers.link_account(session=session, engineer_id=engineer_id, user_id=user.id)
+    except DeskError as exc:
+        raise CommandError(f"--engineer: {exc.message}") from exc
+    _cli_audit(session, "engineer.linked", target=f"engineer:{engineer_id}",
+               detail={"username": user.username})
+    print(f"linked user {user.username} to engineer {engineer_id}")
+
+
 @command("user")
 def cmd_user(args: argparse.Namespace) -> int:
     database = _database()
@@ -69,7 +82,16 @@ def cmd_user(args: argparse.Namespace) -> int:
                 session, "user.created", hospital_id=user.hospital_id,
                 target=f"user:{user.username}", detail={"role": user.role},
             )
+            if args.engineer:
+                # In the same transaction: a refused link leaves no account behind.
+                _link(session, user, args.engineer)
             print(f"created user {user.username} ({user.role})")
+        elif args.user_command == "link":
+            user = accounts.get_user_by_username(session=session, username=args.username)
+            if user is None:
+                raise CommandError(f"no user {args.username!r}")
+            _link(session, user, args.engineer)
+            return 0
         elif args.user_command in ("disable", "enable"):
             user = accounts.get_user_by_username(session=session, username=args.username)
             if user is None:
@@ -151,6 +173,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     c.add_argument("--hospital", help="hospital id (required for clinician and hospital_it)")
     c.add_argument("--name", help="display name")
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    c.add_argument("--engineer", metavar="ENGINEER_ID",
+                   help="link the new account to this engineer profile (engineer or admin)")
+    c = users.add_parser("link", help="link an account to an engineer profile")
+    c.add_argument("username")
+    c.add_argument("--engineer", required=True, metavar="ENGINEER_ID", help="engineer profile id")
     c = users.add_parser("passwd", help="set a user's password")
     c.add_argument("username")
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin")

@@ -55,6 +55,9 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(MaskedString(200), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, object]] = mapped_column(MaskedJSON, default=dict)
+    "engineer.created",
+    "engineer.updated",
+    "engineer.linked",
 
 
 def _clean(value: object) -> object:

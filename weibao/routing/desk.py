@@ -337,7 +337,10 @@ class TicketDesk:
 
     def comment(
         self, code: str, author: str, body: str, scope: Scope = ALL, counts_as_response: bool = False,
+        internal: bool = False,
     ) -> Comment:
+        """A comment; `internal` notes stay inside the vendor and answer nobody, so they
+        never count as the first response."""
         if not body.strip():
             raise Invalid("body must not be empty", "body")
         if len(body) > MAX_TEXT:
@@ -346,11 +349,12 @@ class TicketDesk:
             ticket = self._load(session, code, scope)
             comment = Comment(
                 ticket_id=ticket.id, hospital_id=ticket.hospital_id, author=author[:100], body=body,
+                internal=internal,
             )
             session.add(comment)
-            if counts_as_response and ticket.first_response_at is None:
+            if counts_as_response and not internal and ticket.first_response_at is None:
                 ticket.first_response_at = utcnow()
-            add_event(session, ticket, "commented", author, {})
+            add_event(session, ticket, "commented", author, {"internal": True} if internal else {})
             session.flush()
             return comment
 

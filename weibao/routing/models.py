@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
@@ -141,6 +142,8 @@ class Comment(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     author: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(MaskedText)
+    # An engineers' note inside the vendor: never shown to the hospital's people.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Resolution(Base):

@@ -109,7 +109,8 @@ def ticket_payload(
         payload["events"] = [event_payload(e, tz) for e in events]
     if comments is not None:
         payload["comments"] = [
-            {"at": local_iso(c.at, tz), "author": c.author, "body": c.body} for c in comments
+            {"at": local_iso(c.at, tz), "author": c.author, "body": c.body, "internal": c.internal}
+            for c in comments
         ]
     if resolution is not None:
         payload["resolution"] = {

@@ -21,7 +21,13 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
+    NavItem("desk_nav_home", "/home", EVERYONE_SIGNED_IN),
     NavItem("search", "/", ("anonymous", *EVERYONE_SIGNED_IN)),
+    NavItem("desk_nav_my_tickets", "/tickets", ("clinician", "hospital_it")),
+    NavItem("desk_nav_tickets", "/tickets", STAFF),
+    NavItem("desk_nav_queue", "/queue", ("engineer",)),
+    NavItem("desk_nav_unassigned", "/queue/unassigned", STAFF),
+    NavItem("desk_nav_engineers", "/admin/engineers", ("admin",)),
     NavItem("new_ticket", "/tickets/new", EVERYONE_SIGNED_IN),
     NavItem("audit_log", "/audit", ("manager", "admin")),
     NavItem("estate_nav_remote_access", "/remote-access", ("hospital_it", "engineer", "manager", "admin")),

@@ -1,22 +1,34 @@
-"""Ticket pages: the form (with article suggestions), a ticket with its SLA countdown and
-history, an engineer's queue and the unassigned queue. The desk does the work."""
+"""Ticket pages: the form (with article suggestions), the ticket list, a ticket with its
+SLA, history and the engineer's workbench, the queues and each role's home page.
+
+Every action is a form posting to a page route that calls the same desk service as the
+API; a refusal re-renders the ticket with a message in the UI language. The desk does
+the work; `desk_view` picks the words.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
-from weibao.core.accounts import HOSPITAL_ROLES
-from weibao.core.db import session_scope
+from weibao.core.accounts import HOSPITAL_ROLES, Hospital
+from weibao.core.db import session_scope, utcnow
+from weibao.routing import engineers as engineer_profiles
 from weibao.routing.desk import ALL, TicketDesk
-from weibao.routing.errors import DeskError, NotFound
-from weibao.routing.models import PRIORITIES, Engineer, Ticket
+from weibao.routing.errors import Conflict, DeskError, Invalid, NotFound
+from weibao.routing.lifecycle import TRANSITIONS
+from weibao.routing.listing import STATUS_FILTERS, TicketFilter, find
+from weibao.routing.models import OPEN_STATUSES, PRIORITIES, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
-from weibao.routing.presenters import local_iso
+from weibao.routing.records import open_counts
+from weibao.web import desk_view
 from weibao.web.api.tickets import actor_of, case_payload, scope_of
 from weibao.web.deps import Caller, DeskDep
+from weibao.web.i18n import request_lang, translator
 from weibao.web.markdown import render_markdown
 from weibao.web.security.pages import csrf_protect
 from weibao.web.security.policy import Permission, allows
@@ -25,20 +37,168 @@ from weibao.web.templating import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 PREFILL = ("title", "description", "system", "symptom", "department", "hospital_id", "tried")
+Text = Annotated[str, Form(max_length=10_000)]
+Reason = Annotated[str, Form(max_length=500)]
+
+
+# ---- who is looking ------------------------------------------------------------------
+def _may(caller: Caller, permission: str) -> bool:
+    return allows(permission, caller.role, public_search=False)
+
+
+def _own_engineer(request: Request, caller: Caller) -> Engineer | None:
+    if caller.user_id is None:
+        return None
+    with session_scope(request.app.state.database.sessions) as session:
+        return engineer_profiles.get_by_user(session=session, user_id=caller.user_id)
+
+
+def _hospital_names(request: Request, lang: str) -> dict[str, str]:
+    with session_scope(request.app.state.database.sessions) as session:
+        rows = session.execute(select(Hospital.id, Hospital.name, Hospital.name_en)).all()
+    return {h: (en or name) if lang == "en" else name for h, name, en in rows}
 
 
 def _hospitals(request: Request, caller: Caller) -> list[tuple[str, str]]:
-    from sqlalchemy import select
+    names = _hospital_names(request, request_lang(request))
+    if caller.role in HOSPITAL_ROLES:
+        return [(h, n) for h, n in names.items() if h == caller.hospital_id]
+    return sorted(names.items())
 
-    from weibao.core.accounts import Hospital
 
+def _status_name(t: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda status: t(f"status_{status}")
+
+
+# ---- rows for lists ----------------------------------------------------------------------
+def _rows(request: Request, desk: TicketDesk, tickets: list[Ticket]) -> list[dict[str, object]]:
+    """What a list shows per ticket: names, local times, SLA phrases."""
+    lang = request_lang(request)
+    t = translator(lang)
+    now = utcnow()
+    hospitals = _hospital_names(request, lang)
+    assignees = desk.engineers_by_id(x.assignee_id for x in tickets if x.assignee_id)
+    rows = []
+    for ticket in tickets:
+        sla = desk.sla_status(ticket, now)
+        target = sla.resolution if sla.response.satisfied else sla.response
+        if ticket.status not in OPEN_STATUSES:
+            phrase = t(f"status_{ticket.status}")
+        elif target.paused:
+            phrase = t("desk_sla_paused")
+        else:
+            phrase = desk_view.due_phrase(target.due_at, now, t)
+        assignee = assignees.get(ticket.assignee_id or "")
+        rows.append({
+            "ticket": ticket,
+            "hospital": hospitals.get(ticket.hospital_id, ticket.hospital_id),
+            "assignee": assignee.name if assignee else "",
+            "state": "paused" if target.paused else target.state,
+            "target": t(f"desk_target_{target.kind}"),
+            "due_local": desk_view.local_time(target.due_at, ticket.timezone, lang, now),
+            "due_iso": target.due_at.isoformat() if ticket.status in OPEN_STATUSES and not target.paused else "",
+            "phrase": phrase,
+            "created": desk_view.relative(ticket.created_at, now, t),
+        })
+    return rows
+
+
+def _list_filter(request: Request, caller: Caller, engineer: Engineer | None) -> tuple[TicketFilter, str]:
+    """The caller's own tickets (and the title of that list) narrowed by the query string."""
+    params = request.query_params
+    if caller.role == "clinician":
+        base, title = TicketFilter(hospital_id=caller.hospital_id or "\0", reporter_user_id=caller.user_id), \
+            "desk_tickets_mine_reporter"
+    elif caller.role == "hospital_it":
+        base, title = TicketFilter(hospital_id=caller.hospital_id or "\0"), "desk_tickets_hospital"
+    elif caller.role == "engineer" and params.get("scope") != "all":
+        base, title = TicketFilter(assignee_id=engineer.id if engineer else "\0"), "desk_tickets_mine_engineer"
+    else:
+        base, title = TicketFilter(), "desk_tickets_all"
+    try:
+        page = max(1, int(params.get("page", "1")))
+    except ValueError:
+        page = 1
+    hospital = params.get("hospital") or None
+    if caller.role in HOSPITAL_ROLES:
+        hospital = None
+    status = params.get("status") or "open"
+    priority = params.get("priority") or None
+    system = params.get("system") or None
+    return TicketFilter(
+        hospital_id=base.hospital_id if base.hospital_id is not None else hospital,
+        reporter_user_id=base.reporter_user_id, assignee_id=base.assignee_id,
+        status=status if status in STATUS_FILTERS else "open",
+        priority=priority if priority in PRIORITIES else None,
+        system=system[:32] if system else None, breached=params.get("breached") == "1", page=page,
+    ), title
+
+
+@router.get("/tickets", response_class=HTMLResponse)
+def tickets_page(request: Request, desk: DeskDep, caller: Caller = Permission("tickets.read")) -> Response:
+    engineer = _own_engineer(request, caller) if caller.role == "engineer" else None
+    filters, title = _list_filter(request, caller, engineer)
     with session_scope(request.app.state.database.sessions) as session:
-        query = select(Hospital.id, Hospital.name).order_by(Hospital.id)
-        if caller.role in HOSPITAL_ROLES:
-            query = query.where(Hospital.id == caller.hospital_id)
-        return [(h, n) for h, n in session.execute(query)]
+        page = find(session, filters)
+    params = {k: v for k, v in request.query_params.items() if k not in ("page", "lang")}
+    return render(
+        request, "tickets.html", rows=_rows(request, desk, page.tickets), page=page, filters=filters,
+        title_key=title, params=params, priorities=PRIORITIES, statuses=STATUS_FILTERS,
+        hospitals=_hospitals(request, caller) if caller.role not in HOSPITAL_ROLES else [],
+        no_profile=caller.role == "engineer" and engineer is None,
+    )
 
 
+# ---- home pages per role -------------------------------------------------------------------
+@router.get("/home", response_class=HTMLResponse)
+def home_page(request: Request, desk: DeskDep, caller: Caller = Permission("tickets.read")) -> Response:
+    """Reporters: their open tickets; engineers: their queue; managers: every hospital's."""
+    engineer = _own_engineer(request, caller) if caller.role in ("engineer", "admin") else None
+    if caller.role == "clinician":
+        title, filters = "desk_home_reporter", TicketFilter(
+            hospital_id=caller.hospital_id or "\0", reporter_user_id=caller.user_id)
+    elif caller.role == "hospital_it":
+        title, filters = "desk_home_hospital", TicketFilter(hospital_id=caller.hospital_id or "\0")
+    elif caller.role == "engineer":
+        title, filters = "desk_home_engineer", TicketFilter(assignee_id=engineer.id if engineer else "\0")
+    else:
+        title, filters = "desk_home_manager", TicketFilter()
+    with session_scope(request.app.state.database.sessions) as session:
+        page = find(session, filters, page_size=50)
+    rows = _rows(request, desk, page.tickets)
+    board: list[dict[str, object]] = []
+    if caller.role in ("manager", "admin"):
+        board = _board(request, desk)
+    return render(
+        request, "home.html", title_key=title, rows=rows, total=page.total, board=board,
+        no_profile=caller.role == "engineer" and engineer is None,
+        unassigned=len(desk.list(ALL, unassigned=True, limit=500)) if _may(caller, "tickets.read_all") else 0,
+    )
+
+
+def _board(request: Request, desk: TicketDesk) -> list[dict[str, object]]:
+    """Per hospital: open, nearly due, breached and unassigned tickets."""
+    now = utcnow()
+    names = _hospital_names(request, request_lang(request))
+    counts: dict[str, dict[str, int]] = {}
+    for ticket in desk.list(ALL, status="open", limit=5000):
+        sla = desk.sla_status(ticket, now)
+        row = counts.setdefault(ticket.hospital_id, {"open": 0, "warning": 0, "breached": 0, "unassigned": 0})
+        row["open"] += 1
+        states = {sla.response.state, sla.resolution.state}
+        if "breached" in states:
+            row["breached"] += 1
+        elif "warning" in states:
+            row["warning"] += 1
+        if ticket.assignee_id is None:
+            row["unassigned"] += 1
+    return [
+        {"hospital_id": h, "name": names.get(h, h), **c}
+        for h, c in sorted(counts.items(), key=lambda kv: (-kv[1]["breached"], -kv[1]["open"], kv[0]))
+    ]
+
+
+# ---- filing a ticket -------------------------------------------------------------------------
 @router.get("/tickets/new", response_class=HTMLResponse)
 def new_ticket_page(request: Request, caller: Caller = Permission("tickets.create")) -> Response:
     prefill = {k: request.query_params.get(k, "")[:MAX_DESCRIPTION] for k in PREFILL}
@@ -79,20 +239,211 @@ def create_ticket_form(
     return RedirectResponse(f"/tickets/{ticket.code}", status_code=303)
 
 
-@router.get("/tickets/{code}", response_class=HTMLResponse)
-def ticket_page(request: Request, code: str, desk: DeskDep, caller: Caller = Permission("tickets.read")) -> Response:
+# ---- one ticket ------------------------------------------------------------------------------
+def _actions(caller: Caller, ticket: Ticket, own: Engineer | None) -> dict[str, bool]:
+    """The workbench actions this caller may take on this ticket now (policy + status)."""
+    is_open = ticket.status in OPEN_STATUSES
+    moves = TRANSITIONS.get(ticket.status, ())
+    may_resolve = _may(caller, "tickets.resolve") and "resolved" in moves and (
+        _may(caller, "tickets.resolve_any") or (own is not None and own.id == ticket.assignee_id))
+    vendor = caller.role not in HOSPITAL_ROLES
+    return {
+        "comment": _may(caller, "tickets.create"),
+        "internal": vendor,
+        "resolve": may_resolve,
+        "reassign": _may(caller, "tickets.reassign") and is_open,
+        "escalate": _may(caller, "tickets.escalate") and is_open,
+        "start": _may(caller, "tickets.transition") and "in_progress" in moves and ticket.status in ("new", "assigned"),
+        "pause": _may(caller, "tickets.transition") and "pending_customer" in moves,
+        "resume": _may(caller, "tickets.transition") and ticket.status == "pending_customer",
+        "close": _may(caller, "tickets.transition") and "closed" in moves,
+        "correct": _may(caller, "tickets.transition") and is_open,
+    }
+
+
+def _render_ticket(
+    request: Request, desk: TicketDesk, caller: Caller, code: str, status_code: int = 200,
+    notice: str | None = None, error: str | None = None, form: dict[str, str] | None = None,
+) -> Response:
     try:
         ticket = desk.get(code, scope_of(caller))
     except NotFound:
         return render(request, "not_found.html", status_code=404)
-    status = desk.sla_status(ticket)
-    assignee = desk.engineer(ticket.assignee_id) if ticket.assignee_id else None
+    lang = request_lang(request)
+    t = translator(lang)
+    now = utcnow()
+    vendor = caller.role not in HOSPITAL_ROLES
+    sla = desk.sla_status(ticket, now)
+    events = desk.events(ticket)
+    comments = [c for c in desk.comments(ticket) if vendor or not getattr(c, "internal", False)]
+    resolution = desk.resolution(ticket)
+    ids = {ticket.assignee_id or ""} | {str(v) for e in events for k, v in (e.detail or {}).items()
+                                        if k in ("engineer_id", "from", "to") and v}
+    if resolution is not None and resolution.resolved_by:
+        ids.add(resolution.resolved_by)
+    engineers = desk.engineers_by_id(i for i in ids if i)
+
+    def engineer_name(engineer_id: str | None) -> str:
+        found = engineers.get(engineer_id or "")
+        return found.name if found else (engineer_id or t("desk_nobody"))
+
+    status_name = _status_name(t)
+    lines = [desk_view.event_line(e, t, engineer_name, status_name) for e in events
+             if vendor or not (e.kind == "commented" and (e.detail or {}).get("internal"))]
+    assigned = next((e for e in reversed(events) if e.kind == "assigned"), None)
+    detail = (assigned.detail or {}) if assigned is not None else {}
+    shares = detail.get("factors")
+    factors = desk_view.factor_rows(shares, t) \
+        if isinstance(shares, dict) and detail.get("engineer_id") == ticket.assignee_id else []
+    own = _own_engineer(request, caller) if vendor else None
+    actions = _actions(caller, ticket, own)
+    related = []
+    graph = getattr(desk, "graph", None)
+    if actions["resolve"] and graph is not None and ticket.system:
+        related = graph.related(ticket.system, ticket.symptom, 8)
+    candidates: list[Engineer] = []
+    counts: dict[str, int] = {}
+    if actions["reassign"]:
+        candidates = [e for e in desk.engineers() if e.active]
+        with session_scope(request.app.state.database.sessions) as session:
+            counts = dict(open_counts(session))
+    local = lambda value: desk_view.local_time(value, ticket.timezone, lang, now)  # noqa: E731
+    triage = ticket.triage or {}
     return render(
-        request, "ticket.html", ticket=ticket, sla=status, assignee=assignee,
-        events=desk.events(ticket), comments=desk.comments(ticket), resolution=desk.resolution(ticket),
-        local=lambda value: local_iso(value, ticket.timezone),
-        can_work=allows("tickets.transition", caller.role, public_search=False),
+        request, "ticket.html", status_code=status_code, ticket=ticket, sla=sla, now=now,
+        assignee=engineers.get(ticket.assignee_id or ""), events=lines, comments=comments,
+        resolution=resolution, resolver=engineer_name(resolution.resolved_by) if resolution and resolution.resolved_by else "",
+        hospital=_hospital_names(request, lang).get(ticket.hospital_id, ticket.hospital_id),
+        local=local, relative=lambda value: desk_view.relative(value, now, t),
+        due_phrase=lambda value: desk_view.due_phrase(value, now, t),
+        rule=desk_view.rule_words(str(triage.get("priority_rule", "")), t) if triage.get("priority_rule") else "",
+        factors=factors, actions=actions, related=related, candidates=candidates, counts=counts,
+        notice=notice, error=error, form=form or {}, priorities=PRIORITIES, vendor=vendor,
+        fmt=lambda key, **values: desk_view.fmt(t, key, **values),
     )
+
+
+@router.get("/tickets/{code}", response_class=HTMLResponse)
+def ticket_page(request: Request, code: str, desk: DeskDep, caller: Caller = Permission("tickets.read")) -> Response:
+    done = request.query_params.get("done", "")
+    notice = f"desk_done_{done}" if done in DONE else None
+    return _render_ticket(request, desk, caller, code, notice=notice)
+
+
+DONE = ("comment", "internal", "resolve", "reassign", "escalate", "pause", "resume", "status", "correct")
+
+
+def _act(
+    request: Request, desk: TicketDesk, caller: Caller, code: str, done: str,
+    action: Callable[[], object], form: dict[str, str],
+) -> Response:
+    """Runs a desk action; back to the ticket with a note, or the same page with why not."""
+    try:
+        action()
+    except DeskError as exc:
+        if isinstance(exc, NotFound) and exc.field == "ticket":
+            return render(request, "not_found.html", status_code=404)
+        t = translator(request_lang(request))
+        try:
+            status = desk.get(code, scope_of(caller)).status
+        except NotFound:
+            return render(request, "not_found.html", status_code=404)
+        message = desk_view.refusal(exc, t, status, _status_name(t))
+        return _render_ticket(request, desk, caller, code, status_code=exc.status_code, error=message, form=form)
+    return RedirectResponse(f"/tickets/{code}?done={done}", status_code=303)
+
+
+@router.post("/tickets/{code}/comments", response_class=HTMLResponse)
+def comment_form(
+    request: Request, code: str, desk: DeskDep, body: Text = "",
+    visibility: Annotated[str, Form(max_length=10)] = "reply",
+    caller: Caller = Permission("tickets.create"),
+) -> Response:
+    vendor = caller.role not in HOSPITAL_ROLES
+    internal = vendor and visibility == "internal"
+    return _act(request, desk, caller, code, "internal" if internal else "comment",
+                lambda: desk.comment(code, actor_of(caller), body, scope_of(caller),
+                                     counts_as_response=vendor, internal=internal),
+                {"body": body})
+
+
+@router.post("/tickets/{code}/resolve", response_class=HTMLResponse)
+def resolve_form(
+    request: Request, code: str, desk: DeskDep, root_cause: Text = "", fix_steps: Text = "",
+    fix_id: Annotated[str, Form(max_length=100)] = "", article_id: Annotated[str, Form(max_length=64)] = "",
+    caller: Caller = Permission("tickets.resolve"),
+) -> Response:
+    steps = [line.strip() for line in fix_steps.splitlines() if line.strip()]
+    return _act(
+        request, desk, caller, code, "resolve",
+        lambda: desk.resolve(code, actor_of(caller), root_cause, steps, [fix_id] if fix_id else [],
+                             [article_id] if article_id else [], scope=scope_of(caller),
+                             user_id=caller.user_id, may_resolve_any=_may(caller, "tickets.resolve_any")),
+        {"root_cause": root_cause, "fix_steps": fix_steps},
+    )
+
+
+@router.post("/tickets/{code}/reassign", response_class=HTMLResponse)
+def reassign_form(
+    request: Request, code: str, desk: DeskDep, engineer_id: Annotated[str, Form(max_length=64)] = "",
+    reason: Reason = "", caller: Caller = Permission("tickets.reassign"),
+) -> Response:
+    def run() -> object:
+        _require_reason(reason)
+        return desk.reassign(code, engineer_id, actor_of(caller), reason.strip(), scope_of(caller))
+
+    return _act(request, desk, caller, code, "reassign", run, {"reassign_reason": reason})
+
+
+@router.post("/tickets/{code}/escalate", response_class=HTMLResponse)
+def escalate_form(
+    request: Request, code: str, desk: DeskDep, reason: Reason = "",
+    caller: Caller = Permission("tickets.escalate"),
+) -> Response:
+    def run() -> object:
+        _require_reason(reason)
+        return desk.escalate(code, actor_of(caller), reason.strip(), scope_of(caller))
+
+    return _act(request, desk, caller, code, "escalate", run, {"escalate_reason": reason})
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise Invalid("a reason is required", "reason")
+
+
+def _move(request: Request, desk: TicketDesk, caller: Caller, code: str, target: str, reason: str,
+          done: str, needs_reason: bool) -> Response:
+    def run() -> object:
+        if needs_reason:
+            _require_reason(reason)
+        if done == "resume" and desk.get(code, scope_of(caller)).status != "pending_customer":
+            # Only a paused clock resumes; anything else would be a silent status change.
+            raise Conflict("the clock is not paused", "status")
+        return desk.transition(code, target, actor_of(caller), reason.strip(), scope_of(caller))
+
+    return _act(request, desk, caller, code, done, run, {f"{done}_reason": reason})
+
+
+@router.post("/tickets/{code}/pause", response_class=HTMLResponse)
+def pause_form(request: Request, code: str, desk: DeskDep, reason: Reason = "",
+               caller: Caller = Permission("tickets.transition")) -> Response:
+    """Pauses the SLA clock while the ticket waits on the hospital (a reason is required)."""
+    return _move(request, desk, caller, code, "pending_customer", reason, "pause", True)
+
+
+@router.post("/tickets/{code}/resume", response_class=HTMLResponse)
+def resume_form(request: Request, code: str, desk: DeskDep, reason: Reason = "",
+                caller: Caller = Permission("tickets.transition")) -> Response:
+    return _move(request, desk, caller, code, "in_progress", reason, "resume", True)
+
+
+@router.post("/tickets/{code}/status", response_class=HTMLResponse)
+def ticket_status_form(
+    request: Request, code: str, desk: DeskDep, status: Annotated[str, Form(max_length=20)],
+    reason: Reason = "", caller: Caller = Permission("tickets.transition"),
+) -> Response:
+    return _move(request, desk, caller, code, status, reason, "status", False)
 
 
 @router.get("/cases/{code}", response_class=HTMLResponse)
@@ -104,41 +455,24 @@ def case_page(request: Request, code: str, desk: DeskDep, caller: Caller = Permi
     return render(request, "case.html", case=case, body_html=render_markdown(str(case["body"])))
 
 
-@router.post("/tickets/{code}/status", response_class=HTMLResponse)
-def ticket_status_form(
-    request: Request,
-    code: str,
-    desk: DeskDep,
-    status: Annotated[str, Form(max_length=20)],
-    reason: Annotated[str, Form(max_length=500)] = "",
-    caller: Caller = Permission("tickets.transition"),
-) -> Response:
-    try:
-        desk.transition(code, status, actor_of(caller), reason, scope_of(caller))
-    except DeskError as exc:
-        return render(request, "problem.html", status_code=exc.status_code, message=exc.message,
-                      status=exc.status_code)
-    return RedirectResponse(f"/tickets/{code}", status_code=303)
-
-
-def _queue(request: Request, desk: TicketDesk, title_key: str, tickets: list[Ticket]) -> Response:
+# ---- queues --------------------------------------------------------------------------------
+def _queue(request: Request, desk: TicketDesk, title_key: str, tickets: list[Ticket],
+           no_profile: bool = False) -> Response:
     tickets.sort(key=lambda t: (PRIORITIES.index(t.priority), t.response_due))
-    rows = [(t, desk.sla_status(t)) for t in tickets]
-    return render(request, "queue.html", rows=rows, title_key=title_key,
-                  local=lambda t, v: local_iso(v, t.timezone))
+    return render(request, "queue.html", rows=_rows(request, desk, tickets), title_key=title_key,
+                  no_profile=no_profile)
 
 
 @router.get("/queue", response_class=HTMLResponse)
 def my_queue(request: Request, desk: DeskDep, caller: Caller = Permission("tickets.read_all"),
              engineer: str = "") -> Response:
-    from sqlalchemy import select
-
-    engineer_id = engineer
-    if not engineer_id and caller.user_id is not None:
-        with session_scope(request.app.state.database.sessions) as session:
-            engineer_id = session.scalar(select(Engineer.id).where(Engineer.user_id == caller.user_id)) or ""
+    """The signed-in engineer's open tickets; `?engineer=` shows another engineer's."""
+    engineer_id = engineer[:64]
+    if not engineer_id:
+        own = _own_engineer(request, caller)
+        engineer_id = own.id if own else ""
     tickets = desk.list(ALL, status="open", assignee=engineer_id, limit=500) if engineer_id else []
-    return _queue(request, desk, "my_queue", tickets)
+    return _queue(request, desk, "my_queue", tickets, no_profile=not engineer_id)
 
 
 @router.get("/queue/unassigned", response_class=HTMLResponse)

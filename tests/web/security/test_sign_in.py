@@ -32,7 +32,7 @@ def test_sign_in_sets_a_hardened_cookie_and_me_answers(env: Env) -> None:
     add_password_user(env, "eng")
     client = env.client()
     response = sign_in(client, "eng")
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/home"
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     assert client.get("/api/me").json()["username"] == "eng"

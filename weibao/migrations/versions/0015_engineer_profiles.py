@@ -7,8 +7,8 @@ Create Date: 2026-12-01
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0015'
 down_revision = '0014'
@@ -17,8 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Engineers' internal notes on a ticket, hidden from the hospital's people.
+    with op.batch_alter_table("ticket_comments") as batch:
+        batch.add_column(
+            sa.Column("internal", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("ticket_comments") as batch:
+        batch.drop_column("internal")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from weibao.core import accounts, audit
 from weibao.core.accounts import AccountError, ApiToken, Hospital, User
+from weibao.routing import engineers
 from weibao.web.deps import Caller, SessionDep
 from weibao.web.security.errors import ErrorOut
 from weibao.web.security.policy import Permission, permissions_of, scope_to_hospital
@@ -34,6 +35,9 @@ class MeOut(BaseModel):
     via: str
     must_change_password: bool
     permissions: list[str]
+    engineer_id: str | None = Field(
+        default=None, description="the engineer profile linked to this account, if any"
+    )
 
 
 class TokenOut(BaseModel):
@@ -157,6 +161,7 @@ def me(
 ) -> MeOut:
     user = accounts.get_user(session=session, user_id=caller.user_id or 0)
     assert user is not None
+    profile = engineers.get_by_user(session=session, user_id=user.id)
     return MeOut(
         id=user.id, username=user.username, display_name=user.display_name, role=user.role,
         hospital_id=user.hospital_id, via=caller.via,
@@ -164,6 +169,7 @@ def me(
         permissions=permissions_of(
             user.role, public_search=request.app.state.settings.public_search
         ),
+        engineer_id=profile.id if profile else None,
     )
 
 

@@ -130,6 +130,7 @@ class CommentIn(BaseModel):
     model_config = STRICT_BODY
 
     body: str = Field(min_length=1, max_length=10_000)
+    internal: bool = Field(False, description="an engineers' note the hospital never sees (vendor roles only)")
 
 
 class ResolveIn(BaseModel):
@@ -208,6 +209,7 @@ class CommentOut(BaseModel):
     at: str | None
     author: str
     body: str
+    internal: bool = False
 
 
 class ResolutionOut(BaseModel):
@@ -292,14 +294,20 @@ class DraftArticleOut(BaseModel):
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def full_ticket(desk: TicketDesk, ticket: Ticket, with_history: bool = True) -> dict[str, object]:
+def full_ticket(
+    desk: TicketDesk, ticket: Ticket, with_history: bool = True, caller: Caller | None = None,
+) -> dict[str, object]:
+    """The ticket with its history; the hospital's people never see internal notes."""
     assignee = desk.engineer(ticket.assignee_id) if ticket.assignee_id else None
+    comments = desk.comments(ticket) if with_history else None
+    if comments is not None and caller is not None and caller.role in HOSPITAL_ROLES:
+        comments = [c for c in comments if not c.internal]
     return ticket_payload(
         ticket,
         desk.sla_status(ticket),
         assignee,
         events=desk.events(ticket) if with_history else None,
-        comments=desk.comments(ticket) if with_history else None,
+        comments=comments,
         resolution=desk.resolution(ticket) if with_history else None,
     )
 
@@ -375,7 +383,7 @@ def get_ticket(code: str, request: Request, desk: DeskDep, caller: Caller = Perm
                 session, caller=caller, hospital_id=ticket.hospital_id, target=f"ticket:{ticket.code}",
                 ip=client_address(request),
             )
-    payload = full_ticket(desk, ticket)
+    payload = full_ticket(desk, ticket, caller=caller)
     payload["description_original"] = desk.original_text(ticket, caller.hospital_id, caller.user_id)
     return payload
 
@@ -412,9 +420,10 @@ def transition(code: str, body: TransitionIn, desk: DeskDep, caller: Caller = Pe
 def comment(code: str, body: CommentIn, desk: DeskDep, caller: Caller = Permission("tickets.create")) -> dict[str, object]:
     vendor = caller.role not in HOSPITAL_ROLES
     with desk_errors():
-        desk.comment(code, actor_of(caller), body.body, scope_of(caller), counts_as_response=vendor)
+        desk.comment(code, actor_of(caller), body.body, scope_of(caller), counts_as_response=vendor,
+                     internal=vendor and body.internal)
         ticket = desk.get(code, scope_of(caller))
-    return full_ticket(desk, ticket)
+    return full_ticket(desk, ticket, caller=caller)
 
 
 @router.post("/tickets/{code}/resolve", response_model=TicketOut, responses={**NOT_FOUND, **CONFLICT})

@@ -107,7 +107,9 @@ def login(
     )
     sign_in(request, user, session=session)
     session.commit()
-    target = "/account/password" if user.must_change_password else safe_next(next)
+    # Signing in from the front page lands on the role's home page (weibao.web.ticket_pages).
+    home = "/home" if next in ("", "/") else safe_next(next)
+    target = "/account/password" if user.must_change_password else home
     return RedirectResponse(target, status_code=303)
 
 

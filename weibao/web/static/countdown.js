@@ -1,15 +1,27 @@
-// SLA countdown: time left until each due time, refreshed every 30 seconds.
+// SLA countdowns in words, in the page's language ("3 小时后超时", "overdue by 20 min"),
+// refreshed every 30 seconds from each element's data-due (ISO time with offset).
 (function () {
   "use strict";
-  function format(ms) {
-    var minutes = Math.floor(Math.abs(ms) / 60000);
+  var zh = (document.documentElement.lang || "zh").indexOf("zh") === 0;
+  function span(ms) {
+    var minutes = Math.max(1, Math.floor(Math.abs(ms) / 60000));
+    if (minutes < 60) { return zh ? minutes + " 分钟" : minutes + " min"; }
     var h = Math.floor(minutes / 60), m = minutes % 60;
-    return (h > 0 ? h + "h " : "") + m + "m";
+    if (h < 48) {
+      if (h < 10 && m) { return zh ? h + " 小时 " + m + " 分钟" : h + " h " + m + " min"; }
+      return zh ? h + " 小时" : h + " h";
+    }
+    var d = Math.round(h / 24);
+    return zh ? d + " 天" : d + " days";
+  }
+  function phrase(left) {
+    if (left >= 0) { return zh ? span(left) + "后超时" : "due in " + span(left); }
+    return zh ? "已超时 " + span(left) : "overdue by " + span(left);
   }
   function tick() {
-    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+    document.querySelectorAll("[data-due]").forEach(function (el) {
       var left = new Date(el.getAttribute("data-due")).getTime() - Date.now();
-      el.textContent = left >= 0 ? format(left) : el.getAttribute("data-overdue") + " " + format(left);
+      el.textContent = phrase(left);
       el.classList.toggle("overdue", left < 0);
     });
   }
