@@ -58,6 +58,9 @@ STRUCTURED = {
     ("articles", "departments"), ("articles", "audience"), ("articles", "language"),
     ("articles", "status"), ("articles", "source_path"), ("articles", "content_hash"),
     ("article_versions", "article_id"), ("article_versions", "content_hash"),
+    ("articles", "created_by"), ("articles", "modified_by"), ("article_versions", "author"),
+    ("article_events", "article_id"), ("article_events", "kind"), ("article_events", "actor"),
+    ("article_feedback", "article_id"), ("article_feedback", "hospital_id"),
     ("chunks", "doc_kind"), ("chunks", "doc_id"), ("chunks", "systems"), ("chunks", "symptoms"),
     ("chunks", "departments"), ("chunks", "audience"), ("chunks", "language"),
     ("chunks", "hospital_id"), ("index_changes", "doc_kind"), ("index_changes", "doc_id"),
@@ -82,6 +85,16 @@ STRUCTURED = {
     ("early_warnings", "metric"), ("early_warnings", "key"), ("early_warnings", "open_key"),
     ("early_warnings", "status"), ("early_warnings", "ticket_code"),
     ("warning_thresholds", "hospital_id"), ("warning_thresholds", "values"),
+    # Reporter follow-up and notifications (issue 14). A channel's target is an address or
+    # a robot URL an admin configures, not text about a patient.
+    ("ticket_ratings", "hospital_id"), ("ticket_ratings", "actor"),
+    ("ticket_attachments", "hospital_id"), ("ticket_attachments", "content_type"),
+    ("ticket_attachments", "sha256"), ("ticket_attachments", "storage_key"),
+    ("ticket_attachments", "uploaded_by"),
+    ("notify_channels", "owner_kind"), ("notify_channels", "owner_id"), ("notify_channels", "kind"),
+    ("notify_channels", "target"), ("notify_channels", "secret"), ("notify_channels", "topics"),
+    ("notify_outbox", "hospital_id"), ("notify_outbox", "topic"), ("notify_outbox", "status"),
+    ("notify_cursor", "name"),
     # Estate: ids, taxonomy ids, version strings, enums, usernames.
     ("installations", "hospital_id"), ("installations", "system"), ("installations", "version"),
     ("installations", "environment"), ("installation_upgrades", "hospital_id"),

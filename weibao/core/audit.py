@@ -28,6 +28,23 @@ ACTIONS = (
     "user.enabled",
     "hospital.created",
     "ticket.read_cross_hospital",
+    # Ticket actions (weibao.routing.audit_trail): who did what to which ticket, no text.
+    "ticket.created",
+    "ticket.assigned",
+    "ticket.transitioned",
+    "ticket.commented",
+    "ticket.resolved",
+    "ticket.reassigned",
+    "ticket.escalated",
+    "ticket.reopened",
+    "ticket.confirmed",
+    "ticket.rated",
+    "ticket.promoted",
+    "ticket.attachment_added",
+    "ticket.attachment_downloaded",
+    "ticket.changed",
+    "notify.channel_added",
+    "notify.channel_removed",
     # Remote access (weibao.estate.access): every request, decision, start, end and revocation.
     "remote_access.requested",
     "remote_access.approved",
@@ -38,6 +55,9 @@ ACTIONS = (
     "remote_access.revoked",
     "remote_access.reviewed",
     "remote_access.check_denied",
+    "engineer.created",
+    "engineer.updated",
+    "engineer.linked",
 )
 MAX_DETAIL_CHARS = 200
 
@@ -55,9 +75,6 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(MaskedString(200), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, object]] = mapped_column(MaskedJSON, default=dict)
-    "engineer.created",
-    "engineer.updated",
-    "engineer.linked",
 
 
 def _clean(value: object) -> object:

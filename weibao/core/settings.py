@@ -103,12 +103,50 @@ class Settings(BaseSettings):
     chat_min_confidence: float = Field(
         default=0.3, ge=0, le=1, description="below this retrieval confidence the chat offers a ticket"
     )
+    report_font: Path = Field(
+        default=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        description="CJK font embedded in PDF reports (Debian fonts-noto-cjk; .ttc or .ttf/.otf)",
+    )
+    gap_min_confidence: float = Field(
+        default=0.45, ge=0, le=1,
+        description="searches and chat turns below this confidence count as knowledge gaps",
+    )
     chat_llm_url: str = Field(
         default="",
         description="OpenAI-compatible base URL (…/v1) that rewords grounded answers; empty = off",
     )
     chat_llm_model: str = Field(default="", description="model name sent to chat_llm_url")
     chat_llm_timeout: float = Field(default=8.0, gt=0, le=120, description="seconds")
+
+    # Reporter follow-up and notifications (issue 14).
+    attachment_max_bytes: int = Field(
+        default=5_000_000, ge=1024, le=100_000_000, description="largest screenshot or log file"
+    )
+    attachment_retention_days: float = Field(
+        default=180, gt=0, le=3650, description="attachments are deleted this long after upload"
+    )
+    attachments_per_ticket: int = Field(default=20, ge=1, le=1000)
+    followup_window_days: float = Field(
+        default=14, gt=0, le=365,
+        description="after a resolution, how long the reporter may confirm it or reopen the ticket",
+    )
+    notify_seconds: float = Field(
+        default=10, ge=0, description="how often `serve` delivers queued notifications; 0 = never"
+    )
+    notify_max_attempts: int = Field(default=8, ge=1, le=100, description="then a message is dead")
+    notify_backoff_seconds: float = Field(
+        default=30, gt=0, le=86_400, description="first retry delay; doubles per attempt (max 6 h)"
+    )
+    notify_timeout_seconds: float = Field(default=5, gt=0, le=120, description="per delivery")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="base URL of the links in notifications"
+    )
+    smtp_host: str = Field(default="", description="SMTP server for e-mail notifications; empty = off")
+    smtp_port: int = Field(default=25, ge=1, le=65_535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = Field(default="weibao@localhost", description="sender address")
+    smtp_starttls: bool = Field(default=False, description="STARTTLS after connecting")
 
     @field_validator("pii_patterns")
     @classmethod

@@ -14,8 +14,11 @@ import weibao.core.audit
 import weibao.core.rate_counters
 import weibao.estate.models
 import weibao.inspections.models
+import weibao.kb.authoring_models
 import weibao.kb.models
+import weibao.notify.models
 import weibao.routing.contracts
+import weibao.routing.followup_models
 import weibao.routing.models
 import weibao.service.models  # noqa: F401
 from weibao.core.db import Base

@@ -395,13 +395,19 @@ class TicketDesk:
             engineer_id = engineer.id if engineer else None
             if ticket.status == "pending_customer":
                 ticket.pauses = [[a, b or now.isoformat()] for a, b in ticket.pauses or []]
-            resolution = Resolution(
-                ticket_id=ticket.id, hospital_id=ticket.hospital_id, root_cause=root_cause,
-                fix_steps=steps, fix_ids=list(fix_ids), article_ids=list(article_ids),
-                resolved_by=engineer_id, resolved_by_user_id=user_id, resolved_by_actor=actor[:100],
-                at=now,
-            )
-            session.add(resolution)
+            # A reopened ticket resolved again replaces its earlier (failed) resolution.
+            resolution = session.scalar(select(Resolution).where(Resolution.ticket_id == ticket.id))
+            if resolution is None:
+                resolution = Resolution(ticket_id=ticket.id, hospital_id=ticket.hospital_id)
+                session.add(resolution)
+            resolution.root_cause = root_cause
+            resolution.fix_steps = steps
+            resolution.fix_ids = list(fix_ids)
+            resolution.article_ids = list(article_ids)
+            resolution.resolved_by = engineer_id
+            resolution.resolved_by_user_id = user_id
+            resolution.resolved_by_actor = actor[:100]
+            resolution.at = now
             previous = ticket.status
             ticket.status = "resolved"
             ticket.resolved_at = now

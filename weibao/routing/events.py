@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from weibao.core.db import utcnow
+from weibao.routing.audit_trail import record_ticket_action
 from weibao.routing.models import Ticket, TicketEvent
 
 
@@ -26,4 +27,6 @@ def add_event(
         reason=reason[:500],
     )
     session.add(event)
+    # A person's action is audited in the same transaction as its event.
+    record_ticket_action(session, ticket, kind, event.detail)
     return event

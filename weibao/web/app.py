@@ -17,14 +17,27 @@ from weibao.core.db import Database
 from weibao.core.settings import Settings
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
-from weibao.web import estate_routes, metrics, pages, ticket_pages
+from weibao.web import (
+    api_docs,
+    estate_routes,
+    metrics,
+    pages,
+    reporter_pages,
+    service_pages,
+    ticket_pages,
+)
 from weibao.web.api import accounts as accounts_api
 from weibao.web.api import alerts as alerts_api
 from weibao.web.api import audit as audit_api
+from weibao.web.api import authoring as authoring_api
 from weibao.web.api import chat as chat_api
+from weibao.web.api import followup as followup_api
 from weibao.web.api import graph as graph_api
+from weibao.web.api import notify as notify_api
 from weibao.web.api import search as search_api
 from weibao.web.api import tickets as tickets_api
+from weibao.web.notify_monitor import start_notify_monitor, stop_notify_monitor
+from weibao.web.request_actor import RequestActorMiddleware
 from weibao.web.security import pages as security_pages
 from weibao.web.security.errors import PROBLEM_RESPONSES, input_refusal, install_error_handlers
 from weibao.web.security.keys import load_secret_key
@@ -67,9 +80,11 @@ def create_app(
             app.state.kb, app.state.desk = open_services()
         metrics.instrument_kb(app.state.kb)
         monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
+        notifier = start_notify_monitor(app.state.desk, settings)
         try:
             yield
         finally:
+            await stop_notify_monitor(notifier)
             await stop_sla_monitor(monitor)
 
     app = FastAPI(
@@ -77,6 +92,8 @@ def create_app(
         version="0.1.0",
         description="Knowledge base and ticket desk for smart-hospital software maintenance.",
         lifespan=lifespan,
+        docs_url=None,  # served by api_docs from the vendored assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.kb = kb
@@ -118,10 +135,16 @@ def create_app(
     tickets_api.install(app)
     for api in (search_api, graph_api, tickets_api, alerts_api, accounts_api, audit_api):
         app.include_router(api.router, responses=PROBLEM_RESPONSES)
+    app.include_router(authoring_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(chat_api.router, responses=PROBLEM_RESPONSES)
+    app.include_router(followup_api.router, responses=PROBLEM_RESPONSES)
+    app.include_router(notify_api.router, responses=PROBLEM_RESPONSES)
+    api_docs.install(app)
     estate_routes.install(app)
+    service_pages.install(app)
     app.include_router(pages.router)
     app.include_router(ticket_pages.router)
+    app.include_router(reporter_pages.router)
     app.include_router(security_pages.router)
     # Added innermost first: headers wrap everything, including 413 answers. NUL and lone
     # surrogates are refused (422) before any handler, with the body already size-limited.
@@ -132,8 +155,14 @@ def create_app(
         max_age=int(settings.session_hours * 3600),
         always_secure=settings.cookie_secure,
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
+        # Screenshots and logs: the attachment limit plus room for the multipart envelope.
+        overrides=[(r"(/api)?/tickets/[^/]+/attachments",
+                    max(settings.max_body_bytes, settings.attachment_max_bytes + 65_536))],
+    )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestActorMiddleware)  # who acts, for the audit rows of domain calls
     metrics.install(app)  # /metrics, and request latency measured outermost
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

@@ -17,6 +17,7 @@ from weibao.core.accounts import User, authenticate_session, authenticate_token
 from weibao.core.db import Database, session_scope, utcnow
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
+from weibao.web.request_actor import note_caller
 from weibao.web.security.caller import ANONYMOUS, Caller
 from weibao.web.security.errors import SecurityProblem
 from weibao.web.security.limiter import check_rate, client_address
@@ -189,6 +190,7 @@ def get_caller(request: Request) -> Caller:
     else:
         caller = ANONYMOUS
     request.state.caller = caller
+    note_caller(caller)  # for the audit rows that domain calls write (ticket actions)
     return caller
 
 

@@ -31,6 +31,12 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("new_ticket", "/tickets/new", EVERYONE_SIGNED_IN),
     NavItem("audit_log", "/audit", ("manager", "admin")),
     NavItem("estate_nav_remote_access", "/remote-access", ("hospital_it", "engineer", "manager", "admin")),
+    NavItem("svc_nav_dashboard", "/dashboard", ("hospital_it", "manager", "admin")),
+    NavItem("svc_nav_reports", "/reports", ("hospital_it", "manager", "admin")),
+    NavItem("svc_nav_contracts", "/contracts", ("hospital_it", "manager", "admin")),
+    NavItem("svc_nav_gaps", "/knowledge-gaps", ("hospital_it", "engineer", "manager", "admin")),
+    NavItem("notify_channels", "/admin/notifications", ("admin",)),
+    NavItem("estate_nav_remote_access", "/remote-access", ("hospital_it", "engineer", "manager", "admin")),
 ]
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from tests.estate.route_examples import ESTATE_EXAMPLES
+from tests.web.followup_route_examples import FOLLOWUP_EXAMPLES
+from tests.web.authoring_route_examples import AUTHORING_EXAMPLES
 from tests.web.desk_route_examples import DESK_EXAMPLES
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PEOPLE, Env, csrf_from
 from weibao.core import accounts
@@ -177,6 +179,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
 
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in ESTATE_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in DESK_EXAMPLES.items()})
+EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in FOLLOWUP_EXAMPLES.items()})
+EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in AUTHORING_EXAMPLES.items()})
 
 
 def expected_status(permission: str, path: str, who: str, example: Example) -> int:

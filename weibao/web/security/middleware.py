@@ -56,13 +56,21 @@ class _TooLarge(Exception):
 class BodySizeLimitMiddleware:
     """413 when Content-Length, or the bytes actually received, exceed the limit."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, overrides: Sequence[tuple[str, int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # (path regex, limit): routes that take larger bodies (attachment uploads).
+        self.overrides = [(re.compile(pattern), limit) for pattern, limit in overrides]
 
-    async def _reject(self, send: Send) -> None:
+    def _limit(self, path: str) -> int:
+        return next((limit for pattern, limit in self.overrides if pattern.fullmatch(path)),
+                    self.max_bytes)
+
+    async def _reject(self, send: Send, limit: int) -> None:
         body = json.dumps(
-            {"detail": f"request body too large (limit {self.max_bytes} bytes)"}
+            {"detail": f"request body too large (limit {limit} bytes)"}
         ).encode()
         await send(
             {
@@ -80,14 +88,15 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope["path"])
         for key, value in scope.get("headers", []):
             if key == b"content-length":
                 try:
-                    too_large = int(value) > self.max_bytes
+                    too_large = int(value) > limit
                 except ValueError:
                     too_large = True
                 if too_large:
-                    await self._reject(send)
+                    await self._reject(send, limit)
                     return
         received = 0
         started = False
@@ -97,7 +106,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -111,7 +120,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(send, limit)
 
 
 # Characters no stored text may hold: PostgreSQL text cannot take NUL, and a lone

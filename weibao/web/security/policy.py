@@ -47,9 +47,20 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "tickets.reassign": ("engineer", *VENDOR_LEADS),
     "tickets.escalate": ("engineer", *VENDOR_LEADS),
     "tickets.read_all": ("engineer", *VENDOR_LEADS),
+    # The reporter's side: reply, confirm the fix or reopen, rate (own hospital's tickets).
+    "tickets.follow_up": ("clinician", "hospital_it"),
+    "tickets.attach": SIGNED_IN,  # screenshots and logs; downloads need tickets.read
+    "notify.manage": ("admin",),  # notification channels of hospitals and engineers
     # Draft articles (promoted from tickets, not yet reviewed) stay inside the vendor.
     "articles.read_drafts": ("engineer", *VENDOR_LEADS),
+    # Authoring: write and edit articles; review others' (never one's own: kb.authoring).
+    "articles.write": ("engineer", *VENDOR_LEADS),
+    "articles.review": ("engineer", *VENDOR_LEADS),
+    "articles.feedback": SIGNED_IN,  # one vote per reader and article (the latest counts)
     "reports.read": ("hospital_it", *VENDOR_LEADS),  # hospital_it: own hospital only
+    # Knowledge gaps: engineers write the missing articles; hospital_it: own hospital only.
+    "gaps.read": ("hospital_it", "engineer", *VENDOR_LEADS),
+    "contracts.manage": ("admin",),
     "users.read": ("hospital_it", *VENDOR_LEADS),  # hospital_it: own hospital only
     "audit.read": VENDOR_LEADS,
     "users.manage": ("admin",),
@@ -72,6 +83,16 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # The bastion host asks with a token of the hospital's IT (admins name the hospital).
     "remote_access.check": ("hospital_it", "admin"),
     "remote_access.review": VENDOR_LEADS,  # break-glass grants, after the fact
+    # Preventive maintenance (weibao.inspections). Hospital IT: its own hospital only; it
+    # may schedule and record a (remote) inspection, and signs performed ones off.
+    "inspections.read": ("hospital_it", "engineer", *VENDOR_LEADS),
+    "inspections.schedule": ("hospital_it", "engineer", *VENDOR_LEADS),
+    "inspections.perform": ("hospital_it", "engineer", "admin"),
+    "inspections.sign_off": ("hospital_it", "admin"),
+    "inspections.plan": ("engineer", *VENDOR_LEADS),  # plans and warning thresholds
+    "warnings.read": ("hospital_it", "engineer", *VENDOR_LEADS),
+    # Monitoring posts metric samples with a hospital_it token (vendor roles name the hospital).
+    "warnings.ingest": ("hospital_it", "engineer", *VENDOR_LEADS),
 }
 # A caller who must change the password may still do these, and nothing else.
 ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset({PUBLIC, "account.self"})
