@@ -79,5 +79,5 @@ DEPARTMENTS: dict[str, Term] = {
     )
 }
 
-AUDIENCES: tuple[str, ...] = ("clinician", "it_staff", "engineer")
+AUDIENCES: tuple[str, ...] = ("clinician", "it_staff", "engineer", "management")
 LANGUAGES: tuple[str, ...] = ("zh", "en")

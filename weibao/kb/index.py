@@ -95,9 +95,15 @@ class Filters:
     audience: str | None = None
     language: str | None = None
     kinds: tuple[str, ...] = ()
+    # The audiences the reader may see (weibao.kb.audience); empty: every audience. Unlike
+    # `audience` (the reader's own filter) this is who the reader is, never widened.
+    readable: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not (self.systems or self.symptoms or self.audience or self.language or self.kinds)
+        return not (
+            self.systems or self.symptoms or self.audience or self.language or self.kinds
+            or self.readable
+        )
 
     def accepts(self, doc: IndexedChunk | DocumentTags) -> bool:
         """True when a chunk, or a search hit with the same tag attributes, passes."""
@@ -108,6 +114,7 @@ class Filters:
             and (not self.audience or doc.audience == self.audience)
             and (not self.language or doc.language == self.language)
             and (not self.kinds or kind in self.kinds)
+            and (not self.readable or doc.audience in self.readable)
         )
 
 
@@ -245,6 +252,8 @@ class SearchIndex:
                 mask &= column[:n] == wanted
         if filters.kinds:
             mask &= np.isin(self._kind[:n], list(filters.kinds))
+        if filters.readable:
+            mask &= np.isin(self._audience[:n], list(filters.readable))
         mask &= self._ids[:n] >= 0
         return mask
 

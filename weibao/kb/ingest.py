@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from weibao.core.db import utcnow
 from weibao.kb.documents import ArticleFormatError, ArticleSource, parse_article_file
-from weibao.kb.models import Article, ArticleVersion
+from weibao.kb.models import Article
 from weibao.kb.passages import SearchDocument, write_chunks
+from weibao.kb.versions import snapshot
 
 
 @dataclass(slots=True)
@@ -71,26 +72,13 @@ def upsert_article(
         session.add(article)
         outcome = "added"
     else:
-        session.add(
-            ArticleVersion(
-                article_id=article.id,
-                version=article.version,
-                title=article.title,
-                front_matter={
-                    "systems": article.systems,
-                    "symptoms": article.symptoms,
-                    "departments": article.departments,
-                    "audience": article.audience,
-                    "language": article.language,
-                    "updated": article.updated.isoformat(),
-                    "fixes": article.fixes,
-                },
-                body=article.body,
-                content_hash=article.content_hash,
-            )
-        )
+        session.add(snapshot(article))
         article.version += 1
         outcome = "updated"
+    # A file is the published corpus (kept in git, reviewed there): loading it publishes.
+    article.status = "published"
+    article.published_version = article.version
+    article.modified_by = None
     article.hospital_id = source.hospital_id
     article.title = source.title
     article.systems = source.systems

@@ -32,6 +32,13 @@ class Article(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Authoring (weibao.kb.authoring): who wrote the first and the current version (user
+    # names; none for files and ticket drafts), the version readers see while a newer one
+    # is being written or reviewed, and when a reviewer last approved it.
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    modified_by: Mapped[str | None] = mapped_column(String(64))
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ArticleVersion(Base):
@@ -50,6 +57,9 @@ class ArticleVersion(Base):
     body: Mapped[str] = mapped_column(MaskedText)
     content_hash: Mapped[str] = mapped_column(String(64))
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who saved this version and when (null for versions from before authoring).
+    author: Mapped[str | None] = mapped_column(String(64))
+    saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Chunk(Base):

@@ -28,6 +28,7 @@ from weibao.kb.query import PreparedQuery, language_of
 from weibao.kb.search import Coverage, DocumentHit, SearchOptions, Understanding, hybrid_search
 from weibao.kb.snapshot import snapshot_lock
 from weibao.kb.tokenize import Tokenizer
+from weibao.kb.versions import published_view
 
 if TYPE_CHECKING:
     from weibao.graph.knowledge_graph import ArticleRecord, KnowledgeGraph
@@ -429,12 +430,17 @@ class KnowledgeBase:
         return result
 
     def get_article(self, article_id: str, include_drafts: bool = False) -> Article | None:
-        """The article, or None; drafts only when asked for (the vendor's own readers)."""
+        """The version readers see (the one last approved, also while a newer one is
+        being written), or None; an unpublished article only when drafts are asked for
+        (the vendor's own readers)."""
         with session_scope(self.sessions) as session:
             article = session.get(Article, article_id)
-        if article is None or (article.status != PUBLISHED and not include_drafts):
-            return None
-        return article
+            if article is None:
+                return None
+            shown = published_view(session, article)
+        if shown is None and include_drafts:
+            return article
+        return shown
 
     def article_history(self, article_id: str) -> list[ArticleVersion]:
         with session_scope(self.sessions) as session:
