@@ -1,0 +1,191 @@
+"""Knowledge gaps: searches and chat turns the knowledge base could not answer well.
+
+Writers (the search and chat adapters) call `log_query` once per request: one small
+insert, the query masked by its column type. `knowledge_gaps` reads a date range back,
+keeps the entries with no result or a confidence below the threshold, and groups them by
+meaning:
+
+1. by the linked system and symptom when the query named both (the ontology's reading);
+2. otherwise by embedding similarity: greedy single pass, an entry joins the first group
+   whose first query's vector has cosine similarity >= `similarity` (0.80 by default) with it.
+
+Confidence is the chat assistant's retrieval confidence (`weibao.chat.compose.confidence`:
+linking agreement, share of the query's words found in the best passage, score margin); a
+query about something no article covers (say, an unknown device error code) scores low on
+the word share even when its system and symptom link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from weibao.chat.compose import confidence
+from weibao.kb.service import KnowledgeBase, SearchResult
+from weibao.routing.models import Ticket
+from weibao.service.models import QueryLog
+
+DEFAULT_MIN_CONFIDENCE = 0.45
+DEFAULT_SIMILARITY = 0.80
+FOLLOW_UP = dt.timedelta(minutes=60)
+MAX_QUERY = 500
+EXAMPLES = 5
+
+
+def search_confidence(kb: KnowledgeBase, result: SearchResult) -> float:
+    """The retrieval confidence of a search's best hit, as the chat computes it."""
+    if not result.hits:
+        return 0.0
+    best = result.hits[0]
+    understanding = result.understanding
+    prepared = understanding.query
+    query_terms = set(prepared.tokens if prepared is not None else kb.tokenizer.tokens(result.query))
+    doc_terms = set(kb.tokenizer.tokens(f"{best.title} {best.snippet.text}"))
+    return confidence(result.hits, understanding, query_terms, doc_terms)
+
+
+def log_query(
+    *, session: Session, source: str, query: str, hospital_id: str | None, user_id: int | None,
+    result_count: int, top_score: float, confidence: float, systems: Sequence[str] = (),
+    symptoms: Sequence[str] = (), top_document: str | None = None, at: dt.datetime | None = None,
+) -> QueryLog:
+    """Stores one search or chat turn (the query is masked by the column type)."""
+    entry = QueryLog(
+        at=at or dt.datetime.now(dt.UTC), source=source, query=query[:MAX_QUERY],
+        hospital_id=hospital_id, user_id=user_id, result_count=int(result_count),
+        top_score=float(top_score), confidence=float(confidence), systems=list(systems)[:5],
+        symptoms=list(symptoms)[:5], top_document=(top_document or None) and top_document[:64],
+    )
+    session.add(entry)
+    return entry
+
+
+@dataclass(slots=True)
+class GapGroup:
+    key: str
+    by: str  # "entities" or "embedding"
+    system: str | None
+    symptom: str | None
+    entries: list[QueryLog] = field(default_factory=list)
+    followed: int = 0
+    vector: np.ndarray | None = None
+
+    def payload(self) -> dict[str, Any]:
+        queries = [e.query for e in self.entries]
+        distinct = list(dict.fromkeys(queries))
+        systems = sorted({s for e in self.entries for s in (e.systems or [])})
+        symptoms = sorted({s for e in self.entries for s in (e.symptoms or [])})
+        return {
+            "key": self.key,
+            "grouped_by": self.by,
+            "count": len(self.entries),
+            "no_result": sum(1 for e in self.entries if e.result_count == 0),
+            "low_confidence": sum(1 for e in self.entries if e.result_count > 0),
+            "systems": systems,
+            "symptoms": symptoms,
+            "hospitals": sorted({e.hospital_id for e in self.entries if e.hospital_id}),
+            "sources": sorted({e.source for e in self.entries}),
+            "tickets_followed": self.followed,
+            "examples": distinct[:EXAMPLES],
+            "first_seen": min(e.at for e in self.entries).isoformat(timespec="minutes"),
+            "last_seen": max(e.at for e in self.entries).isoformat(timespec="minutes"),
+            "mean_confidence": round(sum(e.confidence for e in self.entries) / len(self.entries), 3),
+        }
+
+
+def knowledge_gaps(
+    *, session: Session, start: dt.datetime, end: dt.datetime, hospital_id: str | None = None,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE, similarity: float = DEFAULT_SIMILARITY,
+    encode: Callable[[list[str]], np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Groups of unanswered queries in ``[start, end)``, largest first."""
+    stmt = select(QueryLog).where(
+        QueryLog.at >= start, QueryLog.at < end,
+        (QueryLog.result_count == 0) | (QueryLog.confidence < min_confidence),
+    ).order_by(QueryLog.at, QueryLog.id)
+    total_stmt = select(func.count()).select_from(QueryLog).where(QueryLog.at >= start, QueryLog.at < end)
+    if hospital_id is not None:
+        stmt = stmt.where(QueryLog.hospital_id == hospital_id)
+        total_stmt = total_stmt.where(QueryLog.hospital_id == hospital_id)
+    entries = list(session.scalars(stmt))
+    groups: dict[str, GapGroup] = {}
+    loose: list[QueryLog] = []
+    for entry in entries:
+        if entry.systems and entry.symptoms:
+            key = f"{entry.systems[0]}+{entry.symptoms[0]}"
+            group = groups.setdefault(key, GapGroup(key, "entities", entry.systems[0], entry.symptoms[0]))
+            group.entries.append(entry)
+        else:
+            loose.append(entry)
+    _cluster(loose, groups, similarity, encode)
+    _follow_ups(session, groups.values())
+    ordered = sorted(groups.values(), key=lambda g: (-len(g.entries), g.key))
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "queries": int(session.scalar(total_stmt) or 0),
+        "unanswered": len(entries),
+        "threshold": {"min_confidence": min_confidence, "similarity": similarity},
+        "groups": [g.payload() for g in ordered],
+    }
+
+
+def _cluster(
+    loose: list[QueryLog], groups: dict[str, GapGroup], similarity: float,
+    encode: Callable[[list[str]], np.ndarray] | None,
+) -> None:
+    if not loose:
+        return
+    if encode is None:
+        # Without a model: identical masked text (trimmed, lower-case) only.
+        for entry in loose:
+            key = "q:" + " ".join(entry.query.lower().split())[:80]
+            groups.setdefault(key, GapGroup(key, "text", None, None)).entries.append(entry)
+        return
+    vectors = np.asarray(encode([e.query for e in loose]), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
+    made: list[GapGroup] = []
+    for entry, vector in zip(loose, vectors, strict=True):
+        target = None
+        for group in made:
+            assert group.vector is not None
+            if float(group.vector @ vector) >= similarity:
+                target = group
+                break
+        if target is None:
+            target = GapGroup(f"e{len(made) + 1}", "embedding",
+                              entry.systems[0] if entry.systems else None,
+                              entry.symptoms[0] if entry.symptoms else None, vector=vector)
+            made.append(target)
+        target.entries.append(entry)
+    for group in made:
+        groups[group.key] = group
+
+
+def _follow_ups(session: Session, groups: Any) -> None:
+    """Counts, per group, entries followed within an hour by a ticket from the same user."""
+    entries = [e for g in groups for e in g.entries if e.user_id is not None]
+    if not entries:
+        return
+    users = sorted({e.user_id for e in entries})
+    lo = min(e.at for e in entries)
+    hi = max(e.at for e in entries) + FOLLOW_UP
+    reported: dict[int, list[dt.datetime]] = {}
+    for user_id, created in session.execute(
+        select(Ticket.reporter_user_id, Ticket.created_at).where(
+            Ticket.reporter_user_id.in_(users), Ticket.created_at >= lo, Ticket.created_at <= hi)
+    ):
+        if user_id is not None:
+            reported.setdefault(user_id, []).append(created)
+    for group in groups:
+        group.followed = sum(
+            1 for e in group.entries if e.user_id is not None
+            and any(e.at <= c <= e.at + FOLLOW_UP for c in reported.get(e.user_id, ()))
+        )
