@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     from weibao.cli_ops import add_parsers as add_ops_parsers
 
     add_ops_parsers(sub)
+    from weibao.cli_estate import add_parsers as add_estate_parsers
+
+    add_estate_parsers(sub)
     return parser
 
 

@@ -84,4 +84,13 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
     },
     ("POST", "/remote-access/{request_id}/review"): (
         lambda e, w: (f"/remote-access/{_access(e, break_glass=True)}/review", {"data": {}}), 303),
+    ("GET", "/api/installations"): (lambda e, w: ("/api/installations", {"params": {"hospital_id": HOSPITAL_A}}), 200),
+    ("PUT", "/api/installations"): (
+        lambda e, w: ("/api/installations", {"json": {"hospital_id": HOSPITAL_A, "system": "his", "version": "5.3.1"}}),
+        200),
+    ("POST", "/api/installations/import"): (
+        lambda e, w: ("/api/installations/import", {
+            "params": {"dry_run": True},
+            "files": {"file": ("a.csv", f"hospital_id,system,version\n{HOSPITAL_A},lis,3.2\n".encode())}}),
+        200),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from weibao.estate.models import AccessRequest
+from weibao.estate.models import AccessRequest, Installation, Upgrade
 
 
 def iso(value: datetime | None) -> str | None:
@@ -39,4 +39,32 @@ def access_payload(
         "revoked_by": access.revoked_by or None,
         "reviewed_by": access.reviewed_by or None,
         "reviewed_at": iso(access.reviewed_at),
+    }
+
+
+def upgrade_payload(upgrade: Upgrade) -> dict[str, object]:
+    return {"from_version": upgrade.from_version, "to_version": upgrade.to_version,
+            "at": iso(upgrade.at), "change_id": upgrade.change_id}
+
+
+def installation_payload(
+    item: Installation, hospitals: dict[str, str], upgrades: list[Upgrade], now: datetime,
+    recent_days: int,
+) -> dict[str, object]:
+    latest = upgrades[0] if upgrades else None
+    return {
+        "id": item.id,
+        "hospital_id": item.hospital_id,
+        "hospital_name": hospitals.get(item.hospital_id, item.hospital_id),
+        "system": item.system,
+        "product": item.product,
+        "version": item.version,
+        "environment": item.environment,
+        "modules": list(item.modules or []),
+        "hosts": list(item.hosts or []),
+        "interfaces": list(item.interfaces or []),
+        "installed_at": iso(item.installed_at),
+        "updated_at": iso(item.updated_at),
+        "recently_upgraded": bool(latest and (now - latest.at).days < recent_days),
+        "upgrades": [upgrade_payload(u) for u in upgrades],
     }

@@ -11,6 +11,7 @@ from weibao.core.accounts import Hospital
 from weibao.core.db import session_scope
 from weibao.estate.access import RemoteAccess
 from weibao.estate.common import Clock, default_clock
+from weibao.estate.installations import Installations
 from weibao.routing.models import Engineer
 
 
@@ -20,6 +21,7 @@ class Estate:
         self.clock = clock
         # The services read the time through `now`, so replacing `clock` moves them all.
         self.access = RemoteAccess(sessions, self.now)
+        self.installations = Installations(sessions, self.now)
 
     def now(self) -> datetime:
         return self.clock()
