@@ -1,5 +1,5 @@
 """The package's import graph: no cycles between modules, and packages import only down
-the layers core ← graph ← kb ← routing ← chat ← web.
+the layers core ← graph ← kb ← routing ← notify ← chat ← web.
 
 Every `import` and `from … import` naming a weibao module counts, wherever it stands
 (module level, inside a function, under TYPE_CHECKING): a function-level import is still
@@ -16,7 +16,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parent.parent / "weibao"
 
 # Lower first: a package may import its own layer and those before it.
-LAYERS = ("core", "graph", "kb", "routing", "inspections", "chat", "estate", "service", "web")
+LAYERS = ("core", "graph", "kb", "routing", "notify", "inspections", "chat", "estate", "service", "web")
 # Wiring and entry points, above every layer: they may import anything.
 TOP = ("cli", "bootstrap", "migrations", "ops")
 # No exceptions: a lower layer that needs something from above takes it as a parameter

@@ -163,7 +163,7 @@ def deliver(sessions: sessionmaker[Session], policy: DeliveryPolicy, now: dateti
             if message is None or message.status != "pending":
                 continue
             channel = session.get(NotifyChannel, message.channel_id)
-            at = utcnow()
+            at = now or utcnow()
             try:
                 if channel is None or not channel.active:
                     raise DeliveryFailed("channel removed or switched off")
