@@ -93,4 +93,10 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
             "params": {"dry_run": True},
             "files": {"file": ("a.csv", f"hospital_id,system,version\n{HOSPITAL_A},lis,3.2\n".encode())}}),
         200),
+    ("GET", "/api/releases"): (lambda e, w: ("/api/releases", {}), 200),
+    ("POST", "/api/releases"): (
+        lambda e, w: ("/api/releases", {"json": {
+            "system": "his", "version": f"9.{next(e.counter)}", "released_on": "2026-11-01"}}), 201),
+    ("GET", "/api/releases/backlog"): (lambda e, w: ("/api/releases/backlog", {}), 200),
+    ("GET", "/api/releases/affected"): (lambda e, w: ("/api/releases/affected", {"params": {"article": "a-1"}}), 200),
 }

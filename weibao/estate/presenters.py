@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from weibao.estate.models import AccessRequest, Installation, Upgrade
+from weibao.estate.models import AccessRequest, Installation, KnownIssue, Release, Upgrade
 
 
 def iso(value: datetime | None) -> str | None:
@@ -67,4 +67,17 @@ def installation_payload(
         "updated_at": iso(item.updated_at),
         "recently_upgraded": bool(latest and (now - latest.at).days < recent_days),
         "upgrades": [upgrade_payload(u) for u in upgrades],
+    }
+
+
+def release_payload(release: Release, issues: list[KnownIssue]) -> dict[str, object]:
+    return {
+        "id": release.id, "system": release.system, "version": release.version,
+        "released_on": release.released_on.isoformat(), "notes": release.notes,
+        "security": release.security, "mandatory": release.mandatory,
+        "compliance_tags": list(release.compliance_tags or []),
+        "end_of_support": release.end_of_support.isoformat() if release.end_of_support else None,
+        "known_issues": [{"article_id": i.article_id, "symptoms": list(i.symptoms or []),
+                          "affected_versions": list(i.affected_versions or []),
+                          "fix_ids": list(i.fix_ids or [])} for i in issues],
     }

@@ -12,6 +12,7 @@ from weibao.core.db import session_scope
 from weibao.estate.access import RemoteAccess
 from weibao.estate.common import Clock, default_clock
 from weibao.estate.installations import Installations
+from weibao.estate.releases import Releases
 from weibao.routing.models import Engineer
 
 
@@ -22,6 +23,7 @@ class Estate:
         # The services read the time through `now`, so replacing `clock` moves them all.
         self.access = RemoteAccess(sessions, self.now)
         self.installations = Installations(sessions, self.now)
+        self.releases = Releases(sessions, self.now)
 
     def now(self) -> datetime:
         return self.clock()
