@@ -75,7 +75,7 @@ class FollowUp:
                 ticket.status = "in_progress"
                 self.desk._refresh_due(ticket, now)
                 add_event(session, ticket, "status_changed", author,
-                          {"from": "pending_customer", "to": "in_progress"}, "reporter replied")
+                          {"from": "pending_customer", "to": "in_progress", "by": "reporter"})
             ticket.updated_at = now
             session.flush()
             return comment

@@ -73,6 +73,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "That is not possible in the ticket's current status; reload to see it.",
     },
     "reporter_error_input": {"zh": "填写的内容有误，请检查后重试。", "en": "Something in the form is not right; check and try again."},
+    # The ticket history's words for the follow-up's events (desk_view looks up
+    # desk_event_<kind> for kinds it does not know itself).
+    "desk_event_attachment_added": {"zh": "上传了附件", "en": "attached a file"},
+    "desk_event_confirmed": {"zh": "确认问题已解决，关闭了工单", "en": "confirmed the fix and closed the ticket"},
+    "desk_event_rated": {"zh": "评价了服务", "en": "rated the service"},
     # Notification channels (admin page).
     "notify_channels": {"zh": "通知设置", "en": "Notifications"},
     "notify_channels_hint": {
