@@ -57,11 +57,6 @@ def test_link_prints_the_linked_entities(initialised: Path) -> None:
     assert "print_failure" not in [s["id"] for s in body["symptoms"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression (issue 12 work): three resolved HL7 cases now outrank the article "
-    "integration-001 for this English query; under investigation",
-)
 def test_search_json_returns_ranked_results(initialised: Path) -> None:
     out = run(["search", "HL7 messages stuck in the integration engine", "--json", "--top-k", "3"], initialised)
     assert out.returncode == 0, out.stderr

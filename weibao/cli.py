@@ -64,12 +64,18 @@ def _checked_database(settings: Settings) -> Database:
     return database
 
 
-def _knowledge_base() -> KnowledgeBase:
+def _knowledge_base(with_graph: bool = False) -> KnowledgeBase:
     from weibao.kb.runtime import build_knowledge_base
 
     settings = get_settings()
+    from weibao.routing.runtime import open_graph
+
     kb = build_knowledge_base(settings, None, _checked_database(settings))
     kb.open()
+    if with_graph:
+        # Searches rank with the graph built from the database, as the server's do: without
+        # it articles got no graph coverage and fell under tickets whose own tags cover it.
+        open_graph(kb)
     return kb
 
 
@@ -129,7 +135,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         filters = make_filters(args.system, args.symptom, args.audience, args.lang)
     except InvalidParameter as exc:
         raise CommandError(str(exc)) from exc
-    kb = _knowledge_base()
+    kb = _knowledge_base(with_graph=True)
     result = kb.search_linked(query, SearchOptions(top_k=top_k, filters=filters))
     if args.json:
         from weibao.kb.presenters import search_payload
@@ -187,7 +193,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         print(run_chat_eval(open_services(get_settings())))
         return 0
-    kb = _knowledge_base()
+    kb = _knowledge_base(with_graph=True)
     print(run_search_eval(kb, get_settings().eval_dir / "queries.yaml"))
     return 0
 
