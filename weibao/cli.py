@@ -241,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     from weibao.cli_estate import add_parsers as add_estate_parsers
 
     add_estate_parsers(sub)
+    from weibao.cli_service import add_parsers as add_service_parsers
+
+    add_service_parsers(sub)
     return parser
 
 

@@ -279,7 +279,12 @@ def _table(pdf: Any, header: Sequence[str], rows: Sequence[Sequence[object]]) ->
     first = width * (0.4 if columns <= 3 else 0.25)
     rest = (width - first) / max(1, columns - 1)
     widths = [first] + [rest] * (columns - 1)
-    with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.6) as table:
+    from fpdf.fonts import FontFace
+
+    # One embedded face (regular): headings are shaded rather than bold.
+    headings = FontFace(emphasis="", fill_color=(235, 235, 235))
+    with pdf.table(col_widths=widths, text_align="LEFT", line_height=4.6,
+                   headings_style=headings) as table:
         head = table.row()
         for title in header:
             head.cell(str(title))

@@ -142,13 +142,18 @@ def _cluster(
 ) -> None:
     if not loose:
         return
-    if encode is None:
+    vectors = None
+    if encode is not None:
+        try:
+            vectors = np.asarray(encode([e.query for e in loose]), dtype=np.float32)
+        except Exception:  # no model at hand (a stand-in index): fall back to the text
+            vectors = None
+    if vectors is None or vectors.ndim != 2 or len(vectors) != len(loose):
         # Without a model: identical masked text (trimmed, lower-case) only.
         for entry in loose:
             key = "q:" + " ".join(entry.query.lower().split())[:80]
             groups.setdefault(key, GapGroup(key, "text", None, None)).entries.append(entry)
         return
-    vectors = np.asarray(encode([e.query for e in loose]), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
     made: list[GapGroup] = []

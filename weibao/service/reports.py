@@ -377,7 +377,7 @@ def service_report(
         "period": period.label,
         "from": start.astimezone(local).date().isoformat(),
         "to": (end.astimezone(local) - dt.timedelta(days=1)).date().isoformat(),
-        "as_of": as_of.astimezone(local).isoformat(timespec="minutes"),
+        "as_of": as_of.astimezone(local).strftime("%Y-%m-%d %H:%M"),
         "contract": _contract_block(sorted(versions.values(), key=lambda v: v.valid_from), local),
         "totals": {
             "tickets": len(tickets),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from weibao.graph.taxonomy import SYSTEMS
@@ -13,6 +13,7 @@ from weibao.web.api.graph import GraphDep
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.i18n import request_lang
 from weibao.web.markdown import render_markdown
+from weibao.web.query_log import record_search
 from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import has_query, rate_limit
 from weibao.web.templating import render
@@ -25,7 +26,8 @@ router = APIRouter(include_in_schema=False)
     dependencies=[Depends(rate_limit("search", when=has_query))],
 )
 def search_page(
-    request: Request, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
+    request: Request, kb: KnowledgeBaseDep, background: BackgroundTasks,
+    caller: Caller = Permission("kb.read"),
 ) -> Response:
     params = request.query_params
     q = params.get("q", "")
@@ -41,6 +43,7 @@ def search_page(
             context["error"] = str(exc)
             return render(request, "search.html", status_code=422, **context)
         result = kb.search_linked(query, SearchOptions(top_k=10, filters=filters))
+        record_search(background, request, caller, kb, result)  # knowledge gaps
         lang = request_lang(request)
         context["results"] = [hit_payload(h, lang) for h in result.hits]
         context["took_ms"] = result.took_ms

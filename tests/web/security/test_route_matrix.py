@@ -16,6 +16,7 @@ from tests.estate.route_examples import ESTATE_EXAMPLES
 from tests.web.followup_route_examples import FOLLOWUP_EXAMPLES
 from tests.web.authoring_route_examples import AUTHORING_EXAMPLES
 from tests.web.desk_route_examples import DESK_EXAMPLES
+from tests.service.route_examples import SERVICE_EXAMPLES
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PEOPLE, Env, csrf_from
 from weibao.core import accounts
 from weibao.core.db import session_scope
@@ -179,6 +180,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
 
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in ESTATE_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in DESK_EXAMPLES.items()})
+EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in SERVICE_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in FOLLOWUP_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in AUTHORING_EXAMPLES.items()})
 

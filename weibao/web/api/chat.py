@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from pydantic import BaseModel, Field, StringConstraints
 
 from weibao.chat.dialogue import TurnContext
@@ -13,6 +13,7 @@ from weibao.chat.service import ChatService
 from weibao.core.accounts import HOSPITAL_ROLES
 from weibao.web.api.schemas import Tagged
 from weibao.web.deps import Caller, KnowledgeBaseDep, OptionalDeskDep
+from weibao.web.query_log import record_chat
 from weibao.web.security.policy import Permission
 from weibao.web.security.ratelimit import rate_limit
 
@@ -122,6 +123,7 @@ def chat(
     request: Request,
     kb: KnowledgeBaseDep,
     desk: OptionalDeskDep,
+    background: BackgroundTasks,
     caller: Caller = Permission("chat.use"),
 ) -> dict[str, object]:
     service = ChatService(
@@ -133,6 +135,7 @@ def chat(
         ctx=_context(caller, body.hospital_id),
     )
     reply = turn.reply
+    record_chat(background, request, caller, body.message, reply, body.hospital_id)  # knowledge gaps
     return {
         "session_id": turn.session_id,
         "reply": reply.text,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from weibao.kb.presenters import search_payload
@@ -20,6 +20,7 @@ from weibao.web.api.enums import Audience, DocumentKind, Language, SymptomId, Sy
 from weibao.web.api.errors import invalid
 from weibao.web.api.schemas import Tagged
 from weibao.web.deps import Caller, KnowledgeBaseDep
+from weibao.web.query_log import record_search
 from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import rate_limit
 
@@ -83,6 +84,8 @@ class ArticleOut(Tagged):
 )
 def search(
     kb: KnowledgeBaseDep,
+    request: Request,
+    background: BackgroundTasks,
     q: Annotated[
         str,
         Query(
@@ -113,6 +116,7 @@ def search(
         kind.value if kind else None,
     )
     result = kb.search_linked(query, SearchOptions(top_k=top_k, filters=filters))
+    record_search(background, request, caller, kb, result)  # knowledge gaps
     return search_payload(result, "en" if lang and lang.value == "en" else "zh")
 
 
