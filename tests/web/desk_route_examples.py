@@ -23,8 +23,14 @@ def _ticket_ok(ok: int) -> Callable[[str], int]:
 
 
 def _profile(e: Env) -> dict[str, str]:
-    return {"name": "新工程师", "tier": "L1", "sys_terminal": "3", "max_open": "5",
-            "shifts": "mon-fri 09:00 17:00", "id": e.unique("eng-new")}
+    # Round the clock with room to spare: saved over the on-duty engineer, it must keep
+    # taking the tickets that later examples create.
+    return {"name": "新工程师", "tier": "L2", "sys_terminal": "3", "max_open": "1000",
+            "shifts": "daily 00:00 00:00", "active": "1", "id": e.unique("eng-new")}
+
+
+ON_DUTY = {"name": "值班工程师", "tier": "L2", "systems": {"his": 3}, "max_open": 1000, "username": "engineer",
+           "shifts": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "00:00"}]}
 
 
 DESK_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]]] = {
@@ -51,5 +57,20 @@ DESK_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]]]
     # The new ticket is not paused: the policy let the caller in, the desk refused.
     ("POST", "/tickets/{code}/resume"): (
         lambda e, w: (f"/tickets/{e.new_ticket()}/resume", {"data": {"reason": "继续"}}), 409
+    ),
+    # Engineer profiles (admin only).
+    ("GET", "/admin/engineers"): (lambda e, w: ("/admin/engineers", {}), 200),
+    ("GET", "/admin/engineers/new"): (lambda e, w: ("/admin/engineers/new", {}), 200),
+    ("POST", "/admin/engineers/new"): (lambda e, w: ("/admin/engineers/new", {"data": _profile(e)}), 303),
+    ("GET", "/admin/engineers/{engineer_id}"): (lambda e, w: (f"/admin/engineers/{ENGINEER}", {}), 200),
+    ("POST", "/admin/engineers/{engineer_id}"): (
+        lambda e, w: (f"/admin/engineers/{ENGINEER}", {"data": {**_profile(e), "username": "engineer"}}), 303
+    ),
+    ("POST", "/api/engineers"): (
+        lambda e, w: ("/api/engineers", {"json": {"id": e.unique("eng-api"), "name": "接口工程师", "tier": "L2",
+                                                  "systems": {"his": 3}}}), 201
+    ),
+    ("PUT", "/api/engineers/{engineer_id}"): (
+        lambda e, w: (f"/api/engineers/{ENGINEER}", {"json": ON_DUTY}), 200
     ),
 }

@@ -106,8 +106,13 @@ def test_workbench_shows_only_the_callers_actions(env: Env) -> None:
     manager = form_targets(env.client("manager").get(f"/tickets/{code}").text)
     assert any(t.endswith("/reassign") for t in manager) and any(t.endswith("/escalate") for t in manager)
     assert not any(t.endswith(("/resolve", "/pause", "/status")) for t in manager)
+    # The reporter replies through the follow-up section; a colleague comments.
     clinician = form_targets(env.client("clinician").get(f"/tickets/{code}").text)
-    assert [t for t in clinician if t.startswith("/tickets/")] == [f"/tickets/{code}/comments"]
+    assert not any(t.endswith(("/resolve", "/reassign", "/escalate", "/pause", "/status")) for t in clinician)
+    assert f"/tickets/{code}/reply" in clinician and f"/tickets/{code}/comments" not in clinician
+    colleague = form_targets(env.client("hospital_it").get(f"/tickets/{code}").text)
+    assert f"/tickets/{code}/comments" in colleague
+    assert not any(t.endswith(("/resolve", "/reassign", "/escalate")) for t in colleague)
 
 
 def test_comment_reply_and_internal_note(env: Env) -> None:

@@ -21,8 +21,9 @@ from weibao.routing.models import ENGINEER_TIERS, Engineer
 from weibao.routing.shifts import ShiftError, validate_shift
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
+CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,31}$")
-MAX_CAP = 100
+MAX_CAP = 1000
 # Accounts that may carry an engineer profile: the vendor's people who work tickets.
 ENGINEER_ROLES = ("engineer", "admin")
 
@@ -78,6 +79,10 @@ def validate(profile: ProfileIn) -> ProfileIn:
             validate_shift(shift)
         except ShiftError as exc:
             raise Invalid(f"shifts: {exc}", "shifts") from exc
+        for end in ("start", "end"):
+            # The shift clock reads hours modulo 24; a person's 25:00 is a typo, not 01:00.
+            if not CLOCK.match(str(shift[end])):
+                raise Invalid(f"shifts: {end} must be a time from 00:00 to 24:00", "shifts")
         shifts.append({"days": list(shift["days"]),  # type: ignore[call-overload]
                        "start": str(shift["start"]), "end": str(shift["end"]),
                        **({"on_call": True} if shift.get("on_call") else {})})

@@ -248,7 +248,8 @@ def _actions(caller: Caller, ticket: Ticket, own: Engineer | None) -> dict[str, 
         _may(caller, "tickets.resolve_any") or (own is not None and own.id == ticket.assignee_id))
     vendor = caller.role not in HOSPITAL_ROLES
     return {
-        "comment": _may(caller, "tickets.create"),
+        # The reporter answers through the follow-up section (ticket_reporter.html).
+        "comment": _may(caller, "tickets.create") and (vendor or caller.user_id != ticket.reporter_user_id),
         "internal": vendor,
         "resolve": may_resolve,
         "reassign": _may(caller, "tickets.reassign") and is_open,

@@ -365,3 +365,117 @@ def create_hospital(
     )
     session.commit()
     return hospital
+
+
+# ---- engineer profiles (administration) ---------------------------------------------------
+class ShiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    days: list[str] = Field(min_length=1, max_length=7, examples=[["mon", "tue", "wed", "thu", "fri"]])
+    start: str = Field(pattern=r"^\d{2}:\d{2}$", examples=["08:30"])
+    end: str = Field(pattern=r"^\d{2}:\d{2}$", description="earlier than start: runs overnight")
+    on_call: bool = False
+
+
+class EngineerProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    tier: str = Field(description="L1, L2 or L3")
+    systems: dict[str, int] = Field(description="system id -> proficiency 1-5")
+    departments: dict[str, int] = Field(default_factory=dict, description="department id -> 1-5")
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[str] = Field(default_factory=list, max_length=20)
+    shifts: list[ShiftIn] = Field(default_factory=list, max_length=20)
+    max_open: int = Field(8, ge=1, le=engineers.MAX_CAP)
+    active: bool = True
+    username: str | None = Field(None, max_length=64, description="account to link; null: none")
+
+
+class EngineerCreateIn(EngineerProfileIn):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$", examples=["eng-zhangsan"])
+
+
+class EngineerProfileOut(BaseModel):
+    id: str
+    name: str
+    tier: str
+    systems: dict[str, int]
+    departments: dict[str, int]
+    tags: list[str]
+    regions: list[str]
+    shifts: list[dict[str, object]]
+    max_open: int
+    active: bool
+    account: str | None
+
+
+def _save_engineer(
+    session: SessionDep, request: Request, caller: Caller, engineer_id: str,
+    body: EngineerProfileIn, create: bool,
+) -> EngineerProfileOut:
+    from weibao.routing.errors import Conflict, DeskError, NotFound
+
+    profile = engineers.ProfileIn(
+        name=body.name, tier=body.tier, systems=body.systems, departments=body.departments,
+        tags=body.tags, regions=body.regions, shifts=[s.model_dump() for s in body.shifts],
+        max_open=body.max_open, active=body.active,
+    )
+    try:
+        if create:
+            engineer = engineers.create(session=session, engineer_id=engineer_id, profile=profile)
+        else:
+            engineer = engineers.update(session=session, engineer_id=engineer_id, profile=profile)
+        user_id = None
+        if body.username:
+            user = accounts.get_user_by_username(session=session, username=body.username)
+            if user is None:
+                raise NotFound(f"username: no account {body.username!r}", "username")
+            user_id = user.id
+        engineers.link_account(session=session, engineer_id=engineer_id, user_id=user_id)
+    except DeskError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound) and exc.field == "engineer_id":
+            raise HTTPException(status_code=404, detail=exc.message) from exc
+        if isinstance(exc, Conflict):
+            raise _conflict(exc.message) from exc
+        raise HTTPException(status_code=422, detail=[
+            {"loc": ["body", exc.field or "body"], "msg": exc.message, "type": "value_error"}
+        ]) from exc
+    audit.record(
+        session, action="engineer.created" if create else "engineer.updated",
+        target=f"engineer:{engineer_id}", detail={"account": body.username}, **_actor(caller, request),
+    )
+    out = EngineerProfileOut(
+        id=engineer.id, name=engineer.name, tier=engineer.tier, systems=engineer.systems,
+        departments=engineer.departments, tags=engineer.tags, regions=engineer.regions,
+        shifts=engineer.shifts, max_open=engineer.max_open, active=engineer.active,
+        account=body.username or None,
+    )
+    session.commit()
+    return out
+
+
+@router.post(
+    "/engineers", response_model=EngineerProfileOut, status_code=201,
+    summary="Create an engineer profile (skills, departments, shifts, cap) and link an account",
+    responses={409: {"model": ErrorOut, "description": "the id or the account is taken"}},
+)
+def create_engineer(
+    body: EngineerCreateIn, request: Request, session: SessionDep,
+    caller: Caller = Permission("engineers.manage"),
+) -> EngineerProfileOut:
+    return _save_engineer(session, request, caller, body.id, body, create=True)
+
+
+@router.put(
+    "/engineers/{engineer_id}", response_model=EngineerProfileOut,
+    summary="Replace an engineer profile and its account link",
+    responses={404: {"model": ErrorOut, "description": "no such engineer"},
+               409: {"model": ErrorOut, "description": "the account is linked to another profile"}},
+)
+def update_engineer(
+    engineer_id: Annotated[str, Path(max_length=64)], body: EngineerProfileIn, request: Request,
+    session: SessionDep, caller: Caller = Permission("engineers.manage"),
+) -> EngineerProfileOut:
+    return _save_engineer(session, request, caller, engineer_id, body, create=False)
