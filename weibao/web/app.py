@@ -19,6 +19,7 @@ from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
 from weibao.web import (
     api_docs,
+    engineer_pages,
     estate_routes,
     metrics,
     pages,
@@ -144,6 +145,7 @@ def create_app(
     service_pages.install(app)
     app.include_router(pages.router)
     app.include_router(ticket_pages.router)
+    app.include_router(engineer_pages.router)
     app.include_router(reporter_pages.router)
     app.include_router(security_pages.router)
     # Added innermost first: headers wrap everything, including 413 answers. NUL and lone
