@@ -22,6 +22,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+	@# PDF service reports embed this CJK font (Debian's fonts-noto-cjk, as .ci/run installs it).
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || test -n "$$WEIBAO_REPORT_FONT" \
+		|| echo "note: PDF reports need a CJK font: apt-get install fonts-noto-cjk (or set WEIBAO_REPORT_FONT)"
 
 run: install
 	$(BIN)/weibao init
