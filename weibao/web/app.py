@@ -21,6 +21,7 @@ from weibao.web import (
     api_docs,
     engineer_pages,
     estate_routes,
+    inspection_routes,
     metrics,
     pages,
     reporter_pages,
@@ -37,6 +38,7 @@ from weibao.web.api import graph as graph_api
 from weibao.web.api import notify as notify_api
 from weibao.web.api import search as search_api
 from weibao.web.api import tickets as tickets_api
+from weibao.web.inspection_monitor import start_inspection_monitor, stop_inspection_monitor
 from weibao.web.notify_monitor import start_notify_monitor, stop_notify_monitor
 from weibao.web.request_actor import RequestActorMiddleware
 from weibao.web.security import pages as security_pages
@@ -82,9 +84,11 @@ def create_app(
         metrics.instrument_kb(app.state.kb)
         monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
         notifier = start_notify_monitor(app.state.desk, settings)
+        inspector = start_inspection_monitor(app, settings.inspection_check_seconds)
         try:
             yield
         finally:
+            await stop_inspection_monitor(inspector)
             await stop_notify_monitor(notifier)
             await stop_sla_monitor(monitor)
 
@@ -142,6 +146,7 @@ def create_app(
     app.include_router(notify_api.router, responses=PROBLEM_RESPONSES)
     api_docs.install(app)
     estate_routes.install(app)
+    inspection_routes.install(app)
     service_pages.install(app)
     app.include_router(pages.router)
     app.include_router(ticket_pages.router)
