@@ -7,10 +7,12 @@ Records belong to hospital A; hospital B's members get 404 (reads) or 403 (decis
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PEOPLE, Env
 from weibao.estate.access import AccessAsk
+from weibao.estate.changes import ChangeData
 from weibao.estate.common import Actor
 from weibao.estate.service import Estate
 from weibao.routing.planning import TicketDraft
@@ -41,6 +43,28 @@ def _access(env: Env, *, approved: bool = False, break_glass: bool = False) -> i
     if approved and not break_glass:
         _estate(env).access.decide(Actor("admin", "admin"), access.id, True)
     return access.id
+
+
+def _window(env: Env) -> tuple[datetime, datetime]:
+    start = datetime(2027, 1, 1, tzinfo=UTC) + timedelta(hours=3 * next(env.counter))
+    return start, start + timedelta(hours=1)
+
+
+def _change_body(env: Env) -> dict[str, Any]:
+    start, end = _window(env)
+    return {"hospital_id": HOSPITAL_A, "title": "升级", "systems": ["his"], "window_start": start.isoformat(),
+            "window_end": end.isoformat(), "rollback_plan": "回退", "test_plan": "验证"}
+
+
+def _change(env: Env, approved: bool = False) -> int:
+    start, end = _window(env)
+    change = _estate(env).changes.create(Actor("engineer", "engineer"), ChangeData(
+        hospital_id=HOSPITAL_A, title="升级", systems=["his"], window_start=start, window_end=end,
+        rollback_plan="回退", test_plan="验证"))
+    if approved:
+        _estate(env).changes.approve(Actor("admin", "admin"), change.id, "hospital")
+        _estate(env).changes.approve(Actor("admin", "admin"), change.id, "vendor")
+    return change.id
 
 
 def _hospital_a(ok: int, elsewhere: int) -> Callable[[str], int]:
@@ -99,4 +123,24 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
             "system": "his", "version": f"9.{next(e.counter)}", "released_on": "2026-11-01"}}), 201),
     ("GET", "/api/releases/backlog"): (lambda e, w: ("/api/releases/backlog", {}), 200),
     ("GET", "/api/releases/affected"): (lambda e, w: ("/api/releases/affected", {"params": {"article": "a-1"}}), 200),
+    ("POST", "/api/changes"): (lambda e, w: ("/api/changes", {"json": _change_body(e)}), 201),
+    ("GET", "/api/changes"): (lambda e, w: ("/api/changes", {}), 200),
+    ("GET", "/api/changes/calendar"): (
+        lambda e, w: ("/api/changes/calendar", {"params": {"start": "2027-01-01T00:00:00+08:00",
+                                                          "end": "2027-02-01T00:00:00+08:00"}}), 200),
+    ("GET", "/api/changes/regressions"): (lambda e, w: ("/api/changes/regressions", {}), 200),
+    ("GET", "/api/changes/{change_id}"): (lambda e, w: (f"/api/changes/{_change(e)}", {}), _hospital_a(200, 404)),
+    ("POST", "/api/changes/{change_id}/approve"): (
+        lambda e, w: (f"/api/changes/{_change(e)}/approve", {}), _hospital_a(200, 404)),
+    ("POST", "/api/changes/{change_id}/reject"): (
+        lambda e, w: (f"/api/changes/{_change(e)}/reject", {"json": {"reason": "不行"}}), _hospital_a(200, 404)),
+    ("POST", "/api/changes/{change_id}/transition"): (
+        lambda e, w: (f"/api/changes/{_change(e, approved=True)}/transition", {"json": {"status": "in_progress"}}),
+        200),
+    ("GET", "/api/blackouts"): (lambda e, w: ("/api/blackouts", {}), 200),
+    ("POST", "/api/blackouts"): (
+        lambda e, w: ("/api/blackouts", {"json": {
+            "hospital_id": HOSPITAL_A, "name": "体检系统切换", "kind": "once",
+            "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-01-01T06:00:00+08:00"}}),
+        _hospital_a(201, 403)),
 }

@@ -58,3 +58,9 @@ def record(
         actor_role=actor.role, hospital_id=hospital_id, target=target, ip=actor.ip,
         detail=detail,
     )
+
+
+def record_history(at: datetime, actor: Actor, status: str, reason: str = "") -> dict[str, object]:
+    """One step in a record's own history (a JSON list on the record)."""
+    return {"at": at.isoformat(), "actor": actor.username, "role": actor.role, "status": status,
+            "reason": reason.strip()[:500]}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from weibao.core.accounts import Hospital
 from weibao.core.db import session_scope
 from weibao.estate.access import RemoteAccess
+from weibao.estate.changes import Changes
 from weibao.estate.common import Clock, default_clock
 from weibao.estate.installations import Installations
 from weibao.estate.releases import Releases
@@ -24,6 +25,7 @@ class Estate:
         self.access = RemoteAccess(sessions, self.now)
         self.installations = Installations(sessions, self.now)
         self.releases = Releases(sessions, self.now)
+        self.changes = Changes(sessions, self.installations, self.now)
 
     def now(self) -> datetime:
         return self.clock()
