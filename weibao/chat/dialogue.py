@@ -187,6 +187,8 @@ class TurnContext:
     hospital_id: str | None = None
     ticket_scope: str | None = None  # None: every hospital (vendor staff)
     all_hospitals: bool = False
+    # The audiences the caller may read (weibao.kb.audience); empty: all (the CLI).
+    audiences: tuple[str, ...] = ()
 
 
 History = Callable[[], Sequence[tuple[str, str]]]
@@ -243,7 +245,7 @@ class Assistant:
             state.pending = None
             if pending:
                 state.pinned_system = self._chosen(message, own, pending.get("choices", []))
-        hits, understanding = self._search(state.problem, state.pinned_system, own)
+        hits, understanding = self._search(state.problem, state.pinned_system, own, ctx.audiences)
         state.systems = list(understanding.systems)
         state.symptoms = list(understanding.symptoms)
         state.department = (understanding.departments or (state.department,))[0]
@@ -280,7 +282,7 @@ class Assistant:
         return None
 
     def _search(
-        self, text: str, pinned: str | None, own: Understanding
+        self, text: str, pinned: str | None, own: Understanding, readable: tuple[str, ...] = ()
     ) -> tuple[list[DocumentHit], Understanding]:
         """Hits for the problem so far; a system chosen in the follow-up filters them. The
         message's own understanding serves when the problem is just that message."""
@@ -288,10 +290,12 @@ class Assistant:
         kinds = ("article", "ticket")
         result = None
         if pinned:
-            options = SearchOptions(top_k=SEARCH_TOP_K, filters=Filters(systems=(pinned,), kinds=kinds))
+            options = SearchOptions(
+                top_k=SEARCH_TOP_K, filters=Filters(systems=(pinned,), kinds=kinds, readable=readable)
+            )
             result = self.kb.search_understood(understood, options)
         if result is None or not result.hits:
-            options = SearchOptions(top_k=SEARCH_TOP_K, filters=Filters(kinds=kinds))
+            options = SearchOptions(top_k=SEARCH_TOP_K, filters=Filters(kinds=kinds, readable=readable))
             result = self.kb.search_understood(understood, options)
         understanding = result.understanding
         if pinned:

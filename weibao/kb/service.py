@@ -452,6 +452,12 @@ class KnowledgeBase:
                 )
             )
 
+    def unreadable_articles(self, readable: tuple[str, ...]) -> set[str]:
+        """Ids of the articles whose audience is not in `readable` (weibao.kb.audience):
+        what lists built outside the index (related fixes, a system's map) must drop."""
+        with session_scope(self.sessions) as session:
+            return set(session.scalars(select(Article.id).where(Article.audience.not_in(readable))))
+
     def list_articles(self) -> list[Article]:
         """The published articles, by id: what search, the graph and the chat may show."""
         with session_scope(self.sessions) as session:

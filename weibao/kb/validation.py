@@ -46,7 +46,10 @@ def make_filters(
     audience: str | None = None,
     lang: str | None = None,
     kind: str | None = None,
+    readable: tuple[str, ...] = (),
 ) -> Filters:
+    """The search filters from request parameters; `readable` is who the reader is (the
+    audiences weibao.kb.audience lets them see), never a parameter they choose."""
     system = check_choice(system, SYSTEMS, "system")
     kind = check_choice(kind, DOCUMENT_KINDS, "kind")
     symptom = check_choice(symptom, SYMPTOMS, "symptom")
@@ -58,4 +61,5 @@ def make_filters(
         audience=audience,
         language=lang,
         kinds=(kind,) if kind else (),
+        readable=readable,
     )

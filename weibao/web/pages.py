@@ -6,10 +6,12 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from weibao.graph.taxonomy import SYSTEMS
+from weibao.kb.audience import may_read, readable_audiences
 from weibao.kb.presenters import hit_payload
 from weibao.kb.search import SearchOptions
 from weibao.kb.validation import InvalidParameter, check_query, make_filters
 from weibao.web.api.graph import GraphDep
+from weibao.web.audience_filter import hidden_articles, neighbourhood_without, related_without
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.i18n import request_lang
 from weibao.web.markdown import render_markdown
@@ -37,7 +39,8 @@ def search_page(
         try:
             query = check_query(q)
             filters = make_filters(
-                form["system"], form["symptom"], form["audience"], form["doc_lang"]
+                form["system"], form["symptom"], form["audience"], form["doc_lang"],
+                readable=readable_audiences(caller.role),
             )
         except InvalidParameter as exc:
             context["error"] = str(exc)
@@ -58,7 +61,7 @@ def article_page(
 ) -> Response:
     drafts = allows("articles.read_drafts", caller.role, public_search=False)
     article = kb.get_article(article_id, include_drafts=drafts)
-    if article is None:
+    if article is None or not may_read(caller.role, article.audience):
         return render(request, "not_found.html", status_code=404)
     return render(
         request,
@@ -71,7 +74,8 @@ def article_page(
 
 @router.get("/systems/{system_id}", response_class=HTMLResponse)
 def system_page(
-    request: Request, system_id: str, graph: GraphDep, caller: Caller = Permission("kb.read")
+    request: Request, system_id: str, graph: GraphDep, kb: KnowledgeBaseDep,
+    caller: Caller = Permission("kb.read"),
 ) -> Response:
     """A system's neighbourhood drawn server-side: symptoms, fixes and the articles."""
     from weibao.graph.svg import render_neighbourhood_svg
@@ -79,9 +83,10 @@ def system_page(
     if system_id not in SYSTEMS or graph is None:
         return render(request, "not_found.html", status_code=404)
     lang = request_lang(request)
-    neighbourhood = graph.neighbourhood(system_id)
+    hidden = hidden_articles(kb, caller.role)
+    neighbourhood = neighbourhood_without(graph.neighbourhood(system_id), hidden)
     svg = render_neighbourhood_svg(neighbourhood, lang=lang)
     return render(
         request, "system.html", system_id=system_id, svg=svg, neighbourhood=neighbourhood,
-        related=graph.related(system_id, None, 10),
+        related=related_without(graph.related(system_id, None, 10), hidden),
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from weibao.chat.dialogue import TurnContext
 from weibao.chat.service import ChatService
 from weibao.core.accounts import HOSPITAL_ROLES
+from weibao.kb.audience import readable_audiences
 from weibao.web.api.schemas import Tagged
 from weibao.web.deps import Caller, KnowledgeBaseDep, OptionalDeskDep
 from weibao.web.query_log import record_chat
@@ -105,11 +106,14 @@ class ChatOut(BaseModel):
 
 def _context(caller: Caller, requested: str | None) -> TurnContext:
     """Hospital staff always speak for their own hospital; vendor staff may name one."""
+    audiences = readable_audiences(caller.role)
     if caller.role in HOSPITAL_ROLES:
-        return TurnContext(hospital_id=caller.hospital_id, ticket_scope=caller.hospital_id)
+        return TurnContext(
+            hospital_id=caller.hospital_id, ticket_scope=caller.hospital_id, audiences=audiences
+        )
     if requested:
-        return TurnContext(hospital_id=requested, ticket_scope=requested)
-    return TurnContext(all_hospitals=True)
+        return TurnContext(hospital_id=requested, ticket_scope=requested, audiences=audiences)
+    return TurnContext(all_hospitals=True, audiences=audiences)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from weibao.graph.service import GraphService
 from weibao.web.api.enums import Language, SymptomId, SystemId
+from weibao.web.audience_filter import hidden_articles, neighbourhood_without, related_without
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.security.policy import Permission
 
@@ -31,8 +32,10 @@ GraphDep = Annotated[GraphService | None, Depends(get_graph)]
 class EntityOut(BaseModel):
     id: str
     name: str
-    span: list[int]
-    confidence: float
+    span: list[int]  # [0, 0] for a label only the learned model gives
+    confidence: float  # the ensemble's belief; the list is ordered by it
+    probability: float | None = None  # the learned model's, when a model is trained
+    source: str = "dictionary"  # "dictionary" (matched words) or "model"
 
 
 class EntitiesOut(BaseModel):
@@ -81,6 +84,7 @@ def entities(
 @router.get("/related", response_model=list[RelatedFixOut], summary="Known fixes, most proven first")
 def related(
     graph: GraphDep,
+    kb: KnowledgeBaseDep,
     system: SystemId | None = None,
     symptom: SymptomId | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -88,14 +92,15 @@ def related(
 ) -> list[dict[str, Any]]:
     if graph is None:
         return []
-    return graph.related(system.value if system else None, symptom.value if symptom else None, limit)
+    found = graph.related(system.value if system else None, symptom.value if symptom else None, limit)
+    return related_without(found, hidden_articles(kb, caller.role))
 
 
 @router.get("/systems/{system_id}", response_model=NeighbourhoodOut, summary="A system's neighbourhood")
 def system_neighbourhood(
-    system_id: SystemId, graph: GraphDep, caller: Caller = Permission("kb.read")
+    system_id: SystemId, graph: GraphDep, kb: KnowledgeBaseDep, caller: Caller = Permission("kb.read")
 ) -> dict[str, Any]:
     if graph is None:
         return {"system": {"id": system_id.value}, "symptoms": [], "fixes": [], "articles": [],
                 "departments": [], "edges": []}
-    return graph.neighbourhood(system_id.value)
+    return neighbourhood_without(graph.neighbourhood(system_id.value), hidden_articles(kb, caller.role))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from weibao.kb.audience import may_read, readable_audiences
 from weibao.kb.presenters import search_payload
 from weibao.kb.search import SearchOptions
 from weibao.kb.validation import (
@@ -114,6 +115,7 @@ def search(
         audience.value if audience else None,
         lang.value if lang else None,
         kind.value if kind else None,
+        readable=readable_audiences(caller.role),
     )
     result = kb.search_linked(query, SearchOptions(top_k=top_k, filters=filters))
     record_search(background, request, caller, kb, result)  # knowledge gaps
@@ -131,7 +133,7 @@ def get_article(
 ) -> dict[str, object]:
     drafts = allows("articles.read_drafts", caller.role, public_search=False)
     article = kb.get_article(article_id, include_drafts=drafts)
-    if article is None:
+    if article is None or not may_read(caller.role, article.audience):
         raise HTTPException(status_code=404, detail=f"article {article_id!r} not found")
     return {
         "id": article.id,
