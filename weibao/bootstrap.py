@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from weibao.core import migrate
 from weibao.core.db import Database
 from weibao.core.settings import Settings, get_settings
+from weibao.estate.advisor import VersionAdvisor
 from weibao.graph.service import GraphService
 from weibao.kb.embedding import Embedder
 from weibao.kb.ingest import IngestReport
@@ -65,6 +66,8 @@ def open_services(
         # index's change notifications (this process's writes and the others').
         graph = open_graph(kb)
         services = Services(settings, database, kb, open_desk(kb, graph), graph)
+        # Triage reads the estate through the advisor it registers (routing never imports it).
+        services.desk.advisors.append(VersionAdvisor())
     if long_running:
         # What start-up built lives as long as the server: keep it out of later full
         # collections, which would otherwise walk all of it and stall requests.

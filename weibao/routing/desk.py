@@ -17,6 +17,7 @@ from weibao.graph.service import GraphService, TicketResolved
 from weibao.kb.models import Article
 from weibao.kb.passages import SearchDocument
 from weibao.kb.service import KnowledgeBase
+from weibao.routing.advice import PlanAdvisor
 from weibao.routing.assignment import assign_first_available
 from weibao.routing.contracts import targets_from_json
 from weibao.routing.errors import Conflict, Forbidden, Invalid, NotFound
@@ -85,16 +86,18 @@ class TicketDesk:
         self.graph = graph if graph is not None else kb.graph
         # Unmasked text is kept only when the settings allow it (see original_text).
         self.keep_original = keep_original
+        # Domains above routing that advise on new tickets, registered by the wiring.
+        self.advisors: list[PlanAdvisor] = []
 
     # ---- planning and creation -----------------------------------------------------
     def plan(self, draft: TicketDraft) -> TicketPlan:
         with session_scope(self.sessions) as session:
-            return plan_ticket(session, self.kb, draft)
+            return plan_ticket(session, self.kb, draft, advisors=self.advisors)
 
     def create(self, draft: TicketDraft, actor: str = "system") -> tuple[Ticket, TicketPlan]:
         session = self.sessions()
         try:
-            plan = plan_ticket(session, self.kb, draft)
+            plan = plan_ticket(session, self.kb, draft, advisors=self.advisors)
             ticket = Ticket(
                 code=f"tmp-{hashlib.sha1(repr((draft, utcnow())).encode()).hexdigest()[:20]}",
                 hospital_id=plan.hospital.id,

@@ -21,6 +21,7 @@ from weibao.graph.taxonomy import DEPARTMENTS, SYMPTOMS, SYSTEMS
 from weibao.kb.search import DocumentHit
 from weibao.kb.service import KnowledgeBase
 from weibao.kb.understanding import Understanding
+from weibao.routing.advice import PlanAdvisor, apply_advice
 from weibao.routing.contracts import ContractTerms, terms_at
 from weibao.routing.errors import Invalid, NotFound
 from weibao.routing.matching import Candidate, History, TicketNeeds, rank_candidates
@@ -202,7 +203,8 @@ def _apply_known(result: TriageResult, draft: TicketDraft) -> None:
 
 
 def plan_ticket(
-    session: Session, kb: KnowledgeBase, draft: TicketDraft, view: HistoryView = LIVE
+    session: Session, kb: KnowledgeBase, draft: TicketDraft, view: HistoryView = LIVE,
+    advisors: Sequence[PlanAdvisor] = (),
 ) -> TicketPlan:
     draft.validate()
     hospital = session.get(Hospital, draft.hospital_id)
@@ -279,9 +281,12 @@ def plan_ticket(
         response_due=response_due,
         resolution_due=resolution_due,
         candidates=candidates,
-        suggested_articles=[
-            {"id": h.id, "title": h.title, "url": f"/articles/{h.id}"} for h in understood.articles
-        ],
+        # Other domains (the estate: known issues of the installed version) may put their
+        # articles first and add evidence; they are registered on the desk, not imported.
+        suggested_articles=apply_advice(
+            advisors, session, hospital.id, result, created_at,
+            [{"id": h.id, "title": h.title, "url": f"/articles/{h.id}"} for h in understood.articles],
+        ),
         neighbours=neighbours,
         understanding=understood,
         terms=terms,

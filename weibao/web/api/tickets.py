@@ -196,6 +196,8 @@ class ArticleRef(BaseModel):
     id: str
     title: str
     url: str
+    note: str | None = Field(None, description="why it comes first, e.g. 已知问题，v5.3.2 已修复")
+    note_en: str | None = None
 
 
 class EventOut(BaseModel):
