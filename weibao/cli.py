@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     from weibao.cli_desk import add_parsers as add_desk_parsers
 
     add_desk_parsers(sub)
+    from weibao.cli_inspections import add_parsers as add_inspection_parsers
+
+    add_inspection_parsers(sub)
     from weibao.cli_ops import add_parsers as add_ops_parsers
 
     add_ops_parsers(sub)

@@ -79,7 +79,7 @@ def test_a_quarter_for_three_hospitals_with_two_schedulers(database_url: str, tm
     _setup(env.database)
     clock = FakeClock(dt.datetime(2026, 10, 1, 2, tzinfo=dt.UTC))
     workers = [_worker(database_url, env.desk.kb, clock) for _ in range(2)]
-    (service, warnings, _), (other_service, other_warnings, _) = workers
+    (service, warnings, _), (other_service, _, _) = workers
     for hospital_id, (_, templates) in PLANS.items():
         service.save_plan(hospital_id, templates, starts_on=dt.date(2026, 10, 1))
     warnings.set_thresholds("h-premium", {"storage_days": 5})
@@ -104,8 +104,9 @@ def test_a_quarter_for_three_hospitals_with_two_schedulers(database_url: str, tm
             tick = (day - dt.date(2026, 10, 1)).days * 86400.0
             with ThreadPoolExecutor(max_workers=4) as pool:
                 # Both schedulers tick, and a shell's `weibao inspections due` races them.
-                list(pool.map(lambda job: job(), [lambda: schedulers[0].tick(tick), lambda: schedulers[1].tick(tick),
-                                                  lambda: due_now(other_service)]))
+                pool.submit(schedulers[0].tick, tick)
+                pool.submit(schedulers[1].tick, tick)
+                pool.submit(due_now, other_service)
             if opened_on is None and warnings.list(status="open"):
                 opened_on = day
             _perform_due_today(service, other_service, day, failed_ticket)
@@ -157,9 +158,9 @@ def _perform_due_today(service: InspectionService, other: InspectionService, day
         if run.template_id == "database-routine" and day == NOV:
             entries[0] = ResultEntry("db-tablespace", "fail", 95.0, "USERS 表空间 95%")
 
-            def submit(svc: InspectionService) -> list[str]:
+            def submit(svc: InspectionService, run_id: int = run.id, entries: list[ResultEntry] = entries) -> list[str]:
                 try:
-                    return svc.submit(run.id, entries, "eng", idempotency_key=f"run-{run.id}").tickets
+                    return svc.submit(run_id, entries, "eng", idempotency_key=f"run-{run_id}").tickets
                 except Conflict:
                     return []  # the other submission holds the run: the client sends it again
 

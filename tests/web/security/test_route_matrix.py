@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.estate.route_examples import ESTATE_EXAMPLES
+from tests.inspections.route_examples import INSPECTION_EXAMPLES
 from tests.web.followup_route_examples import FOLLOWUP_EXAMPLES
 from tests.web.authoring_route_examples import AUTHORING_EXAMPLES
 from tests.web.desk_route_examples import DESK_EXAMPLES
@@ -183,6 +184,7 @@ EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in DESK_EXAMPLES.i
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in SERVICE_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in FOLLOWUP_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in AUTHORING_EXAMPLES.items()})
+EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in INSPECTION_EXAMPLES.items()})
 
 
 def expected_status(permission: str, path: str, who: str, example: Example) -> int:
