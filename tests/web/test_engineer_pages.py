@@ -40,7 +40,8 @@ def test_shift_lines_read_and_write_back() -> None:
         {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:30", "end": "17:30"},
         {"days": ["sat"], "start": "20:00", "end": "08:00", "on_call": True},
     ]
-    assert parse_shifts(shifts_text(shifts)) == shifts
+    assert parse_shifts(shifts_text(shifts)) == shifts == parse_shifts(shifts_text(shifts, "zh"))
+    assert shifts_text(shifts, "zh") == "周一-周五 08:30 17:30\n周六 20:00 08:00 值班"
 
 
 def test_admin_creates_edits_and_links_a_profile(env: Env) -> None:
@@ -54,7 +55,7 @@ def test_admin_creates_edits_and_links_a_profile(env: Env) -> None:
     listing = admin.get("/admin/engineers?saved=eng-zhang").text
     assert "张工" in listing and "zhang.gong" in listing and "工程师档案已保存" in listing
     page = admin.get("/admin/engineers/eng-zhang").text
-    assert 'name="sys_pacs" min="1" max="5" value="5"' in page and "sat 20:00 08:00 on-call" in page
+    assert 'name="sys_pacs" min="1" max="5" value="5"' in page and "周六 20:00 08:00 值班" in page
     edited = admin.post("/admin/engineers/eng-zhang", data={**FORM, "tier": "L3", "username": ""})
     assert edited.status_code == 303
     saved = profile(env, "eng-zhang")

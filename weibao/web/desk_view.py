@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 
 from weibao.routing.calendars import zone
 from weibao.routing.errors import Conflict, DeskError, Forbidden, Invalid, NotFound
@@ -29,6 +32,7 @@ RULE_KEYS = (
     ("degraded function in a patient-safety", "desk_rule_safety_degraded"),
     ("core function degraded", "desk_rule_degraded"),
     ("partial problem", "desk_rule_partial"),
+    ("unknown system", "desk_rule_unknown_system"),
 )
 # Reasons the desk writes itself (assignment, escalation, the SLA check).
 REASON_KEYS = (
@@ -93,10 +97,12 @@ def due_phrase(due: datetime, now: datetime, t: Translate) -> str:
 
 
 def rule_words(rule: str, t: Translate) -> str:
+    """The triage rule in words; a rule this table does not know yet is named generically
+    in the Chinese UI rather than shown in English."""
     for start, key in RULE_KEYS:
         if rule.startswith(start):
             return t(key)
-    return rule
+    return rule if t("desk_lang_code") == "en" else t("desk_rule_other")
 
 
 def reason_words(reason: str, t: Translate) -> str:
@@ -153,7 +159,9 @@ def event_line(
         text = fmt(t, f"desk_event_{kind}", target=target, percent=round(float(str(detail.get("percent", 0)))))
     elif kind == "commented":
         text = t("desk_event_commented_internal" if detail.get("internal") else "desk_event_commented")
-    elif kind in ("reopened", "resolved", "promoted", "corrected"):
+    elif kind == "corrected":
+        text = t("desk_event_corrected") + corrected_words(detail, t)
+    elif kind in ("reopened", "resolved", "promoted"):
         text = t(f"desk_event_{kind}")
     else:
         known = t(f"desk_event_{kind}")
@@ -163,6 +171,29 @@ def event_line(
     else:
         actor = event.actor
     return EventLine(event.at, actor, text, reason_words(event.reason or "", t))
+
+
+def corrected_words(detail: Mapping[str, object], t: Translate) -> str:
+    """「：系统 检验信息系统 → 终端，优先级 P3 → P2」 for the fields a correction changed."""
+    before, after = detail.get("from"), detail.get("to")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ""
+    lang = "en" if t("desk_lang_code") == "en" else "zh"
+    names: dict[str, Mapping[str, Any]] = {"system": SYSTEMS, "symptom": SYMPTOMS}
+    parts = []
+    for field, label in (("system", "systems"), ("symptom", "symptoms"), ("priority", "priority")):
+        old, new = before.get(field), after.get(field)
+        if old == new:
+            continue
+
+        def word(value: object, field: str = field) -> str:
+            table = names.get(field)
+            if value is None:
+                return t("desk_unknown")
+            return table[str(value)].name(lang) if table and str(value) in table else str(value)
+
+        parts.append(f"{t(label)} {word(old)} → {word(new)}")
+    return (t("desk_colon") + t("desk_comma").join(parts)) if parts else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +230,8 @@ def refusal(exc: DeskError, t: Translate, status: str, status_name: Callable[[st
         return fmt(t, "desk_refused_status", status=status_name(status))
     if isinstance(exc, NotFound) and exc.field == "engineer_id":
         return t("desk_refused_unknown_engineer")
+    if isinstance(exc, Invalid) and exc.message.startswith("give at least one"):
+        return t("desk_refused_no_change")
     if isinstance(exc, Invalid) and exc.field:
         field = t(f"desk_field_{exc.field}")
         return fmt(t, "desk_refused_missing", field=field)

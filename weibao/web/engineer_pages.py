@@ -31,11 +31,16 @@ from weibao.web.templating import render
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 ON_CALL_WORDS = ("on-call", "oncall", "值班")
+# Days as people write them in Chinese; the stored shift keeps the three-letter codes.
+ZH_DAYS = dict(zip(("周一", "周二", "周三", "周四", "周五", "周六", "周日"), DAYS, strict=True))
 
 
 def _days(token: str) -> list[str]:
     """「mon-fri」, 「sat,sun」, 「daily」 → day names; Invalid naming shifts otherwise."""
-    token = token.lower()
+    token = token.lower().replace("，", ",").replace("、", ",").replace("至", "-").replace("–", "-")
+    for zh, code in ZH_DAYS.items():
+        token = token.replace(zh, code)
+    token = token.replace("周天", "sun")
     if token in ("daily", "every", "每天"):
         return list(DAYS)
     days: list[str] = []
@@ -69,13 +74,16 @@ def parse_shifts(text: str) -> list[dict[str, object]]:
     return shifts
 
 
-def shifts_text(shifts: list[dict[str, object]]) -> str:
+def shifts_text(shifts: list[dict[str, object]], lang: str = "en") -> str:
+    """The shifts as the form's lines, in the UI language (parse_shifts reads both)."""
+    names = {code: zh for zh, code in ZH_DAYS.items()} if lang == "zh" else {d: d for d in DAYS}
     lines = []
     for shift in shifts:
         days = [d for d in DAYS if d in (shift.get("days") or [])]  # type: ignore[operator]
-        run = f"{days[0]}-{days[-1]}" if days and days == list(DAYS[DAYS.index(days[0]):DAYS.index(days[-1]) + 1]) \
-            and len(days) > 1 else ",".join(days)
-        lines.append(f"{run} {shift.get('start')} {shift.get('end')}" + (" on-call" if shift.get("on_call") else ""))
+        run = f"{names[days[0]]}-{names[days[-1]]}" if len(days) > 1 and \
+            days == list(DAYS[DAYS.index(days[0]):DAYS.index(days[-1]) + 1]) else ",".join(names[d] for d in days)
+        on_call = (" 值班" if lang == "zh" else " on-call") if shift.get("on_call") else ""
+        lines.append(f"{run} {shift.get('start')} {shift.get('end')}{on_call}")
     return "\n".join(lines)
 
 
@@ -107,10 +115,10 @@ def profile_from_form(form: dict[str, str]) -> engineers.ProfileIn:
     )
 
 
-def _form_of(engineer: Engineer, username: str) -> dict[str, str]:
+def _form_of(engineer: Engineer, username: str, lang: str) -> dict[str, str]:
     form = {"id": engineer.id, "name": engineer.name, "tier": engineer.tier,
             "tags": " ".join(engineer.tags or []), "regions": " ".join(engineer.regions or []),
-            "shifts": shifts_text(list(engineer.shifts or [])), "max_open": str(engineer.max_open),
+            "shifts": shifts_text(list(engineer.shifts or []), lang), "max_open": str(engineer.max_open),
             "active": "1" if engineer.active else "", "username": username}
     form.update({f"sys_{k}": str(v) for k, v in (engineer.systems or {}).items()})
     form.update({f"dep_{k}": str(v) for k, v in (engineer.departments or {}).items()})
@@ -118,9 +126,10 @@ def _form_of(engineer: Engineer, username: str) -> dict[str, str]:
 
 
 def _accounts(request: Request) -> list[tuple[int, str, str]]:
-    """Accounts that may carry a profile, with the profile each holds now."""
+    """Accounts that may carry a profile, with the name of the profile each holds now."""
     with session_scope(request.app.state.database.sessions) as session:
-        linked = dict(session.execute(select(Engineer.user_id, Engineer.id).where(Engineer.user_id.is_not(None))).tuples().all())
+        linked = {uid: name for uid, name in session.execute(
+            select(Engineer.user_id, Engineer.name).where(Engineer.user_id.is_not(None))).tuples()}
         users = session.execute(select(User.id, User.username).where(
             User.role.in_(engineers.ENGINEER_ROLES), User.is_active.is_(True)).order_by(User.username)).tuples().all()
     return [(uid, name, linked.get(uid, "")) for uid, name in users]
@@ -200,7 +209,7 @@ def engineer_page(request: Request, engineer_id: str, caller: Caller = Permissio
         if engineer is None:
             return render(request, "not_found.html", status_code=404)
         username = session.scalar(select(User.username).where(User.id == engineer.user_id)) if engineer.user_id else ""
-        form = _form_of(engineer, username or "")
+        form = _form_of(engineer, username or "", request_lang(request))
     return _page(request, form, new=False)
 
 

@@ -258,7 +258,7 @@ def _actions(caller: Caller, ticket: Ticket, own: Engineer | None) -> dict[str, 
         "pause": _may(caller, "tickets.transition") and "pending_customer" in moves,
         "resume": _may(caller, "tickets.transition") and ticket.status == "pending_customer",
         "close": _may(caller, "tickets.transition") and "closed" in moves,
-        "correct": _may(caller, "tickets.transition") and is_open,
+        "correct": False,  # the correction route arrives with PATCH /api/tickets/{code}
     }
 
 
