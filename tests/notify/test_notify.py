@@ -230,3 +230,30 @@ def test_channels_are_validated_and_keys_never_shown(database_url: str, tmp_path
     listed = admin.get("/api/notify/channels").text + admin.get("/admin/notifications").text
     assert "SECRET-TOKEN" not in listed and "SEC1" not in listed
     assert env.client("manager").get("/api/notify/channels").status_code == 403
+
+
+def test_sla_warnings_and_escalations_reach_the_engineers(database_url: str, tmp_path: Path, smtp) -> None:  # type: ignore[no-untyped-def]
+    from weibao.routing.models import Engineer
+
+    port, mailbox = smtp
+    env = _env(database_url, tmp_path, port)
+    with session_scope(env.database.sessions) as session:
+        session.add(Engineer(id="eng-expert", name="专家工程师", tier="L3", systems={}, tags=[],
+                             departments={}, regions=[], max_open=1000,
+                             shifts=[{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                      "start": "00:00", "end": "00:00"}]))
+    _channel(env, owner_kind="engineer", owner_id=ENGINEER, kind="email", target="duty@vendor.example",
+             topics=["sla_warning"])
+    _channel(env, owner_kind="engineer", owner_id="eng-expert", kind="email", target="expert@vendor.example")
+    code = env.new_ticket()
+    ticket = env.desk.get(code)
+    warning_at = ticket.created_at + (ticket.response_due - ticket.created_at) * 0.8
+    changes = env.desk.sla_check(now=warning_at)
+    assert {"ticket": code, "target": "response", "state": "warning"} in changes
+    env.desk.escalate(code, "manager", "客户投诉")
+    # Queued after both: the warning still goes to whoever held the ticket when it was raised.
+    _run(env)
+    _run(env)  # a second pass over the same stretch of the log adds nothing
+    received = sorted((str(m["To"]), str(m["Subject"]).split(" ", 2)[2]) for m in mailbox.messages)
+    assert received == [("duty@vendor.example", "工单即将超过服务时限"),
+                        ("expert@vendor.example", "工单已升级，转由您处理")]

@@ -68,15 +68,21 @@ def _recipients(event: TicketEvent, ticket: Ticket, from_reporter: bool) -> list
     return []
 
 
-def notices(event: TicketEvent, ticket: Ticket, from_reporter: bool, base_url: str) -> list[Notice]:
-    """The notices an event gives: to the hospital, and to the ticket's engineer."""
+def notices(
+    event: TicketEvent, ticket: Ticket, from_reporter: bool, base_url: str, holder: str | None,
+) -> list[Notice]:
+    """The notices an event gives: to the hospital, and to the ticket's engineer.
+
+    `holder` is the engineer who held the ticket when the event happened (from the event
+    log, not the ticket's assignee now), so a notice never depends on when it is queued.
+    """
     out = []
     for topic, side, words_key in _recipients(event, ticket, from_reporter):
         if side == ENGINEER:
             # The engineer the event named (a later reassignment has its own event).
             named = (event.detail or {}).get("engineer_id") or (event.detail or {}).get("to")
             owner = str(named) if event.kind in ("assigned", "reassigned", "escalated") and named \
-                else ticket.assignee_id
+                else holder
             if not owner:
                 continue
         else:

@@ -77,6 +77,33 @@ def _reporters(session: Session, events: list[TicketEvent]) -> set[str]:
     return {name for name, role in rows if role in HOSPITAL_ROLES}
 
 
+HANDOVERS = ("assigned", "reassigned", "escalated")
+
+
+def _holders(session: Session, ticket_ids: set[int]) -> dict[int, list[tuple[int, str | None]]]:
+    """Per ticket, (event id, engineer who took it then) of each hand-over, in order."""
+    found: dict[int, list[tuple[int, str | None]]] = {}
+    rows = session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(HANDOVERS))
+        .order_by(TicketEvent.id))
+    for event in rows:
+        detail = event.detail or {}
+        taker = detail.get("engineer_id") or detail.get("to")
+        if event.kind == "escalated" and taker in (None, "service_manager"):
+            taker = None if detail.get("queue") else detail.get("from")  # stays where it was
+        found.setdefault(event.ticket_id, []).append((event.id, str(taker) if taker else None))
+    return found
+
+
+def _holder_at(handovers: list[tuple[int, str | None]], event_id: int) -> str | None:
+    holder = None
+    for handover_id, taker in handovers:
+        if handover_id > event_id:
+            break
+        holder = taker
+    return holder
+
+
 def dispatch(sessions: sessionmaker[Session], base_url: str, now: datetime | None = None) -> int:
     """Adds the outbox rows for new ticket events; returns how many."""
     now = now or utcnow()
@@ -100,12 +127,14 @@ def dispatch(sessions: sessionmaker[Session], base_url: str, now: datetime | Non
             .where(OutboxMessage.event_id.in_([e.id for e in events]))
         ).tuples())
         reporters = _reporters(session, events)
+        holders = _holders(session, set(tickets))
         for event in events:
             ticket = tickets.get(event.ticket_id)
             if ticket is None or now - event.at > MAX_EVENT_AGE:
                 continue
             from_reporter = bool((event.detail or {}).get("from_reporter")) or event.actor in reporters
-            for notice in notices(event, ticket, from_reporter, base_url):
+            holder = _holder_at(holders.get(ticket.id, []), event.id)
+            for notice in notices(event, ticket, from_reporter, base_url, holder):
                 for channel in by_owner.get((notice.owner_kind, notice.owner_id), []):
                     if (event.id, channel.id) in done or event.at < channel.created_at:
                         continue

@@ -45,8 +45,10 @@ def openapi_with_security(app: FastAPI) -> dict[str, Any]:
         for method, operation in operations.items():
             permission = permissions.get((path, method))
             if permission is None or permission == PUBLIC:
-                continue  # public operations (kb.read is public only by a setting)
-            operation["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]
+                continue
+            # kb.read is open to anonymous callers while PUBLIC_SEARCH is on: {} = optional.
+            optional: list[dict[str, list[str]]] = [{}] if permission == "kb.read" else []
+            operation["security"] = [{"bearerAuth": []}, {"cookieAuth": []}, *optional]
             operation.setdefault("description", "")
             operation["description"] = (
                 f"{operation['description']}\n\nPermission: `{permission}`".strip()

@@ -28,7 +28,10 @@ def _fuzz_env():  # type: ignore[no-untyped-def]
     url = f"sqlite:///{folder / 'fuzz.db'}"
     migrate.upgrade(Database(url).engine)
     # Generous limits: the fuzzer must reach the handlers, not the rate limiter.
-    return build_env(folder, url, login_rate_per_minute=10_000, chat_rate_per_minute=10_000)
+    # The API declares its security schemes, so the fuzzer also sends bad credentials
+    # (expecting 401): the bad-token limit must not answer 429 first.
+    return build_env(folder, url, login_rate_per_minute=10_000, chat_rate_per_minute=10_000,
+                     auth_failure_rate_per_minute=100_000)
 
 
 ENV = _fuzz_env()
