@@ -10,14 +10,16 @@ meaning:
    whose first query's vector has cosine similarity >= `similarity` (0.80 by default) with it.
 
 Confidence is the chat assistant's retrieval confidence (`weibao.chat.compose.confidence`:
-linking agreement, share of the query's words found in the best passage, score margin); a
-query about something no article covers (say, an unknown device error code) scores low on
-the word share even when its system and symptom link.
+linking agreement, share of the query's words found in the best passage, score margin),
+halved when the query quotes codes (an error code, a device model) none of which the best
+hit mentions: such a question links to a system and symptom that articles cover, yet no
+article covers that error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,16 +40,38 @@ MAX_QUERY = 500
 EXAMPLES = 5
 
 
+# Codes people quote: error codes, device models, versions (a letter or digit run with a digit).
+_CODE = re.compile(r"(?<![\w-])[A-Za-z]{0,8}[-_]?\d[\w.-]{1,}", re.ASCII)
+
+
+def unmatched_codes(query: str, hit_text: str) -> list[str]:
+    """The codes of the query (E-4471, XQ-9000, v5.2) that the best hit never mentions."""
+    text = hit_text.lower()
+    return [c for c in _CODE.findall(query) if c.lower() not in text]
+
+
+def adjust_for_codes(value: float, query: str, hit_text: str) -> float:
+    """Halves a confidence when the query quotes a code and the answer mentions none of them:
+    the linked system and symptom match, but nothing covers that error or that device."""
+    codes = _CODE.findall(query)
+    if codes and len(unmatched_codes(query, hit_text)) == len(codes):
+        return round(value * 0.5, 3)
+    return value
+
+
 def search_confidence(kb: KnowledgeBase, result: SearchResult) -> float:
-    """The retrieval confidence of a search's best hit, as the chat computes it."""
+    """The retrieval confidence of a search's best hit, as the chat computes it, halved when
+    the query's codes appear nowhere in that hit."""
     if not result.hits:
         return 0.0
     best = result.hits[0]
     understanding = result.understanding
     prepared = understanding.query
     query_terms = set(prepared.tokens if prepared is not None else kb.tokenizer.tokens(result.query))
-    doc_terms = set(kb.tokenizer.tokens(f"{best.title} {best.snippet.text}"))
-    return confidence(result.hits, understanding, query_terms, doc_terms)
+    hit_text = f"{best.title} {best.snippet.text}"
+    doc_terms = set(kb.tokenizer.tokens(hit_text))
+    return adjust_for_codes(confidence(result.hits, understanding, query_terms, doc_terms),
+                            result.query, hit_text)
 
 
 def log_query(

@@ -13,7 +13,7 @@ from fastapi import BackgroundTasks, Request
 
 from weibao.core.db import session_scope
 from weibao.kb.service import KnowledgeBase, SearchResult
-from weibao.service.gaps import log_query, search_confidence
+from weibao.service.gaps import adjust_for_codes, log_query, search_confidence
 from weibao.web.deps import Caller
 
 log = logging.getLogger(__name__)
@@ -62,10 +62,13 @@ def record_chat(
     if reply.intent not in ("answer", "no_answer"):
         return
     sources = list(getattr(reply, "sources", []) or [])
+    score = float(reply.confidence)
+    if sources:
+        score = adjust_for_codes(score, message, f"{sources[0].title} {sources[0].snippet.text}")
     background.add_task(_write, request, {
         "source": "chat", "query": message, "hospital_id": hospital_id or caller.hospital_id,
         "user_id": caller.user_id, "result_count": len(sources) if reply.answered else 0,
-        "top_score": sources[0].score if sources else 0.0, "confidence": float(reply.confidence),
+        "top_score": sources[0].score if sources else 0.0, "confidence": score,
         "systems": list(reply.systems), "symptoms": list(reply.symptoms),
         "top_document": sources[0].id if sources else None,
     })
