@@ -67,6 +67,7 @@ INSPECTION_EXAMPLES: dict[tuple[str, str], tuple[Builder, Callable[[str], int] |
     ("GET", "/api/inspections/templates/{template_id}"): (
         lambda e, w: ("/api/inspections/templates/his-routine", {}), 200),
     ("GET", "/api/inspections/summary"): (lambda e, w: ("/api/inspections/summary", {}), 200),
+    ("GET", "/api/inspections/recurring"): (lambda e, w: ("/api/inspections/recurring", {}), 200),
     ("GET", "/api/inspections/plans/{hospital_id}"): (
         lambda e, w: (f"/api/inspections/plans/{HOSPITAL_A}", {}), _named_ok()),
     ("PUT", "/api/inspections/plans/{hospital_id}"): (

@@ -71,6 +71,21 @@ class RunView:
     repeated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RecurringFinding:
+    """A checklist item that failed or warned in several hospitals: a problem the knowledge
+    base should have an article for (the system and symptom say where to look)."""
+
+    item_id: str
+    template_id: str
+    check: str
+    system: str
+    symptom: str
+    hospitals: tuple[str, ...]
+    fails: int
+    warns: int
+
+
 def ticket_key(run_id: int, item_id: str) -> str:
     """The alert key of the ticket a failed item opens: one per run and item, ever."""
     return f"inspection:{run_id}:{item_id}"
@@ -426,6 +441,27 @@ class InspectionService:
             if scope.hospital_id is not None:
                 query = query.where(FollowUpTask.hospital_id == scope.hospital_id)
             return list(session.scalars(query))
+
+    def recurring(self, days: int = 180, min_hospitals: int = 2) -> list[RecurringFinding]:
+        """Items found warn or fail in at least `min_hospitals` hospitals in the last `days`."""
+        since = self.clock() - dt.timedelta(days=days)
+        owners = {item.id: (template, item) for template in self.templates.all() for item in template.items}
+        seen: dict[str, dict[str, Counter[str]]] = {}
+        with session_scope(self.sessions) as session:
+            for item_id, hospital_id, result in session.execute(
+                select(InspectionResult.item_id, InspectionResult.hospital_id, InspectionResult.result)
+                .where(InspectionResult.result.in_(("warn", "fail")), InspectionResult.at >= since)
+            ):
+                seen.setdefault(item_id, {}).setdefault(hospital_id, Counter())[result] += 1
+        found = []
+        for item_id, by_hospital in seen.items():
+            if len(by_hospital) < min_hospitals or item_id not in owners:
+                continue
+            template, item = owners[item_id]
+            found.append(RecurringFinding(
+                item_id, template.id, item.check, item.system, item.symptom, tuple(sorted(by_hospital)),
+                sum(c["fail"] for c in by_hospital.values()), sum(c["warn"] for c in by_hospital.values())))
+        return sorted(found, key=lambda f: (-len(f.hospitals), -f.fails, f.item_id))
 
     # ---- plans -----------------------------------------------------------------------
     def get_plan(self, hospital_id: str, scope: Scope = ALL) -> InspectionPlan | None:

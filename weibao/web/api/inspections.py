@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -279,6 +280,31 @@ def get_template(template_id: str, request: Request, desk: DeskDep,
 @router.get("/summary", response_model=CountsOut, summary="Inspections due, overdue and done (scoped)")
 def summary(request: Request, desk: DeskDep, caller: Caller = Permission("inspections.read")) -> dict[str, int]:
     return inspections_of(request, desk).counts(scope_of(caller))
+
+
+class RecurringOut(BaseModel):
+    item_id: str
+    template_id: str
+    check: str
+    system: str
+    symptom: str
+    hospitals: list[str]
+    fails: int
+    warns: int
+    search_url: str = Field(description="the knowledge base's articles for the item's system and symptom")
+
+
+@router.get("/recurring", response_model=list[RecurringOut],
+            summary="Items found wrong in several hospitals: candidates for a knowledge-base article")
+def recurring(request: Request, desk: DeskDep, caller: Caller = Permission("inspections.plan"),
+              days: Annotated[int, Query(ge=1, le=730)] = 180,
+              min_hospitals: Annotated[int, Query(ge=2, le=100)] = 2) -> list[dict[str, object]]:
+    return [
+        {"item_id": f.item_id, "template_id": f.template_id, "check": f.check, "system": f.system,
+         "symptom": f.symptom, "hospitals": list(f.hospitals), "fails": f.fails, "warns": f.warns,
+         "search_url": f"/?{urlencode({'q': f.check, 'system': f.system, 'symptom': f.symptom})}"}
+        for f in inspections_of(request, desk).recurring(days, min_hospitals)
+    ]
 
 
 @router.get("/plans/{hospital_id}", response_model=PlanOut, responses=NOT_FOUND)

@@ -69,6 +69,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "insp_refused": {"zh": "无法保存：{reason}", "en": "Not saved: {reason}"},
     "insp_not_found": {"zh": "没有找到该巡检任务。", "en": "No such inspection."},
+    "insp_recurring": {"zh": "多家医院反复出现的问题", "en": "Recurring across hospitals"},
+    "insp_recurring_hint": {
+        "zh": "近半年在两家及以上医院巡检中被判为异常或关注的检查项，建议补充知识库文章。",
+        "en": "Items found wrong in two or more hospitals in the last six months: worth a knowledge-base article.",
+    },
+    "insp_recurring_count": {
+        "zh": "{n} 家医院，异常 {fails} 次、关注 {warns} 次",
+        "en": "{n} hospitals, {fails} failed, {warns} warned",
+    },
+    "insp_recurring_search": {"zh": "查找相关文章", "en": "Find articles"},
     "insp_plans_title": {"zh": "巡检计划", "en": "Inspection plans"},
     "insp_plans_hint": {
         "zh": "每家医院一个计划：选择巡检模板和方式。周期默认取自合同（无约定时：高级维保每月、标准维保每两个月、基础维保每季度），"
