@@ -55,6 +55,7 @@ def test_perform_an_inspection_on_a_phone(tmp_path: Path) -> None:
         assert storage.locator("input[value=fail]").is_checked()
         storage.locator("textarea").fill("影像卷 /pacs01 已用 93.5%，近一周增长 3%")
         storage.locator("input[type=file]").set_input_files(str(photo))
+        assert storage.locator(".picked").inner_text() == "cabinet.png"
         load = page.locator("#item-pacs-image-load")
         load.locator("input[type=number]").fill("2.1")
         assert load.locator("input[value=pass]").is_checked()

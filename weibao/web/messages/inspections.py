@@ -45,6 +45,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "insp_reading_none": {"zh": "未读取", "en": "not read"},
     "insp_note": {"zh": "备注", "en": "Note"},
     "insp_photo": {"zh": "照片", "en": "Photo"},
+    "insp_photo_pick": {"zh": "拍照或选择照片", "en": "Take or choose a photo"},
+    "insp_photo_none": {"zh": "未添加", "en": "none"},
     "insp_suggested": {"zh": "按读数建议：", "en": "The reading suggests:"},
     "insp_submit": {"zh": "提交巡检结果", "en": "Submit the results"},
     "insp_perform_hint": {

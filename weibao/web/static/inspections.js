@@ -24,3 +24,10 @@
     });
   });
 })();
+// The chosen photo's file name, in place of the browser's own (untranslated) text.
+document.querySelectorAll("label.photo input[type=file]").forEach((input) => {
+  input.addEventListener("change", () => {
+    const shown = input.parentElement.querySelector(".picked");
+    if (shown && input.files.length) shown.textContent = input.files[0].name;
+  });
+});
