@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -221,7 +221,7 @@ async def add_channel_form(request: Request, caller: Caller = Permission("notify
 
 
 @router.post("/admin/notifications/{channel_id}/delete", response_class=HTMLResponse)
-def remove_channel_form(request: Request, channel_id: int,
+def remove_channel_form(request: Request, channel_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
                         caller: Caller = Permission("notify.manage")) -> Response:
     try:
         with session_scope(request.app.state.database.sessions) as session:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -210,7 +210,8 @@ def list_attachments(code: str, desk: DeskDep, store: AttachmentsDep,
             responses={**NOT_FOUND, 200: {"content": {"application/octet-stream": {}},
                                           "description": "the file, as a download"}},
             summary="Download an attachment (audited)")
-def download(code: str, attachment_id: int, request: Request, store: AttachmentsDep,
+def download(code: str, attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request,
+             store: AttachmentsDep,
              caller: Caller = Permission("tickets.read")) -> Response:
     with desk_errors():
         attachment, data = store.open(code, attachment_id, scope_of(caller))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from weibao.core import audit
@@ -98,7 +98,7 @@ def add_channel(body: ChannelIn, request: Request,
 
 @router.delete("/channels/{channel_id}", status_code=204, responses=NOT_FOUND,
                summary="Remove a channel (its queued messages go with it)")
-def remove_channel(channel_id: int, request: Request,
+def remove_channel(channel_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request,
                    caller: Caller = Permission("notify.manage")) -> Response:
     with desk_errors(), session_scope(request.app.state.database.sessions) as session:
         channel = service.remove_channel(session, channel_id)
