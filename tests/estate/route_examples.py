@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PEOPLE, Env
 from weibao.estate.access import AccessAsk
@@ -54,6 +55,13 @@ def _change_body(env: Env) -> dict[str, Any]:
     start, end = _window(env)
     return {"hospital_id": HOSPITAL_A, "title": "升级", "systems": ["his"], "window_start": start.isoformat(),
             "window_end": end.isoformat(), "rollback_plan": "回退", "test_plan": "验证"}
+
+
+def _change_form(env: Env) -> dict[str, Any]:
+    body = _change_body(env)
+    start, end = (datetime.fromisoformat(body[k]).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
+                  for k in ("window_start", "window_end"))
+    return {**body, "window_start": start, "window_end": end}
 
 
 def _change(env: Env, approved: bool = False) -> int:
@@ -143,4 +151,21 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
             "hospital_id": HOSPITAL_A, "name": "体检系统切换", "kind": "once",
             "starts_at": "2030-01-01T00:00:00+08:00", "ends_at": "2030-01-01T06:00:00+08:00"}}),
         _hospital_a(201, 403)),
+    ("GET", "/installations"): (lambda e, w: ("/installations", {}), 200),
+    ("POST", "/installations/import"): (
+        lambda e, w: ("/installations/import", {
+            "data": {"dry_run": "1"},
+            "files": {"file": ("a.csv", f"hospital_id,system,version\n{HOSPITAL_A},lis,3.2\n".encode())}}),
+        200),
+    ("GET", "/releases"): (lambda e, w: ("/releases", {}), 200),
+    ("GET", "/changes"): (lambda e, w: ("/changes", {}), 200),
+    ("POST", "/changes"): (lambda e, w: ("/changes", {"data": _change_form(e)}), 303),
+    ("POST", "/changes/{change_id}/approve"): (
+        lambda e, w: (f"/changes/{_change(e)}/approve", {"data": {}}), _hospital_a(303, 404)),
+    ("POST", "/changes/{change_id}/move"): (
+        lambda e, w: (f"/changes/{_change(e, approved=True)}/move", {"data": {"status": "in_progress"}}), 303),
+    ("POST", "/blackouts"): (
+        lambda e, w: ("/blackouts", {"data": {"hospital_id": HOSPITAL_A, "name": "体检", "kind": "monthly",
+                                              "days": "15", "start_time": "03:30", "end_time": "03:45"}}),
+        303),
 }

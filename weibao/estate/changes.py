@@ -63,6 +63,17 @@ class BlackoutData:
     ends_at: datetime | None = None
 
 
+class WindowConflict(Conflict):
+    """The window meets a blackout window or another change: which one, and from when."""
+
+    def __init__(self, kind: str, item_id: int, name: str, local_start: str) -> None:
+        what = f"blackout window {name!r} (#{item_id}" if kind == "blackout" else f"change #{item_id} {name!r} ("
+        verb = "falls in" if kind == "blackout" else "overlaps"
+        sep = ", " if kind == "blackout" else ""
+        super().__init__(f"the window {verb} {what}{sep}from {local_start})", "window_start")
+        self.kind, self.item_id, self.name, self.local_start = kind, item_id, name, local_start
+
+
 @dataclass(frozen=True, slots=True)
 class Regression:
     change: ChangeRequest
@@ -196,7 +207,7 @@ class Changes:
                 raise Invalid(f"{name} must be at most {MAX_TEXT} characters", name)
 
     def conflicts(self, session: Session, hospital_id: str, start: datetime, end: datetime,
-                  ignore: int | None = None) -> str | None:
+                  ignore: int | None = None) -> WindowConflict | None:
         """What the window collides with, named, or None."""
         hospital = session.get(Hospital, hospital_id)
         tz = hospital.timezone if hospital else "Asia/Shanghai"
@@ -204,7 +215,7 @@ class Changes:
             hits = blackout_occurrences(blackout, start, end, tz)
             if hits:
                 local = hits[0][0].astimezone(_zone(tz)).strftime("%Y-%m-%d %H:%M")
-                return f"the window falls in blackout window {blackout.name!r} (#{blackout.id}, from {local})"
+                return WindowConflict("blackout", blackout.id, blackout.name, local)
         query = select(ChangeRequest).where(
             ChangeRequest.hospital_id == hospital_id, ChangeRequest.status.in_(HOLDING),
             ChangeRequest.window_start < end, ChangeRequest.window_end > start)
@@ -213,7 +224,7 @@ class Changes:
         other = session.scalars(query.order_by(ChangeRequest.window_start)).first()
         if other is not None:
             local = other.window_start.astimezone(_zone(tz)).strftime("%Y-%m-%d %H:%M")
-            return f"the window overlaps change #{other.id} {other.title!r} (from {local})"
+            return WindowConflict("change", other.id, other.title, local)
         return None
 
     def create(self, actor: Actor, data: ChangeData) -> ChangeRequest:
@@ -226,7 +237,7 @@ class Changes:
                 raise Invalid(f"no hospital {data.hospital_id!r}", "hospital_id")
             clash = self.conflicts(session, data.hospital_id, data.window_start, data.window_end)
             if clash:
-                raise Conflict(clash, "window_start")
+                raise clash
             change = ChangeRequest(
                 hospital_id=data.hospital_id, title=data.title.strip()[:200], kind=data.kind,
                 systems=list(dict.fromkeys(data.systems)), departments=list(dict.fromkeys(data.departments)),
@@ -273,7 +284,7 @@ class Changes:
                 clash = self.conflicts(session, change.hospital_id, change.window_start,
                                        change.window_end, ignore=change.id)
                 if clash:
-                    raise Conflict(clash, "window_start")
+                    raise clash
                 change.status = "approved"
                 history.append(record_history(now, actor, "approved"))
             change.history = history
