@@ -85,6 +85,7 @@ STRUCTURED = {
     ("early_warnings", "metric"), ("early_warnings", "key"), ("early_warnings", "open_key"),
     ("early_warnings", "status"), ("early_warnings", "ticket_code"),
     ("warning_thresholds", "hospital_id"), ("warning_thresholds", "values"),
+    ("metric_sources", "hospital_id"), ("metric_sources", "url"),
     # Reporter follow-up and notifications (issue 14). A channel's target is an address or
     # a robot URL an admin configures, not text about a patient.
     ("ticket_ratings", "hospital_id"), ("ticket_ratings", "actor"),

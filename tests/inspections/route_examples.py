@@ -87,6 +87,9 @@ INSPECTION_EXAMPLES: dict[tuple[str, str], tuple[Builder, Callable[[str], int] |
     ("GET", "/api/inspections/photos/{photo_id}"): (
         lambda e, w: (f"/api/inspections/photos/{_photo(e)}", {}), _run_ok()),
     ("GET", "/api/warnings"): (lambda e, w: ("/api/warnings", {}), 200),
+    ("GET", "/api/warnings/sources"): (lambda e, w: ("/api/warnings/sources", {}), 200),
+    ("POST", "/api/warnings/sources"): (lambda e, w: ("/api/warnings/sources", {"json": {
+        **_hospital(w), "url": "http://monitor.invalid:9100/metrics"}}), 201),
     ("POST", "/api/warnings/samples"): (lambda e, w: ("/api/warnings/samples", {
         "params": _hospital(w), "json": {"samples": _samples(e)}}), 200),
     ("GET", "/api/warnings/thresholds/{hospital_id}"): (

@@ -206,3 +206,21 @@ class WarningThresholds(Base):
     )
     values: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MetricSource(Base):
+    """A monitoring endpoint in Prometheus exposition format that the scheduler scrapes."""
+
+    __tablename__ = "metric_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hospital_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("hospitals.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_scraped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(MaskedString(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("hospital_id", "url"),)

@@ -43,6 +43,10 @@ def due_now(service: InspectionService) -> dict[str, list[int]] | None:
 
 
 def run_warnings(warnings: WarningService) -> int:
+    """Scrapes the configured monitoring endpoints, then runs every hospital's detectors."""
+    for source_id, outcome in warnings.scrape_all().items():
+        if isinstance(outcome, str):
+            log.warning("metric source %d: %s", source_id, outcome)
     changes = warnings.check_all()
     if changes:
         log.info("early warnings: %d opened or cleared", len(changes))

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from weibao.core.accounts import Hospital
 from weibao.core.db import session_scope, utcnow
 from weibao.core.run_once import exclusive
-from weibao.inspections.metrics import METRICS, MetricError, Parsed, check_order
-from weibao.inspections.models import EarlyWarning, MetricSample, WarningThresholds
+from weibao.inspections.metrics import METRICS, MetricError, Parsed, check_order, parse_prometheus
+from weibao.inspections.models import EarlyWarning, MetricSample, MetricSource, WarningThresholds
 from weibao.inspections.trends import (
     DEFAULT_THRESHOLDS,
     THRESHOLD_BOUNDS,
@@ -46,6 +49,8 @@ DETECTOR_SYMPTOM = {"storage": "storage_alarm", "latency": "slow", "call_rate": 
 DETECTOR_NAMES = {"storage": ("存储容量", "storage"), "latency": ("响应时间", "response time"),
                   "call_rate": ("接口调用量", "call rate"), "connections": ("数据库连接数", "connections")}
 RECENT = dt.timedelta(days=7)
+SCRAPE_TIMEOUT = 5.0
+SCRAPE_MAX_BYTES = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,56 @@ class WarningService:
                 select(MetricSample.at, MetricSample.value).where(
                     MetricSample.hospital_id == hospital_id, MetricSample.metric == metric,
                     MetricSample.series == series, MetricSample.at >= since).order_by(MetricSample.at))]
+
+    # ---- scraping ------------------------------------------------------------------------
+    def add_source(self, hospital_id: str, url: str) -> MetricSource:
+        """A Prometheus exposition endpoint of the hospital's monitoring, scraped each check."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
+            raise Invalid("url must be an http(s) URL of at most 500 characters", "url")
+        with session_scope(self.sessions) as session:
+            if session.get(Hospital, hospital_id) is None:
+                raise NotFound(f"hospital {hospital_id!r} not found", "hospital_id")
+            source = session.scalar(select(MetricSource).where(
+                MetricSource.hospital_id == hospital_id, MetricSource.url == url))
+            if source is None:
+                source = MetricSource(hospital_id=hospital_id, url=url, created_at=self.clock())
+                session.add(source)
+            source.active = True
+            session.flush()
+            return source
+
+    def sources(self, scope: Scope = ALL) -> list[MetricSource]:
+        with session_scope(self.sessions) as session:
+            query = select(MetricSource).order_by(MetricSource.hospital_id, MetricSource.id)
+            if scope.hospital_id is not None:
+                query = query.where(MetricSource.hospital_id == scope.hospital_id)
+            return list(session.scalars(query))
+
+    def scrape_all(self) -> dict[int, int | str]:
+        """Scrapes every active source once: {source id: samples stored, or the error}."""
+        outcome: dict[int, int | str] = {}
+        for source in self.sources():
+            if not source.active:
+                continue
+            error, stored = "", 0
+            try:
+                request = urllib.request.Request(source.url, headers={"Accept": "text/plain"})
+                # add_source admits http(s) URLs only: no file:// or other schemes here.
+                with urllib.request.urlopen(request, timeout=SCRAPE_TIMEOUT) as response:
+                    body = response.read(SCRAPE_MAX_BYTES + 1)
+                if len(body) > SCRAPE_MAX_BYTES:
+                    raise MetricError("body", f"larger than {SCRAPE_MAX_BYTES} bytes")
+                stored = self.ingest(source.hospital_id, parse_prometheus(body.decode("utf-8"), self.clock()))
+            except (OSError, UnicodeDecodeError, MetricError, DeskError) as exc:
+                error = (getattr(exc, "message", None) or str(exc) or type(exc).__name__)[:300]
+            with session_scope(self.sessions) as session:
+                row = session.get(MetricSource, source.id)
+                if row is not None:
+                    row.last_scraped_at = self.clock()
+                    row.last_error = error
+            outcome[source.id] = error or stored
+        return outcome
 
     # ---- detection -----------------------------------------------------------------------
     def _findings(self, hospital_id: str, now: dt.datetime) -> list[tuple[str, str, str, str, Finding | None]]:

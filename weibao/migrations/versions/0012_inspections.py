@@ -150,8 +150,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('hospital_id', name=op.f('pk_warning_thresholds'))
     )
 
+    op.create_table('metric_sources',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('hospital_id', sa.String(length=64), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('last_scraped_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['hospital_id'], ['hospitals.id'], name=op.f('fk_metric_sources_hospital_id_hospitals'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_metric_sources')),
+    sa.UniqueConstraint('hospital_id', 'url', name=op.f('uq_metric_sources_hospital_id'))
+    )
+    op.create_index(op.f('ix_metric_sources_hospital_id'), 'metric_sources', ['hospital_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_metric_sources_hospital_id'), table_name='metric_sources')
+    op.drop_table('metric_sources')
     op.drop_table('warning_thresholds')
     op.drop_index(op.f('ix_early_warnings_hospital_id'), table_name='early_warnings')
     op.drop_table('early_warnings')

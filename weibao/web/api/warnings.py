@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from weibao.core.db import utcnow
 from weibao.inspections.metrics import MetricError, parse_json, parse_prometheus
-from weibao.inspections.models import EarlyWarning
+from weibao.inspections.models import EarlyWarning, MetricSource
 from weibao.inspections.trends import THRESHOLD_BOUNDS
 from weibao.web.api.inspections import location, own_hospital_filter, service_errors, warnings_of
 from weibao.web.api.tickets import reporting_hospital, scope_of
@@ -117,6 +117,43 @@ async def post_samples(
     return {"accepted": accepted, "ignored": parsed.ignored,
             "changes": [{"warning_id": c.warning_id, "action": c.action, "ticket": c.ticket,
                          "summary": c.summary} for c in changes]}
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    hospital_id: str | None = Field(None, max_length=64, description="required for vendor roles")
+    url: str = Field(min_length=1, max_length=500, description="a Prometheus exposition endpoint (http or https)")
+
+
+class SourceOut(BaseModel):
+    id: int
+    hospital_id: str
+    url: str
+    active: bool
+    last_scraped_at: str | None
+    last_error: str
+
+
+def source_payload(source: MetricSource) -> dict[str, object]:
+    return {"id": source.id, "hospital_id": source.hospital_id, "url": source.url, "active": source.active,
+            "last_scraped_at": source.last_scraped_at.isoformat() if source.last_scraped_at else None,
+            "last_error": source.last_error}
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="Monitoring endpoints scraped each check")
+def list_sources(request: Request, desk: DeskDep, caller: Caller = Permission("warnings.read")) -> list[dict[str, object]]:
+    return [source_payload(s) for s in warnings_of(request, desk).sources(scope_of(caller))]
+
+
+@router.post("/sources", response_model=SourceOut, status_code=201,
+             responses={404: {"model": ErrorOut, "description": "no such hospital"}},
+             summary="Scrape this Prometheus exposition URL for the hospital at each check")
+def add_source(body: SourceIn, request: Request, desk: DeskDep,
+               caller: Caller = Permission("warnings.ingest")) -> dict[str, object]:
+    hospital = reporting_hospital(caller, body.hospital_id, "body")
+    with service_errors():
+        return source_payload(warnings_of(request, desk).add_source(hospital, body.url))
 
 
 @router.get("/thresholds/{hospital_id}", response_model=dict[str, float])
