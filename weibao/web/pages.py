@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -13,6 +16,7 @@ from weibao.kb.validation import InvalidParameter, check_query, make_filters
 from weibao.web.api.graph import GraphDep
 from weibao.web.audience_filter import hidden_articles, neighbourhood_without, related_without
 from weibao.web.deps import Caller, KnowledgeBaseDep
+from weibao.web.highlight import mark_passage
 from weibao.web.i18n import request_lang
 from weibao.web.markdown import render_markdown
 from weibao.web.query_log import record_search
@@ -48,10 +52,32 @@ def search_page(
         result = kb.search_linked(query, SearchOptions(top_k=10, filters=filters))
         record_search(background, request, caller, kb, result)  # knowledge gaps
         lang = request_lang(request)
-        context["results"] = [hit_payload(h, lang) for h in result.hits]
+        context["results"] = _listed(
+            [hit_payload(h, lang) for h in result.hits], _search_query(params))
         context["took_ms"] = result.took_ms
         context["understood"] = result.understanding
     return render(request, "search.html", status_code=200, **context)
+
+
+SEARCH_KEYS = ("q", "system", "symptom", "audience", "doc_lang")
+
+
+def _search_query(params: Mapping[str, str]) -> str:
+    """The search's own query string, for links out of the results and back to them."""
+    return urlencode({k: params[k][:1000] for k in SEARCH_KEYS if params.get(k)})
+
+
+def _listed(results: list[dict[str, object]], query: str) -> list[dict[str, object]]:
+    """Each document once (the first, best-ranked hit), linked with the search's query so
+    its page can mark the matched passage and lead back to these results."""
+    seen: set[object] = set()
+    listed = []
+    for result in results:
+        if result["url"] in seen:
+            continue
+        seen.add(result["url"])
+        listed.append({**result, "href": f"{result['url']}?{query}" if query else result["url"]})
+    return listed
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -63,11 +89,18 @@ def article_page(
     article = kb.get_article(article_id, include_drafts=drafts)
     if article is None or not may_read(caller.role, article.audience):
         return render(request, "not_found.html", status_code=404)
+    body_html, matched = render_markdown(article.body), False
+    q = request.query_params.get("q", "")[:1000]
+    if q.strip():
+        body_html, matched = mark_passage(body_html, kb.tokenizer.segment(q) + kb.tokenizer.tokens(q))
+    back = _search_query(request.query_params)
     return render(
         request,
         "article.html",
         article=article,
-        body_html=render_markdown(article.body),
+        body_html=body_html,
+        matched=matched,
+        back_href=f"/?{back}" if back else "/",
         history=kb.article_history(article_id),
     )
 
@@ -89,4 +122,6 @@ def system_page(
     return render(
         request, "system.html", system_id=system_id, svg=svg, neighbourhood=neighbourhood,
         related=related_without(graph.related(system_id, None, 10), hidden),
+        # Who fixed what is the vendor's business, not a visitor's.
+        show_engineers=allows("tickets.read_all", caller.role, public_search=False),
     )

@@ -180,7 +180,9 @@ def _board(request: Request, desk: TicketDesk) -> list[dict[str, object]]:
     """Per hospital: open, nearly due, breached and unassigned tickets."""
     now = utcnow()
     names = _hospital_names(request, request_lang(request))
-    counts: dict[str, dict[str, int]] = {}
+    # Every hospital has a row: a quiet hospital shows as such rather than missing.
+    counts: dict[str, dict[str, int]] = {
+        h: {"open": 0, "warning": 0, "breached": 0, "unassigned": 0} for h in names}
     for ticket in desk.list(ALL, status="open", limit=5000):
         sla = desk.sla_status(ticket, now)
         row = counts.setdefault(ticket.hospital_id, {"open": 0, "warning": 0, "breached": 0, "unassigned": 0})

@@ -15,6 +15,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "desk_home_hospital": {"zh": "本院未结工单", "en": "Open tickets of the hospital"},
     "desk_home_engineer": {"zh": "我的待办工单", "en": "My queue"},
     "desk_home_manager": {"zh": "各医院未结工单", "en": "Open tickets across hospitals"},
+    "desk_home_most_urgent": {"zh": "未结工单（最紧急的在前）", "en": "Open tickets, most urgent first"},
+    "desk_description": {"zh": "问题描述", "en": "Description"},
     "desk_home_no_profile": {
         "zh": "您的账号尚未关联工程师档案，请联系管理员关联后再查看待办。",
         "en": "Your account is not linked to an engineer profile; ask an administrator to link it.",
@@ -45,7 +47,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "desk_col_status": {"zh": "状态", "en": "Status"},
     "desk_col_priority": {"zh": "优先级", "en": "Priority"},
     "desk_col_assignee": {"zh": "工程师", "en": "Engineer"},
-    "desk_col_due": {"zh": "解决时限", "en": "Resolution due"},
+    "desk_col_due": {"zh": "时限", "en": "Due"},
     "desk_col_created": {"zh": "提交时间", "en": "Filed"},
     "desk_page": {"zh": "第 {page} / {pages} 页，共 {total} 条", "en": "Page {page} of {pages}, {total} tickets"},
     "desk_prev": {"zh": "上一页", "en": "Previous"},
@@ -149,6 +151,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "desk_rule_partial": {"zh": "部分功能受影响，有替代办法", "en": "partial problem, a workaround exists"},
     "desk_rule_unknown_system": {"zh": "系统未识别：先向报告人确认再定级", "en": "unknown system: asking the reporter before raising it"},
     "desk_rule_other": {"zh": "按分诊规则判定", "en": "set by a triage rule"},
+    # Search results and articles
+    "desk_kind_article": {"zh": "知识库文章", "en": "Article"},
+    "desk_kind_ticket": {"zh": "已解决案例", "en": "Resolved case"},
+    "desk_ms": {"zh": "毫秒", "en": "ms"},
+    "desk_jump_matched": {"zh": "跳到匹配的段落", "en": "Jump to the matching passage"},
     # Workbench
     "desk_workbench": {"zh": "处理工单", "en": "Work the ticket"},
     "desk_comment": {"zh": "留言", "en": "Comment"},
@@ -202,9 +209,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your account is not linked to an engineer profile; ask an administrator.",
     },
     "desk_refused_forbidden": {
-        "zh": "您的角色无权执行此操作。",
-        "en": "Your role may not do this.",
+        "zh": "您的角色无权执行此操作。如需处理，请联系服务经理或管理员。",
+        "en": "Your role may not do this. Ask a service manager or an administrator.",
     },
+    "desk_back_home": {"zh": "返回首页", "en": "Back to the home page"},
     "desk_refused_missing": {"zh": "请填写「{field}」。", "en": "Please fill in “{field}”."},
     "desk_refused_unknown_engineer": {"zh": "找不到所选工程师。", "en": "The chosen engineer does not exist."},
     "desk_refused_no_change": {"zh": "没有需要更正的内容：所选系统、问题类型和优先级与当前相同。", "en": "Nothing to correct: the choices equal the ticket's."},
