@@ -168,4 +168,7 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
         lambda e, w: ("/blackouts", {"data": {"hospital_id": HOSPITAL_A, "name": "体检", "kind": "monthly",
                                               "days": "15", "start_time": "03:30", "end_time": "03:45"}}),
         303),
+    ("PUT", "/api/remote-access/policy/{hospital_id}"): (
+        lambda e, w: (f"/api/remote-access/policy/{HOSPITAL_A}", {"json": {"max_minutes": 240}}),
+        _hospital_a(200, 403)),
 }

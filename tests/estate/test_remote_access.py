@@ -131,9 +131,13 @@ def test_bad_requests_name_the_field(estate_env: EstateEnv) -> None:
 
 def test_the_hospitals_own_maximum_applies(estate_env: EstateEnv) -> None:
     e = estate_env
-    from weibao.estate.common import Actor
-
-    e.estate.access.set_policy(Actor("it", "hospital_it", HOSPITAL_A), HOSPITAL_A, 30, "it_lead")
+    refused = e.env.client("hospital_it_b").put(f"/api/remote-access/policy/{HOSPITAL_A}", json={"max_minutes": 999})
+    assert refused.status_code == 403
+    set_ = e.env.client("hospital_it").put(f"/api/remote-access/policy/{HOSPITAL_A}",
+                                           json={"max_minutes": 30, "contact": "it_lead"})
+    assert set_.status_code == 200 and set_.json()["max_minutes"] == 30
+    assert e.env.client("hospital_it").put(f"/api/remote-access/policy/{HOSPITAL_A}",
+                                           json={"max_minutes": 0}).status_code == 422
     refused = e.env.client("engineer").post("/api/remote-access", json={
         "hospital_id": HOSPITAL_A, "system": "his", "purpose": "x", "minutes": 31})
     assert refused.status_code == 422 and "30" in refused.text

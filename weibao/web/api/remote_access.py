@@ -47,6 +47,19 @@ class DecisionIn(BaseModel):
     reason: str = Field("", max_length=MAX_REASON)
 
 
+class PolicyIn(BaseModel):
+    model_config = STRICT_BODY
+
+    max_minutes: int = Field(ge=1, le=1440, description="the longest grant an engineer may ask for")
+    contact: str = Field("", max_length=100, description="the hospital's single point of contact, told of requests")
+
+
+class PolicyOut(BaseModel):
+    hospital_id: str
+    max_minutes: int
+    contact: str
+
+
 class AccessOut(BaseModel):
     id: int
     hospital_id: str
@@ -136,6 +149,15 @@ def check_access(
     answer = estate.access.check(actor_from(request, caller), hospital, engineer, system)
     return {"allowed": answer.allowed, "expires_at": iso(answer.expires_at), "engineer": engineer,
             "system": system, "hospital_id": hospital}
+
+
+@router.put("/policy/{hospital_id}", response_model=PolicyOut, responses={**REFUSED, **NOT_FOUND},
+            summary="A hospital's longest remote-access grant (240 minutes unless set) and contact")
+def set_policy(hospital_id: str, body: PolicyIn, request: Request, estate: EstateDep,
+               caller: Caller = Permission("remote_access.decide")) -> dict[str, object]:
+    with desk_errors():
+        policy = estate.access.set_policy(actor_from(request, caller), hospital_id, body.max_minutes, body.contact)
+    return {"hospital_id": policy.hospital_id, "max_minutes": policy.max_minutes, "contact": policy.contact}
 
 
 @router.get("/{request_id}", response_model=AccessOut, responses=NOT_FOUND, summary="One request")
