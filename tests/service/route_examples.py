@@ -12,6 +12,28 @@ from tests.web.security.conftest import HOSPITAL_A, PEOPLE, Env
 
 Builder = Callable[[Env, str], tuple[str, dict[str, Any]]]
 _days = itertools.count()
+_years = itertools.count(2040)
+
+
+def _quarter() -> str:
+    return f"{next(_years)}-Q1"
+
+
+def _review(e: Env) -> tuple[int, int]:
+    """A review of hospital A with one action item: (review id, item id)."""
+    from weibao.core.db import session_scope
+    from weibao.service import reviews
+
+    with session_scope(e.database.sessions) as session:
+        review = reviews.create(session=session, hospital_id=HOSPITAL_A, quarter=_quarter(), held_on=None,
+                                notes="", actor="test")
+        item = reviews.add_item(session=session, review=review, title="升级打印驱动", owner="信息科", due=None)
+        return review.id, item.id
+
+
+def _hospital_a_only(who: str) -> int:
+    """Another hospital's review answers 404, as an unknown one does."""
+    return 404 if PEOPLE[who][1] not in (None, HOSPITAL_A) else 200
 
 
 def _own_hospital(who: str) -> int:
@@ -49,4 +71,24 @@ SERVICE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int
         200,
     ),
     ("GET", "/knowledge-gaps"): (lambda e, w: ("/knowledge-gaps", {}), 200),
+    ("GET", "/api/reviews"): (lambda e, w: ("/api/reviews", {}), 200),
+    ("POST", "/api/reviews"): (
+        lambda e, w: ("/api/reviews", {"json": {"hospital_id": HOSPITAL_A, "quarter": _quarter(),
+                                                "action_items": [{"title": "巡检补做", "owner": "张工"}]}}),
+        201,
+    ),
+    ("GET", "/api/reviews/{review_id}"): (lambda e, w: (f"/api/reviews/{_review(e)[0]}", {}), _hospital_a_only),
+    ("POST", "/api/reviews/{review_id}/items"): (
+        lambda e, w: (f"/api/reviews/{_review(e)[0]}/items", {"json": {"title": "培训护士"}}), 201,
+    ),
+    ("PUT", "/api/action-items/{item_id}"): (
+        lambda e, w: (f"/api/action-items/{_review(e)[1]}", {"json": {"status": "done"}}), 200,
+    ),
+    ("GET", "/reviews"): (lambda e, w: ("/reviews", {}), 200),
+    ("POST", "/reviews"): (
+        lambda e, w: ("/reviews", {"data": {"hospital_id": HOSPITAL_A, "quarter": _quarter()}}), 200,
+    ),
+    ("POST", "/reviews/items/{item_id}"): (
+        lambda e, w: (f"/reviews/items/{_review(e)[1]}", {"data": {"status": "in_progress"}}), 200,
+    ),
 }

@@ -38,6 +38,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("svc_nav_reports", "/reports", ("hospital_it", "manager", "admin")),
     NavItem("svc_nav_contracts", "/contracts", ("hospital_it", "manager", "admin")),
     NavItem("svc_nav_gaps", "/knowledge-gaps", ("hospital_it", "engineer", "manager", "admin")),
+    NavItem("svc_nav_reviews", "/reviews", ("hospital_it", "manager", "admin")),
     NavItem("notify_channels", "/admin/notifications", ("admin",)),
     NavItem("estate_nav_installations", "/installations", ("hospital_it", "engineer", "manager", "admin")),
     NavItem("estate_nav_releases", "/releases", ("hospital_it", "engineer", "manager", "admin")),

@@ -23,6 +23,7 @@ from weibao.service.dashboard import AGE_BUCKETS, DashboardFilter, dashboard
 from weibao.service.reports import Period, service_report
 from weibao.web.api import contracts as contracts_api
 from weibao.web.api import reports as reports_api
+from weibao.web.api import reviews as reviews_api
 from weibao.web.api.reports import gaps_between
 from weibao.web.api.tickets import actor_of
 from weibao.web.deps import Caller
@@ -37,7 +38,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 def install(app: FastAPI) -> None:
     """Mounts the service-management API and pages."""
-    for api in (reports_api, contracts_api):
+    for api in (reports_api, contracts_api, reviews_api):
         app.include_router(api.router, responses=PROBLEM_RESPONSES)
     app.include_router(router)
 
@@ -251,3 +252,72 @@ def _article_template(group: dict[str, Any]) -> str:
         *[f"- “{q}”" for q in group["examples"]], "", "## 原因", "", "## 处理步骤", "1. ",
     ]
     return "\n".join(lines)
+
+
+def _reviews(request: Request, caller: Caller, status: int = 200, **extra: object) -> Response:
+    from weibao.service import reviews
+
+    hospital = caller.hospital_id if caller.role in HOSPITAL_ROLES else None
+    with session_scope(request.app.state.database.sessions) as session:
+        rows = [reviews.review_payload(session=session, review=r, with_report=False)
+                for r in reviews.get_all(session=session, hospital_id=hospital)]
+    names = dict(_hospitals(request, caller))
+    return render(
+        request, "service_reviews.html", status_code=status, rows=rows, hospitals=list(names.items()),
+        hospital_names=names, can_manage=allows("reviews.manage", caller.role, public_search=False),
+        statuses=("open", "in_progress", "done", "dropped"), **{"error": None, **extra},
+    )
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+def reviews_page(request: Request, caller: Caller = Permission("reports.read")) -> Response:
+    return _reviews(request, caller)
+
+
+@router.post("/reviews", response_class=HTMLResponse)
+async def reviews_form(
+    request: Request,
+    hospital_id: Annotated[str, Form(max_length=64)],
+    quarter: Annotated[str, Form(max_length=7)],
+    notes: Annotated[str, Form(max_length=5000)] = "",
+    caller: Caller = Permission("reviews.manage"),
+) -> Response:
+    from weibao.service import reviews
+
+    form = await request.form()
+    try:
+        with session_scope(request.app.state.database.sessions) as session:
+            review = reviews.create(session=session, hospital_id=hospital_id, quarter=quarter,
+                                    held_on=dt.date.today(), notes=notes, actor=actor_of(caller))
+            for n in range(1, 4):
+                title = str(form.get(f"item_title_{n}") or "").strip()
+                if not title:
+                    continue
+                due_raw = str(form.get(f"item_due_{n}") or "")
+                try:
+                    due = dt.date.fromisoformat(due_raw) if due_raw else None
+                except ValueError:
+                    raise DeskError("due must be a date YYYY-MM-DD", f"item_due_{n}") from None
+                reviews.add_item(session=session, review=review, title=title[:300],
+                                 owner=str(form.get(f"item_owner_{n}") or "")[:100], due=due)
+    except DeskError as exc:
+        t = translator(request_lang(request))
+        message = t("svc_bad_input") + (f"{exc.field}: {exc.message}" if exc.field else exc.message)
+        return _reviews(request, caller, status=exc.status_code if exc.status_code != 400 else 422, error=message)
+    return _reviews(request, caller)
+
+
+@router.post("/reviews/items/{item_id}", response_class=HTMLResponse)
+def review_item_form(
+    request: Request, item_id: int, status: Annotated[str, Form(max_length=16)],
+    caller: Caller = Permission("reviews.manage"),
+) -> Response:
+    from weibao.service import reviews
+
+    try:
+        with session_scope(request.app.state.database.sessions) as session:
+            reviews.set_status(session=session, item_id=item_id, status=status)
+    except DeskError as exc:
+        t = translator(request_lang(request))
+        return _reviews(request, caller, status=exc.status_code, error=t("svc_bad_input") + exc.message)
+    return _reviews(request, caller)

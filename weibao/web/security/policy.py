@@ -61,6 +61,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Knowledge gaps: engineers write the missing articles; hospital_it: own hospital only.
     "gaps.read": ("hospital_it", "engineer", *VENDOR_LEADS),
     "contracts.manage": ("admin",),
+    "reviews.manage": VENDOR_LEADS,  # quarterly reviews and their action items
     "users.read": ("hospital_it", *VENDOR_LEADS),  # hospital_it: own hospital only
     "audit.read": VENDOR_LEADS,
     "users.manage": ("admin",),
