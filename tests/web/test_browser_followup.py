@@ -157,15 +157,36 @@ def test_a_clinician_follows_a_ticket_from_filing_to_rating(database_url: str, t
             assert _no_english(section, code, screenshot.name, "nurse_web") == [], section
             _shot(page, "09-confirmed-and-rated")
 
-            # 7. The API docs render from the vendored scripts.
+            # 7. An admin adds a WeCom robot for the hospital; a bad address is refused in words.
+            add_password_user(env, "admin_web", "admin")
+            _sign_in(page, base, "admin_web")
+            page.click("header.top nav a[href='/admin/notifications']")
+            page.select_option("#channel-form select[name=owner]", f"hospital:{HOSPITAL_A}")
+            page.select_option("#channel-form select[name=kind]", "wecom")
+            page.fill("#channel-form input[name=target]", "不是地址")
+            with page.expect_navigation():
+                page.click("#channel-form button[type=submit]")
+            assert page.locator("p.error").inner_text().startswith("地址格式不正确")
+            _shot(page, "12-channel-refused")
+            page.fill("#channel-form input[name=target]",
+                      "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=very-secret-key")
+            page.check("#channel-form input[name=topics][value='resolution']")
+            with page.expect_navigation():
+                page.click("#channel-form button[type=submit]")
+            assert page.locator("p.notice").inner_text() == "已添加。"
+            table = page.locator("#channels").inner_text()
+            assert "企业微信群机器人" in table and "very-secret-key" not in table and "解决" in table
+            _shot(page, "13-channels")
+
+            # 8. The API docs render from the vendored scripts.
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
             assert "WeiBao" in page.locator(".swagger-ui .info .title").inner_text()
-            _shot(page, "10-swagger-ui")
+            _shot(page, "14-swagger-ui")
             page.goto(f"{base}/redoc")
             page.wait_for_selector("h1", timeout=30_000)
             assert "WeiBao" in page.locator("h1").first.inner_text()
-            _shot(page, "11-redoc")
+            _shot(page, "15-redoc")
             assert elsewhere == [], elsewhere
 
         # The hospital's mailbox heard of the assignment, the reply and both resolutions.

@@ -169,7 +169,8 @@ def _owners(request: Request) -> tuple[list[tuple[str, str]], list[tuple[str, st
     return hospitals, engineers
 
 
-def _channels_page(request: Request, outcome: str = "", status_code: int = 200) -> Response:
+def _channels_page(request: Request, outcome: str = "", status_code: int = 200,
+                   form: dict[str, object] | None = None) -> Response:
     hospitals, engineers = _owners(request)
     names = {("hospital", h): n for h, n in hospitals} | {("engineer", e): n for e, n in engineers}
     with session_scope(request.app.state.database.sessions) as session:
@@ -184,7 +185,8 @@ def _channels_page(request: Request, outcome: str = "", status_code: int = 200) 
     ]
     return render(request, "notify_channels.html", status_code=status_code, channels=channels,
                   hospitals=hospitals, engineers=engineers, kinds=CHANNEL_KINDS, topics=TOPICS,
-                  recent=recent, outcome=outcome)
+                  recent=recent, outcome=outcome,
+                  form=form or {"owner": "", "kind": "email", "target": "", "topics": []})
 
 
 @router.get("/admin/notifications", response_class=HTMLResponse)
@@ -213,7 +215,9 @@ async def add_channel_form(request: Request, caller: Caller = Permission("notify
         except DeskError as exc:
             key = {"target": "notify_error_target", "secret": "notify_error_secret"}.get(
                 exc.field or "", "notify_error_owner")
-            return _channels_page(request, key, status_code=exc.status_code)
+            kept = {"owner": owner, "kind": str(form.get("kind", "")), "topics": topics,
+                    "target": str(form.get("target", ""))[:500]}  # the secret is not echoed
+            return _channels_page(request, key, status_code=exc.status_code, form=kept)
         record(request, caller, "notify.channel_added", channel)
         return RedirectResponse("/admin/notifications?done=notify_ok_added", status_code=303)
 
