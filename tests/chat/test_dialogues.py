@@ -20,8 +20,9 @@ def test_vague_problem_gets_one_follow_up_and_the_answer_narrows(make_chat) -> N
     assert second.systems[0] == "nursing" and "print_failure" in second.symptoms
     assert "腕带" in second.citations[0]["title"]
     assert re.search(r"^1\. .+ \[1\]$", second.text, re.MULTILINE)
-    steps = re.findall(r"^\d+\. ", second.text, re.MULTILINE)
+    steps = re.findall(r"^(\d+)\. ", second.text, re.MULTILINE)
     assert 1 <= len(steps) <= 5
+    assert [int(n) for n in steps] == list(range(1, len(steps) + 1))  # numbered as shown, no gaps
 
 
 def test_when_the_answer_is_still_broken_the_ticket_is_prefilled_from_the_conversation(make_chat) -> None:  # type: ignore[no-untyped-def]
@@ -38,6 +39,8 @@ def test_when_the_answer_is_still_broken_the_ticket_is_prefilled_from_the_conver
     # The whole conversation, masked: both user turns and the assistant's answer.
     assert "检验报告打印不出来" in prefill["description"] and "还是不行" in prefill["description"]
     assert answer.citations[0]["title"] in prefill["description"]
+    # What was tried is named by title: no article id squeezed into the transcript.
+    assert not any(c["id"] in prefill["description"] for c in answer.citations if c["id"].islower())
     assert "13812345678" not in prefill["description"] and "张三" not in prefill["description"]
     assert prefill["tried_articles"] == [c["id"] for c in answer.citations]
     assert action["url"].startswith("/tickets/new?") and "system=lis" in action["url"]

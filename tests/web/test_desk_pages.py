@@ -204,3 +204,22 @@ def test_home_page_per_role(env: Env) -> None:
     nav = re.findall(r'<nav>(.*?)</nav>', manager, re.S)[0]
     assert 'href="/tickets"' in nav and 'href="/admin/engineers"' not in nav
 
+
+def test_prefilled_form_keeps_system_and_problem_type(env: Env) -> None:
+    client = env.client("clinician")
+    form = client.get("/tickets/new", params={"title": "检验报告打印不出来", "system": "lis",
+                                              "symptom": "print_failure", "description": "用户：打印不出来"}).text
+    assert '<option value="lis" selected>' in form and '<option value="print_failure" selected>' in form
+    created = client.post("/tickets/new", data={"title": "检验报告打印不出来", "system": "lis",
+                                                "symptom": "print_failure"})
+    assert created.status_code == 303
+    ticket = env.desk.get(created.headers["location"].rsplit("/", 1)[-1])
+    assert (ticket.system, ticket.symptom) == ("lis", "print_failure")
+    unknown = client.post("/tickets/new", data={"title": "打印机坏了", "system": "nonsense"})
+    assert unknown.status_code == 303  # an unknown id is ignored, triage decides
+
+
+def test_anonymous_visitors_are_told_the_assistant_needs_sign_in(env: Env) -> None:
+    page = env.client().get("/").text
+    assert "登录后可使用智能助手" in page and 'href="/login?next=/"' in page
+    assert 'id="chat-widget"' not in page

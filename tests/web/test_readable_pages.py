@@ -40,6 +40,7 @@ NOT_SCANNED: dict[str, str] = {
     "/articles/new": "fix ids typed as fix-编号 in the form's hint",
     "/reports": "p90 and an unknown system shown as 'unknown'",
     "/contracts": "a missing message key svc_audience_management",
+    "/installations": "the import's CSV column names (hospital_id, system, …) in the hint",
 }
 
 

@@ -212,8 +212,10 @@ def compose_answer(
     lines: list[str] = []
     if steps:
         lines.append(_INTRO[lang].format(title=best.title))
-        lines += [f"{n}. {shorten(text)} [1]" for n, text in steps]
-        passage = "\n".join(f"{n}. {text}" for n, text in steps)
+        # Numbered as shown, 1, 2, 3: a kept subset of a longer procedure must not read
+        # as if steps were missing.
+        lines += [f"{n}. {shorten(text)} [1]" for n, (_, text) in enumerate(steps, start=1)]
+        passage = "\n".join(f"{n}. {text}" for n, (_, text) in enumerate(steps, start=1))
     else:
         passage = best.snippet.text or best.title
         lines.append(_QUOTE[lang].format(title=best.title, passage=shorten(passage, 200)))

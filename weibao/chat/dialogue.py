@@ -368,6 +368,11 @@ class Assistant:
         )
         return self._fill_understood(reply, state)
 
+    def _title_of(self, document_id: str) -> str:
+        """An article's title (a resolved case keeps its ticket code)."""
+        article = self.kb.get_article(document_id)
+        return article.title if article is not None else document_id
+
     def _steps_of(self, hit: DocumentHit) -> list[str]:
         """Fix steps from the indexed passages; an article's body when they lack them."""
         index = self.kb.index
@@ -398,7 +403,8 @@ class Assistant:
     def _open_ticket(
         self, state: State, message: str, lang: str, ctx: TurnContext, history: History
     ) -> dict[str, Any]:
-        prefill = ticket_prefill(state, [*history(), ("user", message)], ctx.hospital_id, lang)
+        prefill = ticket_prefill(state, [*history(), ("user", message)], ctx.hospital_id, lang,
+                                 title_of=self._title_of)
         url_fields = {k: v for k, v in prefill.items() if v and k != "tried_articles"}
         url_fields["description"] = shorten(prefill["description"], MAX_URL_DESCRIPTION_CHARS)
         return {"type": "open_ticket", "prefill": prefill, "url": f"/tickets/new?{urlencode(url_fields)}"}
@@ -475,7 +481,8 @@ def is_vague(message: str, linked: Any) -> bool:
 
 
 def ticket_prefill(
-    state: State, transcript: Sequence[tuple[str, str]], hospital_id: str | None, lang: str
+    state: State, transcript: Sequence[tuple[str, str]], hospital_id: str | None, lang: str,
+    title_of: Callable[[str], str] = str,
 ) -> dict[str, Any]:
     """The ticket form's fields from the conversation: nobody has to type it again."""
     who = {"user": "用户" if lang == "zh" else "User", "assistant": "助手" if lang == "zh" else "Assistant"}
@@ -488,7 +495,9 @@ def ticket_prefill(
         lines.append(f"{who.get(role, role)}：{shorten(said, 160) if role == 'assistant' else said}")
     if state.cited:
         label = "已尝试的资料" if lang == "zh" else "Already tried"
-        lines.append(f"{label}：{', '.join(state.cited)}")
+        # People read the articles' titles; the ids stay in tried_articles for the form.
+        titles = [f"《{title_of(i)}》" if lang == "zh" else f"“{title_of(i)}”" for i in state.cited]
+        lines.append(f"{label}：{'、'.join(titles) if lang == 'zh' else '; '.join(titles)}")
     description = "\n".join(lines)
     if len(description) > MAX_DESCRIPTION_CHARS:
         description = description[: MAX_DESCRIPTION_CHARS - 1] + "…"

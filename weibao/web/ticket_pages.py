@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from weibao.core.accounts import HOSPITAL_ROLES, Hospital
 from weibao.core.db import session_scope, utcnow
+from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 from weibao.routing import engineers as engineer_profiles
 from weibao.routing.desk import ALL, TicketDesk
 from weibao.routing.errors import Conflict, DeskError, Invalid, NotFound
@@ -219,19 +220,25 @@ def create_ticket_form(
     hospital_id: Annotated[str, Form(max_length=64)] = "",
     priority: Annotated[str, Form(max_length=2)] = "",
     priority_reason: Annotated[str, Form(max_length=500)] = "",
+    system: Annotated[str, Form(max_length=32)] = "",
+    symptom: Annotated[str, Form(max_length=32)] = "",
     caller: Caller = Permission("tickets.create"),
 ) -> Response:
     if caller.role in HOSPITAL_ROLES:
         hospital_id = caller.hospital_id or ""
+    # A system or problem type the reporter (or the chat's hand-over) named wins over what
+    # triage reads from the text; an unknown id is ignored rather than stored.
     draft = TicketDraft(
         hospital_id=hospital_id, title=title, description=description, channel="web",
         reporter_user_id=caller.user_id, reporter_name=caller.username or "",
         reporter_role=caller.role, priority=priority or None, priority_reason=priority_reason,
+        system=system if system in SYSTEMS else None, symptom=symptom if symptom in SYMPTOMS else None,
     )
     try:
         ticket, _ = desk.create(draft, actor_of(caller))
     except DeskError as exc:
-        prefill = {"title": title, "description": description, "hospital_id": hospital_id}
+        prefill = {"title": title, "description": description, "hospital_id": hospital_id,
+                   "system": system, "symptom": symptom}
         return render(
             request, "ticket_form.html", status_code=exc.status_code if exc.status_code != 404 else 422,
             prefill=prefill, hospitals=_hospitals(request, caller), priorities=PRIORITIES,

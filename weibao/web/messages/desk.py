@@ -156,6 +156,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "desk_kind_ticket": {"zh": "已解决案例", "en": "Resolved case"},
     "desk_ms": {"zh": "毫秒", "en": "ms"},
     "desk_jump_matched": {"zh": "跳到匹配的段落", "en": "Jump to the matching passage"},
+    "desk_chat_sign_in": {"zh": "登录后可使用智能助手", "en": "Sign in to use the assistant"},
     # Workbench
     "desk_workbench": {"zh": "处理工单", "en": "Work the ticket"},
     "desk_comment": {"zh": "留言", "en": "Comment"},
