@@ -54,6 +54,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    from weibao.core import migrate
+    from weibao.core.db import Database, session_scope
+    from weibao.core.settings import get_settings
+    from weibao.service import demo
+
+    database = Database(get_settings().resolved_database_url)
+    migrate.upgrade(database.engine)
+    with session_scope(database.sessions) as session:
+        if args.remove:
+            report = demo.remove(session=session)
+            print(f"removed {report.summary()}")
+            return 0
+        try:
+            report = demo.fill(session=session, months=args.months)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+    print(f"added {report.summary()} (marked: codes {demo.CODE_PREFIX}…, queries {demo.QUERY_MARK}…)")
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("report", help="service report of a hospital for a month or quarter")
     p.add_argument("kind", choices=["service"], help="the report to write")
@@ -62,3 +84,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--format", choices=["json", "xlsx", "pdf"], default="json")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--output", required=True, help="file to write, or - for standard output")
+    p = sub.add_parser("demo", help="fill six months of marked demo history (or --remove it)")
+    p.add_argument("--remove", action="store_true", help="delete exactly the demo rows")
+    p.add_argument("--months", type=int, default=6, choices=range(1, 25), metavar="N",
+                   help="months of history (1-24, default 6)")
