@@ -8,7 +8,8 @@ refusals included, comes back to the same ticket page as a message in the UI lan
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
@@ -19,7 +20,6 @@ from weibao.core.accounts import HOSPITAL_ROLES, Hospital
 from weibao.core.db import session_scope
 from weibao.notify import outbox, service
 from weibao.notify.models import CHANNEL_KINDS, TOPICS
-from weibao.routing.calendars import zone
 from weibao.routing.errors import Conflict, DeskError, Invalid, NotFound
 from weibao.routing.followup import FollowUp
 from weibao.routing.models import Engineer, Ticket
@@ -27,25 +27,13 @@ from weibao.web.api.followup import attachment_store
 from weibao.web.api.notify import channel_payload, record
 from weibao.web.api.tickets import actor_of, scope_of
 from weibao.web.deps import Caller, DeskDep
+from weibao.web.desk_view import local_time
 from weibao.web.i18n import request_lang
 from weibao.web.security.pages import csrf_protect
 from weibao.web.security.policy import Permission, allows
 from weibao.web.templating import render, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def local_time(value: datetime | None, tz: str, lang: str) -> str:
-    """A time as people read it, in the hospital's zone: 「12月15日 14:30」, "15 Dec 2026, 14:30"."""
-    if value is None:
-        return ""
-    local = value.astimezone(zone(tz))
-    if lang == "zh":
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-    return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M}"
-
 
 def _size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} KB"
@@ -170,7 +158,7 @@ def _owners(request: Request) -> tuple[list[tuple[str, str]], list[tuple[str, st
 
 
 def _channels_page(request: Request, outcome: str = "", status_code: int = 200,
-                   form: dict[str, object] | None = None) -> Response:
+                   form: Mapping[str, object] | None = None) -> Response:
     hospitals, engineers = _owners(request)
     names = {("hospital", h): n for h, n in hospitals} | {("engineer", e): n for e, n in engineers}
     with session_scope(request.app.state.database.sessions) as session:
