@@ -1,4 +1,5 @@
-"""`weibao backup DEST` and `weibao restore SRC`: a consistent copy of database + index.
+"""`weibao backup DEST` and `weibao restore SRC`: a consistent copy of database + index
+(and the tickets' attachments).
 
 A backup is a folder:
 
@@ -11,6 +12,7 @@ A backup is a folder:
                          one row. No pg_dump needed (nor its version matching the server).
     index/CURRENT, index/<generation>/
                          the index snapshot that was current when the backup started
+    attachments/         the tickets' screenshots and log files (DATA_DIR/attachments)
 
 The database is the source of truth; the index is a cache of it. The index snapshot is
 copied *before* the database, so it is never newer than the database copy, and on start
@@ -218,6 +220,12 @@ def backup(settings: Settings, dest: Path) -> BackupReport:
                 database.engine.dispose()
         if revision is None:
             raise BackupError("the database has no schema yet: run `weibao init` first")
+        # Ticket attachments, after the database: every row copied has its file (a file
+        # uploaded meanwhile is an orphan that nothing serves).
+        attachments = settings.data_dir / "attachments"
+        if attachments.is_dir():
+            shutil.copytree(attachments, staging / "attachments",
+                            ignore=shutil.ignore_patterns("*.part"))
         report = BackupReport(dest, dialect, revision, counts, generation)
         manifest = {
             "format": FORMAT_VERSION, "created_at": utcnow().isoformat(), "dialect": dialect,
@@ -341,6 +349,9 @@ def restore(settings: Settings, src: Path) -> BackupReport:
             if (src / "index" / "CURRENT").exists():
                 shutil.copytree(src / "index", settings.index_dir)
                 created.append(settings.index_dir)
+            if (src / "attachments").is_dir():
+                shutil.copytree(src / "attachments", data_dir / "attachments")
+                created.append(data_dir / "attachments")
             if database_file is not None:
                 database_file.parent.mkdir(parents=True, exist_ok=True)
                 _restore_sqlite_file(src / "weibao.db", database_file)
