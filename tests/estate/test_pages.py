@@ -86,3 +86,28 @@ def test_navigation_reaches_the_estate_pages(estate_env: EstateEnv) -> None:
         assert f'href="{href}"' in staff
     clinician = e.env.client("clinician").get("/").text
     assert 'href="/changes"' not in clinician and 'href="/remote-access"' not in clinician
+
+
+def test_the_ticket_page_shows_the_estates_factors(estate_env: EstateEnv) -> None:
+    from sqlalchemy import select
+
+    from weibao.core.db import session_scope
+    from weibao.routing.models import Ticket
+    from weibao.routing.planning import TicketDraft
+
+    e = estate_env
+    ticket, _ = e.env.desk.create(TicketDraft(hospital_id=HOSPITAL_A, title="门诊收费结算失败"))
+    with session_scope(e.env.database.sessions) as session:
+        stored = session.scalar(select(Ticket).where(Ticket.code == ticket.code))
+        assert stored is not None
+        stored.triage = {**stored.triage, "evidence": [
+            {"source": "known_issue", "field": "article", "value": "his-005", "title": "收费报错",
+             "installed": "5.3.1", "fixed_in": "5.3.2", "note": "已知问题，v5.3.2 已修复"},
+            {"source": "recently_upgraded", "field": "system", "value": "his", "from": "5.3.0", "to": "5.3.1",
+             "days_ago": 2, "note": ""},
+        ]}
+    page = e.env.client("engineer").get(f"/tickets/{ticket.code}").text
+    assert "已知问题：本院在用 5.3.1，v5.3.2 已修复，参见「收费报错」" in page
+    assert "近期升级：2 天前从 5.3.0 升级到 5.3.1" in page
+    english = e.env.client("engineer").get(f"/tickets/{ticket.code}?lang=en").text
+    assert "Recently upgraded: 2 days ago from 5.3.0 to 5.3.1" in english

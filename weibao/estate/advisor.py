@@ -47,7 +47,7 @@ class VersionAdvisor:
             })
             advice.evidence.append({
                 "source": "known_issue", "field": "article", "value": issue.article_id,
-                "installed": installed, "fixed_in": fixed_in, "note": note,
+                "title": titles[issue.article_id], "installed": installed, "fixed_in": fixed_in, "note": note,
             })
         upgrade = session.scalar(select(Upgrade).where(
             Upgrade.hospital_id == hospital_id, Upgrade.system == triage.system,

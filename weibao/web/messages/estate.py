@@ -232,3 +232,15 @@ MESSAGES.update({
         "en": "Time conflict: overlaps change #{id} “{name}” (from {start}).",
     },
 })
+
+MESSAGES.update({
+    # Shown on a ticket: what the estate told triage (routing/advice.py, estate/advisor.py).
+    "estate_factor_known_issue": {
+        "zh": "已知问题：本院在用 {installed}，v{fixed} 已修复，参见「{article}」。",
+        "en": "Known issue: this hospital runs {installed}; fixed in v{fixed}, see “{article}”.",
+    },
+    "estate_factor_recent": {
+        "zh": "近期升级：{days} 天前从 {from} 升级到 {to}。",
+        "en": "Recently upgraded: {days} days ago from {from} to {to}.",
+    },
+})
