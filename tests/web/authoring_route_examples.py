@@ -84,4 +84,13 @@ AUTHORING_EXAMPLES: dict[tuple[str, str], tuple[Builder, int]] = {
     ),
     ("GET", "/api/review-queue"): (lambda e, w: ("/api/review-queue", {}), 200),
     ("GET", "/api/stale-articles"): (lambda e, w: ("/api/stale-articles", {}), 200),
+    # Pages
+    ("GET", "/articles/new"): (lambda e, w: ("/articles/new", {}), 200),
+    ("GET", "/articles/{article_id}/edit"): (lambda e, w: (f"/articles/{_article(e)}/edit", {}), 200),
+    ("GET", "/articles/{article_id}/versions"): (
+        lambda e, w: (f"/articles/{_article(e, versions=2)}/versions", {}), 200
+    ),
+    ("GET", "/review"): (lambda e, w: ("/review", {}), 200),
+    ("GET", "/review/stale"): (lambda e, w: ("/review/stale", {"params": {"months": 6}}), 200),
+    ("GET", "/review/{article_id}"): (lambda e, w: (f"/review/{_article(e, submitted=True)}", {}), 200),
 }

@@ -19,6 +19,7 @@ from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
 from weibao.web import (
     api_docs,
+    authoring_pages,
     engineer_pages,
     estate_routes,
     inspection_routes,
@@ -148,6 +149,7 @@ def create_app(
     estate_routes.install(app)
     inspection_routes.install(app)
     service_pages.install(app)
+    app.include_router(authoring_pages.router)  # before pages: /articles/new is no article id
     app.include_router(pages.router)
     app.include_router(ticket_pages.router)
     app.include_router(engineer_pages.router)
