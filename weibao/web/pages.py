@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from weibao.graph.taxonomy import SYSTEMS
+from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 from weibao.kb.audience import may_read, readable_audiences
 from weibao.kb.presenters import hit_payload
 from weibao.kb.search import SearchOptions
@@ -17,11 +18,12 @@ from weibao.web.api.graph import GraphDep
 from weibao.web.audience_filter import hidden_articles, neighbourhood_without, related_without
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.highlight import mark_passage
-from weibao.web.i18n import request_lang
+from weibao.web.i18n import request_lang, translator
 from weibao.web.markdown import render_markdown
 from weibao.web.query_log import record_search
 from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import has_query, rate_limit
+from weibao.web.system_graph import graph_data
 from weibao.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -119,9 +121,16 @@ def system_page(
     hidden = hidden_articles(kb, caller.role)
     neighbourhood = neighbourhood_without(graph.neighbourhood(system_id), hidden)
     svg = render_neighbourhood_svg(neighbourhood, lang=lang)
+    related = related_without(graph.related(system_id, None, 10), hidden)
+    t = translator(lang)
+    drawing = graph_data(
+        system_id, SYSTEMS[system_id].name(lang), related,
+        lambda symptom: SYMPTOMS[symptom].name(lang) if symptom in SYMPTOMS else symptom,
+        {"system": t("systems"), "symptom": t("symptoms"), "fix": t("fixes"), "article": t("articles")},
+    )
     return render(
         request, "system.html", system_id=system_id, svg=svg, neighbourhood=neighbourhood,
-        related=related_without(graph.related(system_id, None, 10), hidden),
+        related=related, graph_json=json.dumps(drawing, ensure_ascii=False),
         # Who fixed what is the vendor's business, not a visitor's.
         show_engineers=allows("tickets.read_all", caller.role, public_search=False),
     )
