@@ -70,9 +70,9 @@ STRUCTURED = {
     # Inspections: template and item ids from data/inspections, taxonomy ids, statuses, the
     # caller's idempotency key, ticket codes, engineer ids, monitoring metric names.
     ("inspection_plans", "hospital_id"), ("inspection_plans", "template_ids"), ("inspection_plans", "mode"),
-    ("inspection_runs", "hospital_id"), ("inspection_runs", "template_id"), ("inspection_runs", "status"),
-    ("inspection_runs", "mode"), ("inspection_runs", "assignee_id"), ("inspection_runs", "assignment"),
-    ("inspection_runs", "created_by"), ("inspection_runs", "performed_by"), ("inspection_runs", "signed_off_by"),
+    ("inspections", "hospital_id"), ("inspections", "template_id"), ("inspections", "status"),
+    ("inspections", "mode"), ("inspections", "assignee_id"), ("inspections", "assignment"),
+    ("inspections", "created_by"), ("inspections", "performed_by"), ("inspections", "signed_off_by"),
     ("inspection_results", "hospital_id"), ("inspection_results", "item_id"), ("inspection_results", "result"),
     ("inspection_results", "ticket_code"), ("inspection_results", "recorded_by"),
     ("inspection_photos", "hospital_id"), ("inspection_photos", "item_id"), ("inspection_photos", "content_type"),

@@ -46,9 +46,12 @@ class InspectionPlan(Base):
 
 
 class InspectionRun(Base):
-    """One inspection to perform: a template at a hospital, due on a date."""
+    """One inspection to perform: a template at a hospital, due on a date.
 
-    __tablename__ = "inspection_runs"
+    The table is `inspections` and the performed time `completed_at`: the names the service
+    report reads to count inspections done against the contract (weibao.service.reports)."""
+
+    __tablename__ = "inspections"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     hospital_id: Mapped[str] = mapped_column(
@@ -69,7 +72,7 @@ class InspectionRun(Base):
     assignment: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_by: Mapped[str] = mapped_column(String(100), default="system")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    performed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    performed_at: Mapped[datetime | None] = mapped_column("completed_at", UTCDateTime)
     performed_by: Mapped[str | None] = mapped_column(String(100))
     signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_off_by: Mapped[str | None] = mapped_column(String(100))
@@ -86,7 +89,7 @@ class InspectionResult(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("inspection_runs.id", ondelete="CASCADE"), index=True
+        Integer, ForeignKey("inspections.id", ondelete="CASCADE"), index=True
     )
     hospital_id: Mapped[str] = mapped_column(String(64), index=True)
     item_id: Mapped[str] = mapped_column(String(64))
@@ -108,7 +111,7 @@ class InspectionPhoto(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("inspection_runs.id", ondelete="CASCADE"), index=True
+        Integer, ForeignKey("inspections.id", ondelete="CASCADE"), index=True
     )
     hospital_id: Mapped[str] = mapped_column(String(64))
     item_id: Mapped[str] = mapped_column(String(64))
@@ -124,7 +127,7 @@ class InspectionSubmission(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("inspection_runs.id", ondelete="CASCADE")
+        Integer, ForeignKey("inspections.id", ondelete="CASCADE")
     )
     hospital_id: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(200))
@@ -142,7 +145,7 @@ class FollowUpTask(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("inspection_runs.id", ondelete="CASCADE"), index=True
+        Integer, ForeignKey("inspections.id", ondelete="CASCADE"), index=True
     )
     hospital_id: Mapped[str] = mapped_column(String(64), index=True)
     item_id: Mapped[str] = mapped_column(String(64))

@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_plans')),
     sa.UniqueConstraint('hospital_id', name=op.f('uq_inspection_plans_hospital_id'))
     )
-    op.create_table('inspection_runs',
+    op.create_table('inspections',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('hospital_id', sa.String(length=64), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=True),
@@ -42,19 +42,19 @@ def upgrade() -> None:
     sa.Column('assignment', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('performed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('performed_by', sa.String(length=100), nullable=True),
     sa.Column('signed_off_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('signed_off_by', sa.String(length=100), nullable=True),
     sa.Column('overdue_flagged_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['assignee_id'], ['engineers.id'], name=op.f('fk_inspection_runs_assignee_id_engineers'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['hospital_id'], ['hospitals.id'], name=op.f('fk_inspection_runs_hospital_id_hospitals'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['plan_id'], ['inspection_plans.id'], name=op.f('fk_inspection_runs_plan_id_inspection_plans'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_runs')),
-    sa.UniqueConstraint('plan_id', 'template_id', 'due_date', name=op.f('uq_inspection_runs_plan_id'))
+    sa.ForeignKeyConstraint(['assignee_id'], ['engineers.id'], name=op.f('fk_inspections_assignee_id_engineers'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['hospital_id'], ['hospitals.id'], name=op.f('fk_inspections_hospital_id_hospitals'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['plan_id'], ['inspection_plans.id'], name=op.f('fk_inspections_plan_id_inspection_plans'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspections')),
+    sa.UniqueConstraint('plan_id', 'template_id', 'due_date', name=op.f('uq_inspections_plan_id'))
     )
-    op.create_index(op.f('ix_inspection_runs_due_date'), 'inspection_runs', ['due_date'], unique=False)
-    op.create_index(op.f('ix_inspection_runs_hospital_id'), 'inspection_runs', ['hospital_id'], unique=False)
+    op.create_index(op.f('ix_inspections_due_date'), 'inspections', ['due_date'], unique=False)
+    op.create_index(op.f('ix_inspections_hospital_id'), 'inspections', ['hospital_id'], unique=False)
     op.create_table('inspection_results',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('ticket_code', sa.String(length=32), nullable=True),
     sa.Column('recorded_by', sa.String(length=100), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['run_id'], ['inspection_runs.id'], name=op.f('fk_inspection_results_run_id_inspection_runs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['run_id'], ['inspections.id'], name=op.f('fk_inspection_results_run_id_inspections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_results')),
     sa.UniqueConstraint('run_id', 'item_id', name=op.f('uq_inspection_results_run_id'))
     )
@@ -80,7 +80,7 @@ def upgrade() -> None:
     sa.Column('content_type', sa.String(length=32), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['run_id'], ['inspection_runs.id'], name=op.f('fk_inspection_photos_run_id_inspection_runs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['run_id'], ['inspections.id'], name=op.f('fk_inspection_photos_run_id_inspections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_photos'))
     )
     op.create_index(op.f('ix_inspection_photos_run_id'), 'inspection_photos', ['run_id'], unique=False)
@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('body_hash', sa.String(length=64), nullable=False),
     sa.Column('tickets', sa.JSON(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['run_id'], ['inspection_runs.id'], name=op.f('fk_inspection_submissions_run_id_inspection_runs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['run_id'], ['inspections.id'], name=op.f('fk_inspection_submissions_run_id_inspections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_submissions')),
     sa.UniqueConstraint('run_id', 'idempotency_key', name=op.f('uq_inspection_submissions_run_id'))
     )
@@ -106,7 +106,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('assignee_id', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['run_id'], ['inspection_runs.id'], name=op.f('fk_inspection_followups_run_id_inspection_runs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['run_id'], ['inspections.id'], name=op.f('fk_inspection_followups_run_id_inspections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_followups')),
     sa.UniqueConstraint('run_id', 'item_id', name=op.f('uq_inspection_followups_run_id'))
     )
@@ -149,7 +149,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['hospital_id'], ['hospitals.id'], name=op.f('fk_warning_thresholds_hospital_id_hospitals'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('hospital_id', name=op.f('pk_warning_thresholds'))
     )
-
     op.create_table('metric_sources',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('hospital_id', sa.String(length=64), nullable=False),
@@ -182,7 +181,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_inspection_results_hospital_id'), table_name='inspection_results')
     op.drop_index(op.f('ix_inspection_results_run_id'), table_name='inspection_results')
     op.drop_table('inspection_results')
-    op.drop_index(op.f('ix_inspection_runs_due_date'), table_name='inspection_runs')
-    op.drop_index(op.f('ix_inspection_runs_hospital_id'), table_name='inspection_runs')
-    op.drop_table('inspection_runs')
+    op.drop_index(op.f('ix_inspections_due_date'), table_name='inspections')
+    op.drop_index(op.f('ix_inspections_hospital_id'), table_name='inspections')
+    op.drop_table('inspections')
     op.drop_table('inspection_plans')
