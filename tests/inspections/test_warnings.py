@@ -21,7 +21,7 @@ from weibao.routing.models import Comment, Ticket
 class Exposition(http.server.BaseHTTPRequestHandler):
     body = b""
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:  # the name http.server calls
         if self.path != "/metrics":
             self.send_error(404)
             return
