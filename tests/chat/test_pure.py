@@ -67,3 +67,13 @@ def test_long_procedures_keep_the_steps_that_match_the_question_in_order() -> No
 def test_shorten_cuts_at_a_sentence_end() -> None:
     assert shorten("第一句。" + "很长" * 100, 10) == "第一句。…"
     assert shorten("short", 20) == "short"
+
+
+def test_a_follow_up_answered_by_its_place_in_the_list_picks_that_choice() -> None:
+    from weibao.chat.dialogue import Assistant
+    from weibao.kb.search import Understanding
+
+    choices = ["nursing", "lis", "his"]
+    for said, wanted in (("第二个", "lis"), ("2", "lis"), ("选第一个。", "nursing"), ("三", "his"),
+                         ("the second one", "lis"), ("腕带", "nursing"), ("第四个", None)):
+        assert Assistant._chosen(said, Understanding(text=said), choices) == wanted, said

@@ -65,6 +65,9 @@ PRINT_CHOICES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "pacs": ("影像报告", "imaging reports", ("影像报告", "胶片", "film")),
     "emr": ("病历", "medical records", ("病历", "medical record")),
 }
+# Answers that name a choice by its place in the follow-up's list.
+ORDINALS = (("1", "一", "first"), ("2", "二", "second"), ("3", "三", "third"))
+ORDINAL = re.compile(r"(?:选|是|the)?(?:第)?(1|2|3|一|二|三|first|second|third)(?:个|种|项|one)?")
 # Most asked-about first: the follow-up lists at most three choices.
 CHOICE_ORDER = (
     "nursing", "lis", "his", "pharmacy", "registration", "emergency", "emr", "pacs",
@@ -272,6 +275,12 @@ class Assistant:
     @staticmethod
     def _chosen(message: str, own: Understanding, choices: Sequence[str]) -> str | None:
         low = message.lower()
+        # 「第二个」, 「2」, 「the second」: people answer a list by its place in it.
+        place = ORDINAL.fullmatch(re.sub(r"[\s。.，,！!？?]", "", low))
+        if place:
+            index = next(i for i, forms in enumerate(ORDINALS) if place.group(1) in forms)
+            if index < len(choices):
+                return choices[index]
         for system in choices:
             words = PRINT_CHOICES.get(system, ("", "", ()))[2] + SYSTEM_CHOICES[system][2]
             if any(w in low for w in words):
