@@ -185,11 +185,19 @@ class Installations:
         return history
 
     @staticmethod
-    def _apply(session: Session, data: InstallationData, now: datetime, change_id: int | None = None) -> str:
-        """Creates or updates one installation; a new version is an upgrade in its history."""
-        current = session.scalar(select(Installation).where(
-            Installation.hospital_id == data.hospital_id, Installation.system == data.system,
-            Installation.environment == data.environment))
+    def _apply(session: Session, data: InstallationData, now: datetime, change_id: int | None = None,
+               existing: dict[tuple[str, str, str], Installation] | None = None) -> str:
+        """Creates or updates one installation; a new version is an upgrade in its history.
+
+        `existing`: the installations already read, by (hospital, system, environment), so
+        that an import of thousands of rows does not query once per row."""
+        key = (data.hospital_id, data.system, data.environment)
+        if existing is not None:
+            current = existing.get(key)
+        else:
+            current = session.scalar(select(Installation).where(
+                Installation.hospital_id == data.hospital_id, Installation.system == data.system,
+                Installation.environment == data.environment))
         if current is None:
             session.add(Installation(
                 hospital_id=data.hospital_id, system=data.system, version=data.version,
@@ -251,8 +259,13 @@ class Installations:
         now = self.clock()
         session = self.sessions()
         try:
+            hospitals_in_file = sorted({d.hospital_id for d in valid})
+            existing = {
+                (i.hospital_id, i.system, i.environment): i
+                for i in session.scalars(select(Installation).where(Installation.hospital_id.in_(hospitals_in_file)))
+            } if hospitals_in_file else {}
             for data in valid:
-                outcome = self._apply(session, data, now)
+                outcome = self._apply(session, data, now, existing=existing)
                 setattr(report, outcome, getattr(report, outcome) + 1)
             session.flush()
             if dry_run or report.errors:

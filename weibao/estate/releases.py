@@ -155,34 +155,40 @@ class Releases:
         """Production installations behind a security or mandatory release, or on a version
         past its end of support; most days behind first."""
         today = self.clock().date()
+        query = select(Installation.hospital_id, Installation.system, Installation.version).where(
+            Installation.environment == "production")
+        if actor.hospital_bound:
+            query = query.where(Installation.hospital_id == (actor.hospital_id or "\0"))
+        if hospital_id:
+            query = query.where(Installation.hospital_id == hospital_id)
         with session_scope(self.sessions) as session:
             releases = list(session.scalars(select(Release)))
-            installations = self._installations(session, actor, hospital_id)
-        by_system: dict[str, list[Release]] = {}
+            # Plain columns: the installations' masked JSON (hosts, modules) is not needed here.
+            installations = session.execute(query.order_by(Installation.hospital_id, Installation.system)).all()
+            session.expunge_all()
+        # Each release's version parsed once, not once per installation.
+        by_system: dict[str, list[tuple[tuple[int, ...], Release]]] = {}
         for release in releases:
-            by_system.setdefault(release.system, []).append(release)
+            by_system.setdefault(release.system, []).append((version_key(release.version), release))
         items = []
-        for inst in installations:
-            installed = version_key(inst.version)
-            newer = [r for r in by_system.get(inst.system, []) if version_key(r.version) > installed]
+        for hospital, system, version in installations:
+            installed = version_key(version)
+            newer = [(key, r) for key, r in by_system.get(system, []) if key > installed]
             for reason in ("security", "mandatory"):
-                needed = [r for r in newer if getattr(r, reason)]
+                needed = [(key, r) for key, r in newer if getattr(r, reason)]
                 if not needed:
                     continue
                 # Behind since the oldest release it lacks; the target is the newest one.
-                oldest = min(needed, key=lambda r: r.released_on)
-                target = max(needed, key=lambda r: version_key(r.version))
-                tags = sorted({t for r in needed for t in r.compliance_tags or []})
-                items.append(BacklogItem(inst.hospital_id, inst.system, inst.version, target.version,
-                                         reason, oldest.released_on,
-                                         max(0, (today - oldest.released_on).days), tuple(tags)))
-            current = next((r for r in by_system.get(inst.system, [])
-                            if version_key(r.version) == installed), None)
+                oldest = min(r.released_on for _, r in needed)
+                target = max(needed, key=lambda pair: pair[0])[1]
+                tags = sorted({t for _, r in needed for t in r.compliance_tags or []})
+                items.append(BacklogItem(hospital, system, version, target.version, reason, oldest,
+                                         max(0, (today - oldest).days), tuple(tags)))
+            current = next((r for key, r in by_system.get(system, []) if key == installed), None)
             if current is not None and current.end_of_support and current.end_of_support < today:
-                latest = max(by_system[inst.system], key=lambda r: version_key(r.version))
-                items.append(BacklogItem(inst.hospital_id, inst.system, inst.version, latest.version,
-                                         "end_of_support", current.end_of_support,
-                                         (today - current.end_of_support).days))
+                latest = max(by_system[system], key=lambda pair: pair[0])[1]
+                items.append(BacklogItem(hospital, system, version, latest.version, "end_of_support",
+                                         current.end_of_support, (today - current.end_of_support).days))
         items.sort(key=lambda i: (-i.days_behind, i.hospital_id, i.system, i.reason))
         return items
 
