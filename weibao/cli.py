@@ -164,12 +164,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from weibao.kb.eval_report import run_search_eval
 
     if args.linking:
+        from weibao.graph.classifier import load_model, model_path
+        from weibao.graph.ensemble import EnsembleLinker
         from weibao.graph.evaluation import evaluate_linking, load_linking_items
-        from weibao.graph.linking import EntityLinker
         from weibao.graph.ontology import load_ontology
 
         settings = get_settings()
-        linker = EntityLinker(load_ontology(settings.ontology_dir))
+        # What the desk serves: the dictionary with the trained model, when there is one.
+        linker = EnsembleLinker(load_ontology(settings.ontology_dir), model=load_model(model_path(settings.data_dir)))
         result = evaluate_linking(linker, load_linking_items(settings.eval_dir / "linking.yaml"))
         for kind in ("systems", "symptoms", "micro"):
             r = result[kind]
@@ -229,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     from weibao.cli_accounts import add_parsers as add_account_parsers
 
     add_account_parsers(sub)
+    from weibao.cli_authoring import add_parsers as add_authoring_parsers
+
+    add_authoring_parsers(sub)
     from weibao.cli_chat import add_parsers as add_chat_parsers
 
     add_chat_parsers(sub)
@@ -241,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     from weibao.cli_ops import add_parsers as add_ops_parsers
 
     add_ops_parsers(sub)
+    from weibao.cli_understanding import add_parsers as add_understanding_parsers
+
+    add_understanding_parsers(sub)
     from weibao.cli_estate import add_parsers as add_estate_parsers
 
     add_estate_parsers(sub)

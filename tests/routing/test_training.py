@@ -1,0 +1,63 @@
+"""`weibao train`'s data: articles, resolved tickets, corrections and aliases; the model file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from weibao.core.db import session_scope
+from weibao.graph.classifier import load_model, model_path
+from weibao.graph.ensemble import EnsembleLinker, ModelWatcher
+from weibao.routing.training import (
+    alias_samples,
+    article_samples,
+    retrain,
+    ticket_samples,
+    train_and_save,
+)
+
+
+def test_articles_give_their_titles_and_the_users_own_phrasing(seeded_services) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(seeded_services.database.sessions) as session:
+        samples = article_samples(session)
+    by_text = {s.text: s for s in samples}
+    assert by_text["门诊医生站开处方、开检查时卡顿，点了没反应"].systems == ("his",)
+    quoted = [s for s in samples if "开处方卡死了" in s.text]
+    assert quoted and quoted[0].systems == ("his",) and quoted[0].symptoms == ("slow",)
+    # Fix steps are not problem descriptions: they are not samples.
+    assert not any(s.text.startswith("关闭不用的患者标签页") for s in samples)
+
+
+def test_resolved_tickets_are_samples_and_open_ones_are_not(seeded_services) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(seeded_services.database.sessions) as session:
+        samples = ticket_samples(session)
+    assert len([s for s in samples if s.source == "ticket"]) >= 700
+    assert all(s.systems for s in samples if s.source == "ticket")
+
+
+def test_aliases_teach_their_kind_and_that_they_name_nothing_of_the_other(seeded_services) -> None:  # type: ignore[no-untyped-def]
+    samples = alias_samples(seeded_services.kb.linker.ontology)
+    printing = [s for s in samples if s.symptoms == ("print_failure",)]
+    assert printing and all(s.systems == () for s in printing)
+    assert any(s.systems == ("pacs",) and s.symptoms == () for s in samples)
+
+
+def test_train_writes_the_model_into_the_data_folder_and_a_watcher_loads_it(seeded_services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(seeded_services.database.sessions) as session:
+        _, report = train_and_save(session, seeded_services.kb.linker.ontology, tmp_path)
+    path = model_path(tmp_path)
+    assert report.size_bytes == path.stat().st_size and report.path == str(path)
+    assert {"article", "ticket", "alias"} <= set(report.by_source)
+    assert load_model(path) is not None
+    linker = EnsembleLinker(seeded_services.kb.linker.ontology)
+    watcher = ModelWatcher(linker, path, every_seconds=0)
+    assert linker.model is None
+    path.touch()
+    import os
+
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
+    assert watcher.check() and linker.model is not None
+    # The model reads phrasing the dictionary lacks: a label with a probability.
+    assert linker.link("影像科的看片机打开序列全黑").systems[0].id == "pacs"
+    fresh = EnsembleLinker(seeded_services.kb.linker.ontology)
+    retrain(seeded_services.database.sessions, fresh, tmp_path / "again")
+    assert fresh.model is not None and model_path(tmp_path / "again").exists()

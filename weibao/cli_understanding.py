@@ -1,0 +1,71 @@
+"""`weibao heldout` and `weibao train`: the understanding's held-out figures and its model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from weibao.cli_base import CommandError, command
+from weibao.core.settings import get_settings
+
+
+@command("heldout")
+def cmd_heldout(args: argparse.Namespace) -> int:
+    from weibao.bootstrap import open_services
+    from weibao.routing import heldout
+
+    settings = get_settings()
+    try:
+        tickets = heldout.load_tickets(settings.eval_dir)
+        queries = heldout.load_queries(settings.eval_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        raise CommandError(f"held-out set: {exc}") from exc
+    services = open_services(settings)
+    parts = set(args.part or ["linking", "triage", "search"])
+    report: dict[str, Any] = {}
+    if "linking" in parts:
+        report["linking"] = heldout.evaluate_labeller(heldout.labeller_for(services.kb), tickets)
+    if "triage" in parts:
+        report["triage"] = heldout.evaluate_triage(services.desk, tickets)
+    if "search" in parts:
+        report["search"] = heldout.evaluate_search(services.kb, queries)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        print(heldout.format_report(report, verbose=args.verbose_errors))
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("heldout", help="linking, triage and search on the frozen held-out set")
+    p.add_argument("--part", action="append", choices=["linking", "triage", "search"],
+                   help="only this part (repeatable; default all)")
+    p.add_argument("--errors", dest="verbose_errors", action="store_true", help="list every miss")
+    p.add_argument("--json", action="store_true")
+    sub.add_parser("train", help="train the systems/symptoms model from articles, resolved tickets, "
+                   "corrections and aliases (into the data folder)")
+
+
+@command("train")
+def cmd_train(args: argparse.Namespace) -> int:
+    from weibao.core import migrate
+    from weibao.core.db import Database, session_scope
+    from weibao.graph.ontology import load_ontology
+    from weibao.routing.training import train_and_save
+
+    settings = get_settings()
+    database = Database(settings.resolved_database_url)
+    try:
+        migrate.check_current(database.engine)
+    except Exception as exc:  # an uninitialised or outdated database: one line, exit 1
+        raise CommandError(f"database: {exc}; run `weibao init`") from exc
+    try:
+        with session_scope(database.sessions) as session:
+            _, report = train_and_save(session, load_ontology(settings.ontology_dir), settings.data_dir)
+    except ValueError as exc:
+        raise CommandError(f"train: {exc}") from exc
+    print(f"trained on {sum(report.by_source.values())} samples "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(report.by_source.items()))}) in {report.seconds:.1f} s")
+    print(f"model: {report.path} ({report.size_bytes / 1_000_000:.1f} MB)")
+    return 0

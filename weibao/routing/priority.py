@@ -1,0 +1,188 @@
+"""Impact-aware priority: what the problem stops, where, for how many, and whether there is a way round.
+
+The desk's levels (DESIGN.md): P1 core business down or patient safety at risk (emergency,
+OR, ICU, whole hospital); P2 core function degraded, no workaround; P3 partial, a workaround
+exists; P4 a question or request. The text is read for the signals a dispatcher listens for:
+- scope: the whole hospital, a department or several users, or one workstation/user;
+- critical areas and moments: emergency, resuscitation, ICU, an operation in progress,
+  the delivery room, critical lab values, dispensing;
+- a blocked business flow (registration, billing, dispensing, orders cannot proceed) versus
+  a degraded one (slow);
+- a workaround in use (writing by hand, another PC);
+- question form ("怎么…", "how do I…") for a consultation;
+- a monitoring alert's own severity.
+Each decision returns its reasons as codes with the words that triggered them, so a page can
+explain the priority in the reader's language (weibao/web/messages/understanding.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CORE_SYSTEMS = frozenset(
+    {"his", "registration", "emr", "lis", "pacs", "insurance", "emergency", "icu",
+     "or_anesthesia", "integration", "infrastructure"}
+)
+SAFETY_SYSTEMS = frozenset({"emergency", "icu", "or_anesthesia"})
+SAFETY_DEPARTMENTS = frozenset({"emergency", "surgery", "icu"})
+# Symptoms that stop work outright when they hit, as opposed to slowing it down.
+FAILING = frozenset({"outage", "crash_error", "settlement_failure", "interface_error", "login_failure",
+                     "device_connect", "cert_license", "upgrade_regression", "image_load", "print_failure",
+                     "data_sync"})
+# Failures of shared machinery: they reach beyond the one user who reports them.
+DEGRADING = frozenset({"settlement_failure", "interface_error", "data_sync", "upgrade_regression", "cert_license"})
+
+_I = re.I
+SCOPE_HOSPITAL = re.compile(
+    r"全院|整个医院|全医院|整家医院|所有科室|全部科室|各科室|各个科室|各科|所有窗口|全部窗口|所有收费|所有人|"
+    r"全部停|全停了|都停了|都进不去|都上不去|都登不上|都打不开|所有电脑|所有终端|所有系统|"
+    r"hospital[- ]wide|whole hospital|entire hospital|across the hospital|all departments|every department|"
+    r"all wards|every ward|everyone|every ?body|nobody (in|can)|no one (in|can)|no cashier|no pc|"
+    r"all (the )?(cashiers?|windows|counters|terminals|pcs|computers|users|systems|interfaces)|"
+    r"every (user|cashier|window|counter|interface|system)|no system", _I)
+SCOPE_GROUP = re.compile(
+    r"整个科|全科|整个科室|我们科|科里|科室的|整层|整个楼层|整个病区|整个门诊|整个急诊|多个科室|几个科室|好几个|"
+    r"几台|多台|多个|很多|大量|一批|都这样|都是这样|都不行|整个药房|病人都|任意|所有病人|每个病人|"
+    r"several|many|multiple|a number of|whole (ward|department|floor|clinic|unit)|"
+    r"entire (ward|department|floor|clinic|unit)|every (ward|floor|time)|all (the )?(doctors|nurses|staff)|"
+    r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient", _I)
+SCOPE_SINGLE = re.compile(
+    r"一台|某台|这台|那台|个别|单台|某个病人|一个病人|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
+    r"别的.{0,8}(正常|可以|没问题)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|"
+    r"\bone (pc|computer|workstation|printer|user|patient|bed|reading workstation)\b|a single|only (one|this|my)|"
+    r"others? (are|is|work|open)s? (fine|ok|normal)|the others are fine|others open fine|just (me|mine|my)|"
+    r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+", _I)
+CRITICAL_AREA = re.compile(
+    r"急诊|抢救|icu|重症|监护室|手术室|手术间|手术中|术中|做手术|麻醉|产房|分娩|待产|新生儿|危急值|输血|血库|"
+    r"\bed\b|\ber\b|emergency|resus|intensive care|operating (room|theatre)|\bor ?\d|theatres?|surgery|"
+    r"anaesthe|anesthe|in labou?r|delivery room|critical (lab )?value|blood bank|transfusion|patient safety|患者安全",
+    _I)
+CRITICAL_MOMENT = re.compile(
+    r"正在|手术中|术中|抢救中|在抢救|马上要?开始|马上|立即|立刻|紧急|急需|在分娩|在等|"
+    r"urgent|immediately|right now|asap|in progress|ongoing|mid-|during (an|the)? ?(surgery|operation|case)|"
+    r"starts in|is in labou?r|while we", _I)
+FLOW = (r"挂号|收费|结算|结账|缴费|发药|配药|取药|摆药|医嘱|处方|登记|建档|分诊|入院|出院|签名|"
+        r"regist|billing|bills?|payments?|pay|settl|dispens|orders?|prescri|admission|discharge|triage|sign")
+BLOCKED = re.compile(
+    rf"({FLOW}).{{0,12}}(不了|不上|不能|无法|没法|失败|报错|停了|过不去|下不去|排不了|做不了|进不去)|"
+    rf"(无法|不能|没法|不了).{{0,6}}({FLOW})|"
+    rf"(cannot|can't|can not|unable to|won't|no one can|nobody can|fails?|failing|failed|errors?|throws)"
+    rf".{{0,20}}({FLOW})|({FLOW}).{{0,25}}(fails?|failing|failed|errors?|impossible|blocked|stopped)|"
+    r"停诊|停摆|瘫痪|全停|业务停|停了|排不了|没法分诊|can't triage|cannot take|no cashier can|stopped", _I)
+WORKAROUND = re.compile(
+    r"手写|手工|手动|手抄|纸质|纸上|先用|改用|换到|换了.{0,6}(电脑|机器|浏览器)?.{0,4}(可以|正常)|暂时用|临时用|"
+    r"可以正常|能正常|.{0,6}可以用|代替|先让|先到|人工窗口|截图|"
+    r"by hand|manually|on paper|paper|works (on|from) another|from the pc next door|another (pc|computer|machine)|"
+    r"instead|workaround|fallback|works fine|is fine|works\b|screenshot", _I)
+QUESTION = re.compile(
+    r"怎么(?!办|回事|了|都|也|搞的|这么)|如何|怎样|能不能|能否|可不可以|是否可以|在哪|哪里|请问|咨询|想问|"
+    r"\bhow (do|can|to|should|is)\b|\bwhere (do|can|is)\b|\bcan i\b|is it possible|is there a way|"
+    r"what does|what is the", _I)
+RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
+ALERT = re.compile(
+    r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
+    r"严重程度[\s=:：]*(?P<zh>灾难|严重|高|警告|一般|信息)|\[firing\]|alertmanager|zabbix|prometheus|【告警】|【监控】",
+    _I)
+_ALERT_LEVEL = {"critical": "critical", "disaster": "critical", "灾难": "critical", "严重": "critical",
+                "high": "high", "高": "high", "warning": "warning", "warn": "warning", "警告": "warning",
+                "average": "warning", "一般": "warning", "info": "info", "信息": "info"}
+
+
+@dataclass(slots=True)
+class PriorityDecision:
+    priority: str
+    rule: str  # one English sentence, kept for logs and the CLI
+    # Why, as codes with the words that triggered them: [{"code": "scope_hospital", "matched": "全院"}]
+    reasons: list[dict[str, str]] = field(default_factory=list)
+
+
+def _found(pattern: re.Pattern[str], text: str) -> str:
+    match = pattern.search(text)
+    return match.group(0).strip() if match else ""
+
+
+def _alert_level(text: str) -> str:
+    level = ""
+    for match in ALERT.finditer(text):
+        word = (match.group("en") or match.group("zh") or "").lower()
+        if word:
+            return _ALERT_LEVEL.get(word, "warning")
+        level = level or "unknown"
+    return level
+
+
+def decide(text: str, system: str | None, symptom: str | None, department: str | None) -> PriorityDecision:
+    """The priority of a ticket, from the most urgent rule down, with its reasons."""
+    reasons: list[dict[str, str]] = []
+
+    def why(code: str, matched: str = "") -> None:
+        reasons.append({"code": code, "matched": matched})
+
+    wide = _found(SCOPE_HOSPITAL, text)
+    group = _found(SCOPE_GROUP, text)
+    single = "" if wide else _found(SCOPE_SINGLE, text)
+    area = _found(CRITICAL_AREA, text)
+    critical = bool(area) or system in SAFETY_SYSTEMS or department in SAFETY_DEPARTMENTS
+    moment = _found(CRITICAL_MOMENT, text) if critical else ""
+    blocked = _found(BLOCKED, text)
+    workaround = _found(WORKAROUND, text)
+    question = _found(QUESTION, text)
+    alert = _alert_level(text)
+    failing = symptom in FAILING or bool(blocked)
+
+    if wide:
+        why("scope_hospital", wide)
+    elif single:
+        why("scope_single", single)
+    elif group:
+        why("scope_group", group)
+    if critical:
+        why("critical_area", area or (system or department or ""))
+    if moment:
+        why("critical_moment", moment)
+    if blocked:
+        why("blocked_flow", blocked)
+    if workaround:
+        why("workaround", workaround)
+    if alert:
+        why(f"alert_{alert}")
+
+    if symptom == "security" and RANSOM.search(text):
+        why("ransomware", _found(RANSOM, text))
+        return PriorityDecision("P1", "ransomware or encrypted files: whole-hospital security incident", reasons)
+    if symptom == "how_to" or (question and symptom is None and not blocked):
+        why("question", question)
+        return PriorityDecision("P4", "how-to question or request", reasons)
+    if symptom == "security":
+        return PriorityDecision("P2", "security incident to contain", reasons)
+    if system is None and not wide and not critical and not alert:
+        # Nothing says what stopped or for whom: P3 while the reporter is asked, never an
+        # urgent guess that sends an engineer after an invented system.
+        why("unknown_system")
+        return PriorityDecision("P3", "unknown system: asking the reporter before raising it", reasons)
+    if alert in ("warning", "info") and symptom != "outage":
+        return PriorityDecision("P3", "monitoring warning: nothing has stopped yet", reasons)
+    if critical and failing and (moment or blocked or symptom == "outage") and not single:
+        return PriorityDecision("P1", "patient-safety area: work stopped at a critical moment", reasons)
+    if wide and (failing or symptom == "slow"):
+        return PriorityDecision("P1", "hospital-wide: core business stopped or degraded for everyone", reasons)
+    if symptom == "outage" and system in CORE_SYSTEMS and not single and not workaround:
+        return PriorityDecision("P1", f"core business system {system} is down", reasons)
+    if alert == "critical" and symptom in ("outage", "interface_error"):
+        return PriorityDecision("P1", "critical monitoring alert: a service is failing", reasons)
+    if critical and failing and not single:
+        return PriorityDecision("P2", "degraded function in a patient-safety area", reasons)
+    if single or (workaround and not blocked):
+        return PriorityDecision("P3", "partial problem: one workstation or user, or a workaround exists", reasons)
+    if symptom == "outage" or alert in ("critical", "high"):
+        return PriorityDecision("P2", "a service is down or alarming", reasons)
+    if blocked or group or (symptom in DEGRADING and system in CORE_SYSTEMS):
+        return PriorityDecision("P2", "core function degraded without a workaround", reasons)
+    if symptom == "slow" and system in CORE_SYSTEMS and not workaround:
+        return PriorityDecision("P2", "core system slow for its users, no workaround", reasons)
+    if symptom == "storage_alarm":
+        return PriorityDecision("P2", "storage filling: the systems on it will stop", reasons)
+    if failing and system in CORE_SYSTEMS | {"pharmacy"} and symptom not in ("print_failure", "login_failure"):
+        return PriorityDecision("P2", "core function failing, no workaround mentioned", reasons)
+    return PriorityDecision("P3", "partial problem: nothing says it stops more than one task", reasons)

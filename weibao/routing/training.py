@@ -1,0 +1,133 @@
+"""`weibao train`: the understanding model from what the desk already knows.
+
+Samples, each labelled with systems and/or symptoms:
+- articles: the title, and each line of the symptom section and each quoted user phrase
+  (how people really describe the problem) with the article's labels;
+- resolved tickets: title + description with the ticket's labels, where an engineer's
+  correction (weibao.routing.corrections) replaces what triage had set;
+- the ontology: every alias and typo of a system or symptom, for its own kind only.
+
+The held-out evaluation set (data/eval/heldout) is never read here.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from weibao.core.db import session_scope
+from weibao.graph.classifier import LabelModel, Sample, TrainReport, model_path, train
+from weibao.graph.ensemble import EnsembleLinker
+from weibao.graph.ontology import Ontology
+from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
+from weibao.kb.models import Article
+from weibao.routing.corrections import latest_labels
+from weibao.routing.models import Ticket
+
+# Sections of an article that describe the problem as people see it.
+_SYMPTOM_HEADINGS = re.compile(r"^#{2,3}\s*(现象|症状|问题描述|symptoms?|what you see|problem)\b", re.I)
+_HEADING = re.compile(r"^#{1,6}\s")
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,80})[”\"]")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.、)])\s*")
+TRAINED_STATUSES = ("resolved", "closed")
+
+
+def _symptom_lines(body: str) -> Iterator[str]:
+    inside = False
+    for line in body.splitlines():
+        if _HEADING.match(line):
+            inside = bool(_SYMPTOM_HEADINGS.match(line.strip()))
+            continue
+        if inside:
+            text = _BULLET.sub("", line).strip()
+            if len(text) >= 4:
+                yield text
+    for quote in _QUOTED.findall(body):
+        yield quote.strip()
+
+
+def _labels(values: list[str] | None, known: Mapping[str, object]) -> tuple[str, ...]:
+    return tuple(v for v in (values or []) if v in known)
+
+
+def article_samples(session: Session) -> list[Sample]:
+    samples = []
+    for article in session.scalars(select(Article).where(Article.status == "published").order_by(Article.id)):
+        systems = _labels(article.systems, SYSTEMS)
+        symptoms = _labels(article.symptoms, SYMPTOMS)
+        samples.append(Sample(article.title, systems, symptoms, "article"))
+        for line in dict.fromkeys(_symptom_lines(article.body or "")):
+            samples.append(Sample(line, systems, symptoms, "article"))
+    return samples
+
+
+def ticket_samples(session: Session) -> list[Sample]:
+    corrected = latest_labels(session)
+    samples = []
+    rows = session.execute(
+        select(Ticket.id, Ticket.title, Ticket.description, Ticket.system, Ticket.symptom)
+        .where(Ticket.status.in_(TRAINED_STATUSES)).order_by(Ticket.id)
+    )
+    for ticket_id, title, description, system, symptom in rows:
+        systems, symptoms = corrected.get(ticket_id, (None, None))
+        source = "correction" if ticket_id in corrected else "ticket"
+        sys_labels = _labels(systems or ([system] if system else []), SYSTEMS)
+        sym_labels = _labels(symptoms or ([symptom] if symptom else []), SYMPTOMS)
+        text = f"{title}\n{description or ''}".strip()
+        samples.append(Sample(text, sys_labels or None, sym_labels or None, source))
+    # Corrections of tickets not yet resolved teach too: the engineer has read the ticket.
+    open_ids = set(corrected) - {s for s, in session.execute(
+        select(Ticket.id).where(Ticket.status.in_(TRAINED_STATUSES)))}
+    if open_ids:
+        for ticket_id, title, description in session.execute(
+            select(Ticket.id, Ticket.title, Ticket.description).where(Ticket.id.in_(open_ids))
+        ):
+            systems, symptoms = corrected[ticket_id]
+            samples.append(Sample(f"{title}\n{description or ''}".strip(),
+                                  _labels(systems, SYSTEMS) or None, _labels(symptoms, SYMPTOMS) or None,
+                                  "correction"))
+    return samples
+
+
+def alias_samples(ontology: Ontology) -> list[Sample]:
+    samples = []
+    for kind in ("systems", "symptoms"):
+        for entry in ontology.entries(kind).values():
+            words = {entry.zh, entry.en, *entry.aliases, *entry.typos}
+            for word in sorted(w for w in words if w and w.strip()):
+                # A system's name alone describes no symptom, and a symptom's words alone
+                # name no system: "打不出来" must not invent a printer, "证书过期了" no EMR.
+                if kind == "systems":
+                    samples.append(Sample(word, systems=(entry.id,), symptoms=(), source="alias"))
+                else:
+                    samples.append(Sample(word, systems=(), symptoms=(entry.id,), source="alias"))
+    return samples
+
+
+def training_samples(session: Session, ontology: Ontology) -> list[Sample]:
+    return [*article_samples(session), *ticket_samples(session), *alias_samples(ontology)]
+
+
+def train_and_save(session: Session, ontology: Ontology, data_dir: Path) -> tuple[LabelModel, TrainReport]:
+    """Trains from the database and the ontology and writes the model into the data folder."""
+    started = time.perf_counter()
+    model, report = train(training_samples(session, ontology))
+    path = model_path(data_dir)
+    report.size_bytes = model.save(path)
+    report.path = str(path)
+    report.seconds = round(time.perf_counter() - started, 2)
+    return model, report
+
+
+def retrain(sessions: sessionmaker[Session], linker: EnsembleLinker, data_dir: Path) -> TrainReport:
+    """The scheduled retraining: trains from the database, saves, and swaps the model into
+    this process's linker (other workers pick the file up through their ModelWatcher)."""
+    with session_scope(sessions) as session:
+        model, report = train_and_save(session, linker.ontology, data_dir)
+    linker.model = model
+    return report
