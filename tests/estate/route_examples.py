@@ -171,4 +171,7 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
     ("PUT", "/api/remote-access/policy/{hospital_id}"): (
         lambda e, w: (f"/api/remote-access/policy/{HOSPITAL_A}", {"json": {"max_minutes": 240}}),
         _hospital_a(200, 403)),
+    ("POST", "/remote-access/policy"): (
+        lambda e, w: (f"/remote-access/policy?hospital_id={HOSPITAL_A}", {"data": {"max_minutes": "240"}}),
+        _hospital_a(303, 303)),
 }

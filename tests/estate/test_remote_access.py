@@ -116,6 +116,7 @@ def test_bad_requests_name_the_field(estate_env: EstateEnv) -> None:
         "ticket_id": {**base, "ticket_id": "T-2026-99999"},
         "purpose": {**base, "purpose": "   "},
         "method": {**base, "method": "telnet"},
+        "change_id": {**base, "change_id": 999},
     }
     for field, body in cases.items():
         response = client.post("/api/remote-access", json=body)
@@ -186,3 +187,15 @@ def test_the_page_refuses_another_hospitals_it_with_a_message(estate_env: Estate
     # The other hospital's page does not list the request at all.
     assert f"access-{asked['id']}" not in e.env.client("hospital_it_b").get("/remote-access").text
     assert f"access-{asked['id']}" in e.env.client("hospital_it").get("/remote-access").text
+
+
+def test_hospital_it_sets_its_maximum_on_the_page(estate_env: EstateEnv) -> None:
+    e = estate_env
+    page = e.env.client("hospital_it").get("/remote-access")
+    assert 'name="max_minutes"' in page.text and 'value="240"' in page.text
+    assert e.env.client("hospital_it").post("/remote-access/policy", data={"max_minutes": "45"}).status_code == 303
+    assert 'value="45"' in e.env.client("hospital_it").get("/remote-access").text
+    assert 'value="240"' in e.env.client("hospital_it_b").get("/remote-access").text  # B keeps its default
+    refused = e.env.client("engineer").post("/api/remote-access", json={
+        "hospital_id": HOSPITAL_A, "system": "his", "purpose": "x", "minutes": 46})
+    assert refused.status_code == 422

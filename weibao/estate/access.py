@@ -22,6 +22,7 @@ from weibao.estate.models import (
     DEFAULT_MAX_MINUTES,
     AccessPolicy,
     AccessRequest,
+    ChangeRequest,
 )
 from weibao.graph.taxonomy import SYSTEMS
 from weibao.routing.errors import Conflict, Forbidden, Invalid, NotFound
@@ -118,6 +119,10 @@ class RemoteAccess:
                 ticket = session.scalar(select(Ticket).where(Ticket.code == ask.ticket_code))
                 if ticket is None or ticket.hospital_id != hospital.id:
                     raise Invalid(f"no ticket {ask.ticket_code!r} at this hospital", "ticket_id")
+            if ask.change_id is not None:
+                change = session.get(ChangeRequest, ask.change_id)
+                if change is None or change.hospital_id != hospital.id:
+                    raise Invalid(f"no change {ask.change_id} at this hospital", "change_id")
             if ask.break_glass:
                 contract = session.get(Contract, hospital.id)
                 if ticket is None or ticket.priority != "P1":

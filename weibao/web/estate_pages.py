@@ -96,6 +96,11 @@ def _remote_access_page(
     to_review = [a for a in requests if a.break_glass and a.reviewed_at is None]
     history = [a for a in requests if a not in pending and a not in active][:50]
     my_engineer = estate.access.engineer_of(caller.user_id) if caller.role == "engineer" else None
+    policy = None
+    if caller.role == "hospital_it" and caller.hospital_id:
+        with session_scope(estate.sessions) as session:
+            found = estate.access.policy(session, caller.hospital_id)
+            policy = {"max_minutes": found.max_minutes, "contact": found.contact}
     hospitals = [(h, name) for h, (name, _) in sorted(zones.items())]
     return render(
         request, "estate_remote_access.html", status_code=status_code,
@@ -106,7 +111,7 @@ def _remote_access_page(
         can_request=allows("remote_access.request", caller.role, public_search=False),
         can_decide=allows("remote_access.decide", caller.role, public_search=False),
         can_review=allows("remote_access.review", caller.role, public_search=False),
-        max_purpose=MAX_PURPOSE,
+        max_purpose=MAX_PURPOSE, policy=policy,
     )
 
 
@@ -138,6 +143,22 @@ def remote_access_request_form(
                 "minutes": str(minutes), "method": method, "ticket_id": ticket_id}
         return _remote_access_page(request, estate, caller, error=refusal(request, exc),
                                    status_code=exc.status_code, form=form)
+    return RedirectResponse("/remote-access?done=1", status_code=303)
+
+
+@router.post("/remote-access/policy", response_class=HTMLResponse)
+def remote_access_policy_form(
+    request: Request, estate: EstateDep,
+    max_minutes: Annotated[int, Form(ge=1, le=1440)],
+    contact: Annotated[str, Form(max_length=100)] = "",
+    caller: Caller = Permission("remote_access.decide"),
+) -> Response:
+    hospital_id = caller.hospital_id or request.query_params.get("hospital_id", "")
+    try:
+        estate.access.set_policy(actor_from(request, caller), hospital_id, max_minutes, contact)
+    except DeskError as exc:
+        return _remote_access_page(request, estate, caller, error=refusal(request, exc),
+                                   status_code=exc.status_code)
     return RedirectResponse("/remote-access?done=1", status_code=303)
 
 

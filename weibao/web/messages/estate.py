@@ -244,3 +244,10 @@ MESSAGES.update({
         "en": "Recently upgraded: {days} days ago from {from} to {to}.",
     },
 })
+
+MESSAGES.update({
+    "estate_ra_policy": {"zh": "本院远程访问规则", "en": "Your hospital's remote-access rules"},
+    "estate_ra_max_minutes": {"zh": "单次最长时长（分钟）", "en": "Longest grant (minutes)"},
+    "estate_ra_contact": {"zh": "接口人（收到申请通知的账号）", "en": "Contact (account told of requests)"},
+    "estate_ra_change_id": {"zh": "关联变更", "en": "Change"},
+})
