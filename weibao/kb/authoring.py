@@ -28,6 +28,7 @@ from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, S
 from weibao.kb.authoring_models import ArticleEvent, ArticleFeedback
 from weibao.kb.changelog import log_change
 from weibao.kb.documents import MAX_TITLE, ArticleSource
+from weibao.kb.ingest import stored_hash
 from weibao.kb.models import Article, ArticleVersion, Chunk
 from weibao.kb.passages import SearchDocument
 from weibao.kb.service import KnowledgeBase
@@ -254,7 +255,7 @@ class Authoring:
         article.departments, article.fixes = data.departments, data.fixes
         article.audience, article.language = data.audience, data.language
         article.updated = _today()
-        article.content_hash = source_of(article).content_hash
+        article.content_hash = stored_hash(source_of(article))
 
     def _conflict(self, session: Session, article: Article, expected: int, mine: ArticleInput | None) -> Conflict:
         current = source_of(article)
@@ -289,7 +290,7 @@ class Authoring:
                 departments=data.departments, audience=data.audience, language=data.language,
                 updated=article.updated, body=data.body, fixes=data.fixes,
             )
-            if probe.content_hash == article.content_hash:
+            if stored_hash(probe) == article.content_hash:
                 return article  # nothing changed: no version
             self._new_version(session, article, version, author)
             self._apply(article, data)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from weibao.core.db import utcnow
+from weibao.core.masking import mask_text, mask_value
 from weibao.kb.documents import ArticleFormatError, ArticleSource, parse_article_file
-from weibao.kb.models import Article
+from weibao.kb.models import Article, ArticleVersion
 from weibao.kb.passages import SearchDocument, write_chunks
 from weibao.kb.versions import snapshot
 
@@ -59,13 +60,37 @@ def read_sources(path: Path, report: IngestReport) -> list[ArticleSource]:
     return sources
 
 
+def stored_hash(source: ArticleSource) -> str:
+    """The hash of the article as it is stored: masked (see weibao.core.masking), so that
+    a file written by `weibao export` from the stored text hashes the same."""
+    masked = replace(
+        source, title=mask_text(source.title), body=mask_text(source.body),
+        fixes=mask_value(source.fixes),
+    )
+    return masked.content_hash
+
+
+def _live_hashes(session: Session, article: Article) -> set[str]:
+    """The hashes a file may carry and still be the article readers see: the current
+    version's, and while a newer one is in the works, the version last approved's."""
+    hashes = {article.content_hash}
+    if article.status != "published" and article.published_version is not None:
+        approved = session.scalar(select(ArticleVersion.content_hash).where(
+            ArticleVersion.article_id == article.id,
+            ArticleVersion.version == article.published_version,
+        ))
+        hashes = {approved} if approved else hashes
+    return hashes
+
+
 def upsert_article(
     session: Session, source: ArticleSource, chunk_chars: int
 ) -> str:
     """Stores one article; returns "added", "updated" or "unchanged"."""
     article = session.get(Article, source.id)
-    digest = source.content_hash
-    if article is not None and article.content_hash == digest:
+    digest = stored_hash(source)
+    # Hashes stored before masking was part of them are of the unmasked text.
+    if article is not None and _live_hashes(session, article) & {digest, source.content_hash}:
         return "unchanged"
     if article is None:
         article = Article(id=source.id, version=1, created_at=utcnow())
