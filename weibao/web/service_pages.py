@@ -84,6 +84,11 @@ def dashboard_page(
     with session_scope(request.app.state.database.sessions) as session:
         data = dashboard(session=session, filters=DashboardFilter(hospital or None, system or None, tier or None))
     tz = request.app.state.settings.timezone
+    # The estate's regression watch: changes after which tickets for their systems rose.
+    from weibao.web.api.estate_common import actor_from, get_estate
+
+    regressions = [r for r in get_estate(request).changes.regressions(actor_from(request, caller), hospital or None)
+                   if r.flagged]
     chart = {
         "priorities": list(PRIORITIES),
         "buckets": [name for name, _ in AGE_BUCKETS],
@@ -94,6 +99,7 @@ def dashboard_page(
         form={"hospital_id": hospital, "system": system, "tier": tier}, tiers=TIERS,
         age_buckets=[name for name, _ in AGE_BUCKETS], chart_json=json.dumps(chart),
         local=lambda v: _local(v, tz), hospital_bound=caller.role in HOSPITAL_ROLES,
+        regressions=regressions,
     )
 
 
