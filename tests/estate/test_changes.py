@@ -159,3 +159,8 @@ def test_regression_watch_flags_a_seeded_rise(estate_env: EstateEnv) -> None:
     assert watch[ids["his"]]["complete"] is True and watch[ids["lis"]]["complete"] is True
     first = e.env.client("manager").get("/api/changes/regressions").json()[0]
     assert first["change"]["id"] == ids["his"]  # flagged ones first
+    # The service dashboard raises the flag too.
+    dashboard = e.env.client("manager").get("/dashboard")
+    assert dashboard.status_code == 200
+    assert "变更后工单上升：「his 升级」之后 7 天 5 单，之前 7 天 1 单。" in dashboard.text
+    assert "lis 升级" not in dashboard.text

@@ -251,3 +251,10 @@ MESSAGES.update({
     "estate_ra_contact": {"zh": "接口人（收到申请通知的账号）", "en": "Contact (account told of requests)"},
     "estate_ra_change_id": {"zh": "关联变更", "en": "Change"},
 })
+
+MESSAGES.update({
+    "estate_dash_regression": {
+        "zh": "变更后工单上升：「{title}」之后 7 天 {after} 单，之前 7 天 {before} 单。",
+        "en": "Tickets rose after the change “{title}”: {after} in the 7 days after, {before} before.",
+    },
+})
