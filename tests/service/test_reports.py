@@ -175,3 +175,32 @@ def test_bad_periods_name_the_field(text: str) -> None:
     with pytest.raises(Invalid) as refused:
         Period.parse(text)
     assert refused.value.field == "period"
+
+
+def test_the_fast_path_for_unpaused_tickets_agrees_with_the_sla_engine() -> None:
+    """report_sla (stored due times) against ticket_sla (the engine) on random tickets."""
+    import random
+    from types import SimpleNamespace
+
+    from weibao.service.reports import report_sla, ticket_sla
+
+    rng = random.Random(15)
+    as_of = at(11, 5, 0)
+    for _ in range(400):
+        tier = rng.choice(("basic", "standard", "premium"))
+        priority = rng.choice(("P1", "P2", "P3", "P4"))
+        created = at(9, 25, 0) + dt.timedelta(minutes=rng.randrange(0, 40 * 24 * 60))
+        response_due, resolution_due = due_times(created, priority, tier, TZ)
+        responded = created + dt.timedelta(minutes=rng.randrange(0, 3000)) if rng.random() < 0.8 else None
+        resolved = created + dt.timedelta(minutes=rng.randrange(0, 12000)) if rng.random() < 0.7 else None
+        ticket = SimpleNamespace(
+            created_at=created, priority=priority, tier=tier, timezone=TZ, pauses=[], sla_targets=None,
+            first_response_at=responded, resolved_at=resolved, response_due=response_due,
+            resolution_due=resolution_due,
+        )
+        fast, engine = report_sla(ticket, as_of), ticket_sla(ticket, as_of)
+        for a, b in ((fast.response, engine.response), (fast.resolution, engine.resolution)):
+            assert (a.state == "breached") == (b.state == "breached"), (ticket, a, b)
+            assert a.satisfied == b.satisfied and a.due_at == b.due_at
+            if a.satisfied or a.state == "breached":
+                assert a.elapsed_minutes == pytest.approx(b.elapsed_minutes)
