@@ -189,6 +189,21 @@ def test_a_clinician_follows_a_ticket_from_filing_to_rating(database_url: str, t
             _shot(page, "15-redoc")
             assert elsewhere == [], elsewhere
 
+        # What was done through the pages is in the audit log: who, from where, no text.
+        from sqlalchemy import select
+
+        from weibao.core.audit import AuditEvent
+
+        with session_scope(env.database.sessions) as session:
+            rows = session.execute(select(AuditEvent.action, AuditEvent.actor_name, AuditEvent.ip)
+                                   .where(AuditEvent.target == f"ticket:{code}")).all()
+        done = {(action, actor) for action, actor, _ in rows}
+        assert {("ticket.created", "nurse_web"), ("ticket.attachment_added", "nurse_web"),
+                ("ticket.attachment_downloaded", "nurse_web"), ("ticket.commented", "eng_web"),
+                ("ticket.reopened", "nurse_web"), ("ticket.confirmed", "nurse_web"),
+                ("ticket.rated", "nurse_web")} <= done
+        assert {ip for _, _, ip in rows} == {"127.0.0.1"}
+
         # The hospital's mailbox heard of the assignment, the reply and both resolutions.
         from weibao.notify.outbox import deliver, dispatch
 
