@@ -77,15 +77,18 @@ def cmd_sla_check(args: argparse.Namespace) -> int:
 
 @command("link")
 def cmd_link(args: argparse.Namespace) -> int:
-    from weibao.graph.linking import EntityLinker
+    from weibao.graph.classifier import ModelFileError, load_model, model_path
+    from weibao.graph.ensemble import EnsembleLinker
     from weibao.graph.ontology import OntologyError, load_ontology
 
     text = args.text.strip()
     if not text or len(text) > 2000:
         raise CommandError("TEXT: give 1 to 2000 characters")
+    settings = get_settings()
     try:
-        linker = EntityLinker(load_ontology(get_settings().ontology_dir))
-    except OntologyError as exc:
+        # The answer the desk serves: the dictionary and, once trained, the model.
+        linker = EnsembleLinker(load_ontology(settings.ontology_dir), model=load_model(model_path(settings.data_dir)))
+    except (OntologyError, ModelFileError) as exc:
         raise CommandError(str(exc)) from exc
     result = linker.link(text).to_dict(args.lang)
     if args.json:
@@ -93,7 +96,8 @@ def cmd_link(args: argparse.Namespace) -> int:
         return 0
     for kind, mentions in result.items():
         for m in mentions:
-            print(f"{kind[:-1]:<10} {m['id']:<18} {m['name']}  «{text[m['span'][0]:m['span'][1]]}» {m['confidence']:.2f}")
+            words = text[m['span'][0]:m['span'][1]] if m.get("source") != "model" else "model"
+            print(f"{kind[:-1]:<10} {m['id']:<18} {m['name']}  «{words}» {m['confidence']:.2f}")
     if not any(result.values()):
         print("nothing linked")
     return 0
