@@ -85,3 +85,16 @@ def test_a_scraped_database_near_its_limit_warns_once_and_clears(
     assert row.status == "cleared" and row.evidence["numbers"]["limit"] == 200.0  # type: ignore[index]
     sources = {s.id: s for s in warnings.sources()}
     assert sources[good.id].last_error == "" and sources[broken.id].last_error
+
+
+def test_thresholds_are_per_hospital_and_refused_naming_the_value(database_url: str, tmp_path: Path) -> None:
+    env = build_env(tmp_path, database_url)
+    warnings = WarningService(env.desk)
+    assert warnings.set_thresholds(HOSPITAL_A, {"storage_days": 3})["storage_days"] == 3.0
+    assert warnings.thresholds("h-b")["storage_days"] == 7.0
+    for values, field in (({"storage_days": 0}, "values.storage_days"), ({"colour": 1}, "values.colour"),
+                          ({"latency_factor": True}, "values.latency_factor")):
+        with pytest.raises(Invalid) as refused:
+            warnings.set_thresholds(HOSPITAL_A, values)  # type: ignore[arg-type]
+        assert refused.value.field == field
+    assert warnings.thresholds(HOSPITAL_A)["storage_days"] == 3.0

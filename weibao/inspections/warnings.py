@@ -85,10 +85,10 @@ class WarningService:
     def set_thresholds(self, hospital_id: str, values: Mapping[str, float]) -> dict[str, float]:
         for name, value in values.items():
             if name not in THRESHOLD_BOUNDS:
-                raise Invalid(f"unknown threshold; known: {', '.join(sorted(THRESHOLD_BOUNDS))}", name)
+                raise Invalid(f"unknown threshold; known: {', '.join(sorted(THRESHOLD_BOUNDS))}", f"values.{name}")
             low, high = THRESHOLD_BOUNDS[name]
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-                raise Invalid(f"{name} must be a number from {low} to {high}", name)
+                raise Invalid(f"{name} must be a number from {low} to {high}", f"values.{name}")
         with session_scope(self.sessions) as session:
             if session.get(Hospital, hospital_id) is None:
                 raise NotFound(f"hospital {hospital_id!r} not found", "hospital_id")
