@@ -174,4 +174,7 @@ ESTATE_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]
     ("POST", "/remote-access/policy"): (
         lambda e, w: (f"/remote-access/policy?hospital_id={HOSPITAL_A}", {"data": {"max_minutes": "240"}}),
         _hospital_a(303, 303)),
+    ("POST", "/releases"): (
+        lambda e, w: ("/releases", {"data": {"system": "lis", "version": f"8.{next(e.counter)}",
+                                             "released_on": "2026-11-01"}}), 303),
 }

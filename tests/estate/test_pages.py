@@ -51,6 +51,15 @@ def test_releases_page_shows_the_backlog_with_names(estate_env: EstateEnv) -> No
     assert page.text.count('data-hospital="h-a"') == 2 and page.text.count('data-hospital="h-b"') == 1
     english = e.env.client("manager").get("/releases?lang=en").text
     assert "security patch" in english and "安全补丁" not in english
+    # Staff add a release on the page; a duplicate is refused with a message.
+    form = {"system": "lis", "version": "3.4.0", "released_on": "2026-11-28", "security": "1",
+            "compliance_tags": "数据安全法", "articles": "his-known-001"}
+    assert e.env.client("engineer").post("/releases", data=form).status_code == 303
+    again = e.env.client("engineer").post("/releases", data=form)
+    assert again.status_code == 409 and "该系统的这个版本已经登记过" in again.text
+    bad = e.env.client("engineer").post("/releases", data={**form, "version": "3.5", "released_on": "昨天"})
+    assert bad.status_code == 422 and "请检查填写的内容：发布日期" in bad.text
+    assert 'action="/releases"' not in e.env.client("hospital_it").get("/releases").text
 
 
 def test_changes_page_refuses_a_blackout_by_name_and_approves(estate_env: EstateEnv) -> None:

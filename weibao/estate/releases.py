@@ -115,7 +115,7 @@ class Releases:
             try:
                 session.flush()
             except IntegrityError as exc:
-                raise Conflict(f"{data.system} {data.version} is already in the catalogue") from exc
+                raise Conflict(f"{data.system} {data.version} is already in the catalogue", "version") from exc
             issues = [
                 KnownIssue(release_id=release.id, article_id=i.article_id, system=data.system,
                            symptoms=list(i.symptoms), affected_versions=list(i.affected_versions),

@@ -54,6 +54,8 @@ FIELD_LABELS = {
     "systems": "estate_chg_systems", "departments": "estate_chg_departments", "kind": "estate_chg_kind",
     "days": "estate_bo_days", "name": "estate_bo_name", "start_time": "estate_bo_when",
     "end_time": "estate_bo_when", "ends_at": "estate_bo_when", "hospital_id": "estate_ra_hospital",
+    "version": "estate_inst_version", "released_on": "estate_rel_released", "end_of_support": "estate_rel_eos",
+    "known_issues": "estate_rel_fixes", "system": "estate_ra_system",
 }
 
 
@@ -65,6 +67,8 @@ def refusal(request: Request, exc: DeskError) -> str:
     if isinstance(exc, WindowConflict):
         return (t(f"estate_conflict_{exc.kind}").replace("{name}", exc.name)
                 .replace("{id}", str(exc.item_id)).replace("{start}", exc.local_start))
+    if isinstance(exc, Conflict) and exc.field == "version":
+        return t("estate_err_duplicate_version")
     if isinstance(exc, Conflict):
         return t("estate_err_conflict")
     if isinstance(exc, NotFound):
@@ -251,6 +255,49 @@ async def installations_import_form(request: Request, estate: EstateDep,
 
 @router.get("/releases", response_class=HTMLResponse)
 def releases_page(request: Request, estate: EstateDep, caller: Caller = Permission("estate.read")) -> Response:
+    return _releases_page(request, estate, caller)
+
+
+@router.post("/releases", response_class=HTMLResponse)
+def release_form(
+    request: Request, estate: EstateDep,
+    system: Annotated[str, Form(max_length=32)],
+    version: Annotated[str, Form(max_length=64)],
+    released_on: Annotated[str, Form(max_length=10)],
+    notes: Annotated[str, Form(max_length=20_000)] = "",
+    security: Annotated[str, Form(max_length=8)] = "",
+    mandatory: Annotated[str, Form(max_length=8)] = "",
+    compliance_tags: Annotated[str, Form(max_length=400)] = "",
+    end_of_support: Annotated[str, Form(max_length=10)] = "",
+    articles: Annotated[str, Form(max_length=2000)] = "",
+    caller: Caller = Permission("estate.manage"),
+) -> Response:
+    from datetime import date
+
+    from weibao.estate.releases import KnownIssueData, ReleaseData
+    from weibao.routing.errors import Invalid
+
+    t = translator(request_lang(request))
+    try:
+        try:
+            released = date.fromisoformat(released_on)
+            eos = date.fromisoformat(end_of_support) if end_of_support else None
+        except ValueError as exc:
+            raise Invalid("a date is YYYY-MM-DD", "released_on") from exc
+        split = [p.strip() for p in articles.replace("，", ",").split(",") if p.strip()]
+        estate.releases.create(actor_from(request, caller), ReleaseData(
+            system=system, version=version, released_on=released, notes=notes, security=bool(security),
+            mandatory=bool(mandatory), end_of_support=eos,
+            compliance_tags=[p.strip() for p in compliance_tags.replace("，", ",").split(",") if p.strip()],
+            known_issues=[KnownIssueData(article_id=a) for a in split]))
+    except DeskError as exc:
+        return _releases_page(request, estate, caller, error=refusal(request, exc) or t("estate_err_invalid"),
+                              status_code=exc.status_code)
+    return RedirectResponse("/releases", status_code=303)
+
+
+def _releases_page(request: Request, estate: Estate, caller: Caller, *, error: str | None = None,
+                   status_code: int = 200) -> Response:
     from weibao.estate.releases import behind_days
 
     actor = actor_from(request, caller)
@@ -262,8 +309,9 @@ def releases_page(request: Request, estate: EstateDep, caller: Caller = Permissi
     ids = {i.article_id for _, issues in catalogue for i in issues}
     with session_scope(estate.sessions) as session:
         titles = dict(session.execute(select(Article.id, Article.title).where(Article.id.in_(ids))).tuples().all())
-    return render(request, "estate_releases.html", backlog=backlog, worst=behind_days(backlog),
-                  catalogue=catalogue, article_titles=titles,
+    return render(request, "estate_releases.html", status_code=status_code, backlog=backlog,
+                  worst=behind_days(backlog), catalogue=catalogue, article_titles=titles, error=error,
+                  can_manage=allows("estate.manage", caller.role, public_search=False),
                   hospital_names={h: name for h, (name, _) in zones.items()})
 
 

@@ -258,3 +258,19 @@ MESSAGES.update({
         "en": "Tickets rose after the change “{title}”: {after} in the 7 days after, {before} before.",
     },
 })
+
+MESSAGES.update({
+    "estate_rel_new": {"zh": "登记新版本", "en": "Add a release"},
+    "estate_rel_tags": {"zh": "合规标签（逗号分隔，如 数据安全法）", "en": "Compliance tags (comma-separated)"},
+    "estate_rel_articles": {
+        "zh": "修复的已知问题对应的知识库文章编号（逗号分隔）",
+        "en": "Knowledge-base articles of the known issues it fixes (ids, comma-separated)",
+    },
+    "estate_rel_add": {"zh": "登记", "en": "Add"},
+})
+
+MESSAGES.update({
+    "estate_err_duplicate_version": {
+        "zh": "该系统的这个版本已经登记过。", "en": "This version of the system is already listed.",
+    },
+})
