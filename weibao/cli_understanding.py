@@ -56,10 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     database = Database(settings.resolved_database_url)
-    try:
-        migrate.check_current(database.engine)
-    except Exception as exc:  # an uninitialised or outdated database: one line, exit 1
-        raise CommandError(f"database: {exc}; run `weibao init`") from exc
+    migrate.check_current(database.engine)  # an uninitialised or outdated database: one line (main)
     try:
         with session_scope(database.sessions) as session:
             _, report = train_and_save(session, load_ontology(settings.ontology_dir), settings.data_dir)
