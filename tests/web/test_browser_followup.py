@@ -102,6 +102,13 @@ def test_a_clinician_follows_a_ticket_from_filing_to_rating(database_url: str, t
             assert page.locator("#followup-outcome.error").inner_text().startswith("只能上传截图")
             assert page.locator("ul.attachments li").count() == 1
             _shot(page, "03-program-refused")
+            # A file over the limit is stopped in the page, before it is sent.
+            big = tmp_path / "huge.log"
+            big.write_bytes(b"x" * (env.app.state.settings.attachment_max_bytes + 1))
+            page.set_input_files("#attach-form input[type=file]", str(big))
+            page.click("#attach-form button[type=submit]")
+            assert page.locator("#attach-too-large").inner_text() == "文件太大，请压缩或截取部分后再上传。"
+            assert page.locator("ul.attachments li").count() == 1
 
             # 3. 我的工单 lists it (the /tickets page of the desk).
             page.goto(f"{base}/tickets")
