@@ -244,3 +244,14 @@ def test_the_api_docs_work_offline_and_declare_the_security_schemes(small: Env) 
     assert create["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
     assert "tickets.create" in create["description"]
     assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
+def test_the_follow_up_section_reads_in_english_too(small: Env) -> None:
+    import re
+
+    code = small.new_ticket(resolved=True)
+    page = small.client("clinician").get(f"/tickets/{code}", params={"lang": "en"})
+    assert page.status_code == 200
+    section = page.text[page.text.index('id="followup"'):page.text.index("</section>", page.text.index('id="followup"'))]
+    assert "Follow-up" in section and "It is fixed: close the ticket" in section
+    assert not re.search(r"[\u4e00-\u9fff]", re.sub(r"<[^>]+>", " ", section)), section
