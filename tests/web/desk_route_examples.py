@@ -58,6 +58,10 @@ DESK_EXAMPLES: dict[tuple[str, str], tuple[Builder, int | Callable[[str], int]]]
     ("POST", "/tickets/{code}/resume"): (
         lambda e, w: (f"/tickets/{e.new_ticket()}/resume", {"data": {"reason": "继续"}}), 409
     ),
+    ("POST", "/tickets/{code}/correct"): (
+        lambda e, w: (f"/tickets/{e.new_ticket()}/correct", {"data": {"symptom": "print_failure", "reason": "打印机"}}),
+        303,
+    ),
     # Engineer profiles (admin only).
     ("GET", "/admin/engineers"): (lambda e, w: ("/admin/engineers", {}), 200),
     ("GET", "/admin/engineers/new"): (lambda e, w: ("/admin/engineers/new", {}), 200),

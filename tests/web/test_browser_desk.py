@@ -89,16 +89,26 @@ def test_an_engineer_works_a_ticket_and_a_manager_watches(tmp_path: Path) -> Non
         # 3. Reply to the reporter.
         page.fill("form.comment textarea[name=body]", "请先检查打印机碳带是否用完。")
         _submit(page, "form.comment")
-        assert page.locator("p.notice").inner_text() == "留言已发送。"
+        assert page.locator("#desk-outcome").inner_text() == "留言已发送。"
         assert "请先检查打印机碳带是否用完。" in page.locator("section.conversation").inner_text()
         _shot(page, "03-replied")
+
+        # 4. Correct the symptom the triage got wrong.
+        page.click("details.correct summary")
+        page.select_option("details.correct select[name=symptom]", "print_failure")
+        page.fill("details.correct input[name=reason]", "实为打印异常")
+        _submit(page, "details.correct form")
+        assert page.locator("#desk-outcome").inner_text() == "分诊信息已更正。"
+        assert "打印异常" in page.locator("div.tags").inner_text()
+        assert "更正了分诊信息" in page.locator("ol.events").inner_text()
+        _shot(page, "04-symptom-corrected")
 
         # 5. Resolve with root cause and fix steps.
         page.click("details.resolve summary")
         page.fill("details.resolve textarea[name=root_cause]", "碳带用完")
         page.fill("details.resolve textarea[name=fix_steps]", "更换碳带\n打印测试页确认")
         _submit(page, "details.resolve form")
-        assert "工单已解决" in page.locator("p.notice").inner_text()
+        assert "工单已解决" in page.locator("#desk-outcome").inner_text()
         assert "碳带用完" in page.locator("section.resolution").inner_text()
         assert page.locator("article.ticket p.meta strong").first.inner_text() == "已解决"
         _shot(page, "05-resolved")
@@ -108,7 +118,7 @@ def test_an_engineer_works_a_ticket_and_a_manager_watches(tmp_path: Path) -> Non
         env.desk.resolve(stale.code, "admin", "屏幕电源松动", ["插紧电源"])  # someone else, meanwhile
         page.fill("form[action$='/pause'] input[name=reason]", "等待药房确认")
         _submit(page, "form[action$='/pause']")
-        refusal = page.locator("p.error").inner_text()
+        refusal = page.locator("#desk-refusal").inner_text()
         assert "工单当前为「已解决」" in refusal and "cannot" not in refusal
         assert page.url.endswith(f"/tickets/{stale.code}/pause")
         assert page.locator("article.ticket h1").inner_text() == "药房叫号屏不显示"

@@ -205,6 +205,27 @@ def test_home_page_per_role(env: Env) -> None:
     assert 'href="/tickets"' in nav and 'href="/admin/engineers"' not in nav
 
 
+def test_correct_the_triage_from_the_page(env: Env) -> None:
+    code = file_ticket(env, "clinician", "护士站打印机卡纸")
+    engineer = env.client("engineer")
+    page = engineer.get(f"/tickets/{code}").text
+    assert f'action="/tickets/{code}/correct"' in page
+    unchanged = engineer.post(f"/tickets/{code}/correct", data={"priority": env.desk.get(code).priority, "reason": "核对"})
+    assert unchanged.status_code == 422 and "没有需要更正的内容" in unchanged.text
+    no_reason = engineer.post(f"/tickets/{code}/correct", data={"symptom": "print_failure", "reason": ""})
+    assert no_reason.status_code == 422 and "请填写「原因」" in no_reason.text
+    done = engineer.post(f"/tickets/{code}/correct",
+                         data={"system": "terminal", "symptom": "print_failure", "priority": "P2", "reason": "实为打印机故障"})
+    assert done.status_code == 303
+    ticket = env.desk.get(code)
+    assert (ticket.system, ticket.symptom, ticket.priority) == ("terminal", "print_failure", "P2")
+    history = engineer.get(f"/tickets/{code}").text
+    assert "更正了分诊信息：" in history and "→ 终端" in history and "紧急程度 P3 → P2" in history and "实为打印机故障" in history
+    # Managers steer but do not relabel; hospital staff do not see the form.
+    assert f'action="/tickets/{code}/correct"' not in env.client("manager").get(f"/tickets/{code}").text
+    assert env.client("hospital_it").post(f"/tickets/{code}/correct", data={"system": "his", "reason": "x"}).status_code == 403
+
+
 def test_prefilled_form_keeps_system_and_problem_type(env: Env) -> None:
     client = env.client("clinician")
     form = client.get("/tickets/new", params={"title": "检验报告打印不出来", "system": "lis",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -139,7 +138,7 @@ def page_urls(env: Env, tickets: dict[str, str]) -> list[str]:
             urls.append(route.path)
         elif len(params) == 1 and params[0] in fill:
             urls += [route.path.replace(params[0], value) for value in fill[params[0]]]
-    return urls + ["/?q=打印机", "/tickets?status=all"]
+    return [*urls, "/?q=打印机", "/tickets?status=all"]
 
 
 @pytest.mark.parametrize("who", ["anonymous", "clinician", "hospital_it", "engineer", "manager", "admin"])

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
-
 from weibao.routing.calendars import zone
 from weibao.routing.errors import Conflict, DeskError, Forbidden, Invalid, NotFound
 from weibao.routing.lifecycle import TRANSITIONS

@@ -267,7 +267,7 @@ def _actions(caller: Caller, ticket: Ticket, own: Engineer | None) -> dict[str, 
         "pause": _may(caller, "tickets.transition") and "pending_customer" in moves,
         "resume": _may(caller, "tickets.transition") and ticket.status == "pending_customer",
         "close": _may(caller, "tickets.transition") and "closed" in moves,
-        "correct": False,  # the correction route arrives with PATCH /api/tickets/{code}
+        "correct": _may(caller, "tickets.correct") and is_open,
     }
 
 
@@ -454,6 +454,29 @@ def ticket_status_form(
     reason: Reason = "", caller: Caller = Permission("tickets.transition"),
 ) -> Response:
     return _move(request, desk, caller, code, status, reason, "status", False)
+
+
+@router.post("/tickets/{code}/correct", response_class=HTMLResponse)
+def correct_form(
+    request: Request, code: str, desk: DeskDep, system: Annotated[str, Form(max_length=32)] = "",
+    symptom: Annotated[str, Form(max_length=32)] = "", priority: Annotated[str, Form(max_length=2)] = "",
+    reason: Reason = "", caller: Caller = Permission("tickets.correct"),
+) -> Response:
+    """Corrects triage through the same service as PATCH /api/tickets/{code}: only the
+    fields that differ from the ticket's are sent, so an unchanged field is not relabelled."""
+    from weibao.routing import corrections
+
+    def run() -> object:
+        ticket = desk.get(code, scope_of(caller))
+        change = corrections.CorrectionIn(
+            systems=[system] if system and system != ticket.system else None,
+            symptoms=[symptom] if symptom and symptom != ticket.symptom else None,
+            priority=priority if priority and priority != ticket.priority else None,
+            reason=reason,
+        )
+        return corrections.correct(desk, code, change, actor_of(caller))
+
+    return _act(request, desk, caller, code, "correct", run, {"correct_reason": reason})
 
 
 @router.get("/cases/{code}", response_class=HTMLResponse)
