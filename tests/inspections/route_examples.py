@@ -32,6 +32,12 @@ def _run(env: Env, performed: bool = False) -> int:
     return view.run.id
 
 
+def _followup(env: Env) -> int:
+    run_id = _run(env)
+    view = _service(env).submit(run_id, [ResultEntry("his-response-time", "warn", 3.5)], "test")
+    return view.followups[0].id
+
+
 def _photo(env: Env) -> int:
     run_id = _run(env)
     return _service(env).add_photo(run_id, "his-app-services", "image/png", PNG)
@@ -86,6 +92,9 @@ INSPECTION_EXAMPLES: dict[tuple[str, str], tuple[Builder, Callable[[str], int] |
                       {"content": PNG, "headers": {"content-type": "image/png"}}), _run_ok(201)),
     ("GET", "/api/inspections/photos/{photo_id}"): (
         lambda e, w: (f"/api/inspections/photos/{_photo(e)}", {}), _run_ok()),
+    ("GET", "/api/inspections/followups"): (lambda e, w: ("/api/inspections/followups", {}), 200),
+    ("POST", "/api/inspections/followups/{followup_id}/done"): (
+        lambda e, w: (f"/api/inspections/followups/{_followup(e)}/done", {}), _run_ok()),
     ("GET", "/api/warnings"): (lambda e, w: ("/api/warnings", {}), 200),
     ("GET", "/api/warnings/sources"): (lambda e, w: ("/api/warnings/sources", {}), 200),
     ("POST", "/api/warnings/sources"): (lambda e, w: ("/api/warnings/sources", {"json": {

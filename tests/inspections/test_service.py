@@ -67,3 +67,16 @@ def test_refusals_name_the_field_and_store_nothing(service: InspectionService) -
         service.submit(run.id, [ResultEntry("his-app-services", "pass", True)], "eng", idempotency_key="k" * 201)
     assert key.value.field == "Idempotency-Key"
     assert service.get_run(run.id).results == [] and service.get_run(run.id).status == "overdue"
+
+
+def test_a_warn_item_makes_one_follow_up_that_is_closed_inside_its_hospital(service: InspectionService) -> None:
+    run = service.create_run(HOSPITAL_A, "servers-routine", DUE, "eng").run
+    view = service.submit(run.id, [ResultEntry("srv-cpu", "warn", 85.0)], "eng")
+    service.submit(run.id, [ResultEntry("srv-cpu", "warn", 86.0)], "eng")
+    (task,) = service.followups()
+    assert task.id == view.followups[0].id and task.due_date == dt.date(2026, 11, 21) + dt.timedelta(days=14)
+    assert service.followups(Scope(hospital_id=HOSPITAL_B)) == []
+    with pytest.raises(NotFound):
+        service.close_followup(task.id, Scope(hospital_id=HOSPITAL_B))
+    assert service.close_followup(task.id, Scope(hospital_id=HOSPITAL_A)).status == "done"
+    assert service.followups() == [] and len(service.followups(status="done")) == 1

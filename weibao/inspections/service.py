@@ -463,6 +463,19 @@ class InspectionService:
                 sum(c["fail"] for c in by_hospital.values()), sum(c["warn"] for c in by_hospital.values())))
         return sorted(found, key=lambda f: (-len(f.hospitals), -f.fails, f.item_id))
 
+    def close_followup(self, followup_id: int, scope: Scope = ALL) -> FollowUpTask:
+        """The item was looked at again: the follow-up is done."""
+        with session_scope(self.sessions) as session:
+            query = select(FollowUpTask).where(FollowUpTask.id == followup_id)
+            if scope.hospital_id is not None:
+                query = query.where(FollowUpTask.hospital_id == scope.hospital_id)
+            task = session.scalar(query)
+            if task is None:
+                raise NotFound(f"follow-up {followup_id} not found", "id")
+            task.status = "done"
+            session.flush()
+            return task
+
     # ---- plans -----------------------------------------------------------------------
     def get_plan(self, hospital_id: str, scope: Scope = ALL) -> InspectionPlan | None:
         self._check_scope(scope, hospital_id)

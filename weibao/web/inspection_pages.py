@@ -98,7 +98,7 @@ def inspections_page(request: Request, caller: Caller = Permission("inspections.
         may_perform=allows("inspections.perform", caller.role, public_search=False),
         may_schedule=allows("inspections.schedule", caller.role, public_search=False),
         recurring=service.recurring() if allows("inspections.plan", caller.role, public_search=False) else [],
-        error=None, fmt=Formats(request),
+        followups=service.followups(scope, limit=50), error=None, fmt=Formats(request),
     )
 
 
@@ -126,7 +126,8 @@ def schedule_form(
             status="", hospital="", hospitals=_hospitals(request, caller), names=_engineer_names(request, views),
             templates_list=service.templates.all(), today=dt.date.today(),
             may_perform=allows("inspections.perform", caller.role, public_search=False),
-            may_schedule=True, recurring=[], error=t("insp_refused").format(reason=reason), fmt=Formats(request),
+            may_schedule=True, recurring=[], followups=[], error=t("insp_refused").format(reason=reason),
+            fmt=Formats(request),
         )
     return RedirectResponse(f"/inspections/{view.run.id}", status_code=303)
 

@@ -307,6 +307,37 @@ def recurring(request: Request, desk: DeskDep, caller: Caller = Permission("insp
     ]
 
 
+class FollowUpListOut(BaseModel):
+    id: int
+    run_id: int
+    hospital_id: str
+    item_id: str
+    title: str
+    due_date: str
+    status: str
+    assignee_id: str | None
+
+
+def followup_payload(task: Any) -> dict[str, object]:
+    return {"id": task.id, "run_id": task.run_id, "hospital_id": task.hospital_id, "item_id": task.item_id,
+            "title": task.title, "due_date": task.due_date.isoformat(), "status": task.status,
+            "assignee_id": task.assignee_id}
+
+
+@router.get("/followups", response_model=list[FollowUpListOut], summary="Follow-ups of warn items (scoped)")
+def list_followups(request: Request, desk: DeskDep, caller: Caller = Permission("inspections.read"),
+                   status: Literal["open", "done"] = "open") -> list[dict[str, object]]:
+    return [followup_payload(t) for t in inspections_of(request, desk).followups(scope_of(caller), status)]
+
+
+@router.post("/followups/{followup_id}/done", response_model=FollowUpListOut, responses=NOT_FOUND,
+             summary="The item was looked at again")
+def close_followup(followup_id: int, request: Request, desk: DeskDep,
+                   caller: Caller = Permission("inspections.perform")) -> dict[str, object]:
+    with service_errors("path"):
+        return followup_payload(inspections_of(request, desk).close_followup(followup_id, scope_of(caller)))
+
+
 @router.get("/plans/{hospital_id}", response_model=PlanOut, responses=NOT_FOUND)
 def get_plan(hospital_id: str, request: Request, desk: DeskDep,
              caller: Caller = Permission("inspections.read")) -> dict[str, object]:
