@@ -244,3 +244,12 @@ def test_anonymous_visitors_are_told_the_assistant_needs_sign_in(env: Env) -> No
     page = env.client().get("/").text
     assert "登录后可使用智能助手" in page and 'href="/login?next=/"' in page
     assert 'id="chat-widget"' not in page
+
+
+def test_the_ticket_page_says_why_this_priority_and_what_to_ask(env: Env) -> None:
+    code = file_ticket(env, "clinician", "全院的系统都打不开了")
+    engineer = env.client("engineer").get(f"/tickets/{code}").text
+    assert "影响全院" in engineer  # the priority's reason, with the words that triggered it
+    assert 'class="notice triage-clarify"' in engineer  # what to ask the reporter
+    reporter = env.client("clinician").get(f"/tickets/{code}").text
+    assert 'class="notice triage-clarify"' not in reporter

@@ -26,7 +26,7 @@ from weibao.routing.listing import STATUS_FILTERS, TicketFilter, find
 from weibao.routing.models import OPEN_STATUSES, PRIORITIES, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.records import open_counts
-from weibao.web import desk_view
+from weibao.web import desk_view, understanding_view
 from weibao.web.api.tickets import actor_of, case_payload, scope_of
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.i18n import request_lang, translator
@@ -327,10 +327,20 @@ def _render_ticket(
         local=local, relative=lambda value: desk_view.relative(value, now, t),
         due_phrase=lambda value: desk_view.due_phrase(value, now, t),
         rule=desk_view.rule_words(str(triage.get("priority_rule", "")), t) if triage.get("priority_rule") else "",
+        # The understanding's own words (weibao.web.understanding_view): why this priority,
+        # what to ask the reporter of a vague ticket, how sure triage was.
+        priority_reasons=understanding_view.priority_reasons(_reasons(triage), t),
+        clarify=understanding_view.clarifying_question(triage, t) if vendor else "",
+        confidence_note=understanding_view.confidence_note(triage, t),
         factors=factors, actions=actions, related=related, candidates=candidates, counts=counts,
         notice=notice, error=error, form=form or {}, priorities=PRIORITIES, vendor=vendor,
         fmt=lambda key, **values: desk_view.fmt(t, key, **values),
     )
+
+
+def _reasons(triage: dict[str, object]) -> list[dict[str, object]]:
+    stored = triage.get("priority_reasons")
+    return [r for r in stored if isinstance(r, dict)] if isinstance(stored, list) else []
 
 
 @router.get("/tickets/{code}", response_class=HTMLResponse)

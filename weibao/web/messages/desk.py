@@ -148,7 +148,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "desk_rule_non_core_down": {"zh": "非核心服务宕机", "en": "a non-core service is down"},
     "desk_rule_safety_degraded": {"zh": "患者安全区域功能受影响", "en": "degraded function in a patient-safety area"},
     "desk_rule_degraded": {"zh": "核心功能受影响且无替代办法", "en": "core function degraded without a workaround"},
-    "desk_rule_partial": {"zh": "部分功能受影响，有替代办法", "en": "partial problem, a workaround exists"},
+    "desk_rule_partial": {"zh": "部分功能受影响（只影响个别工作，或有替代办法）", "en": "partial problem (one task affected, or a workaround exists)"},
     "desk_rule_unknown_system": {"zh": "系统未识别：先向报告人确认再定级", "en": "unknown system: asking the reporter before raising it"},
     "desk_rule_other": {"zh": "按分诊规则判定", "en": "set by a triage rule"},
     # Search results and articles
