@@ -204,3 +204,15 @@ def test_the_fast_path_for_unpaused_tickets_agrees_with_the_sla_engine() -> None
             assert a.satisfied == b.satisfied and a.due_at == b.due_at
             if a.satisfied or a.state == "breached":
                 assert a.elapsed_minutes == pytest.approx(b.elapsed_minutes)
+
+
+def test_inspections_done_in_the_period_are_counted_against_the_contract(db: Database) -> None:
+    from weibao.inspections.models import InspectionRun
+
+    with session_scope(db.sessions) as session:
+        for day, month in ((28, 10), (31, 10), (1, 11)):
+            session.add(InspectionRun(hospital_id=H, template_id="his-basic", due_date=dt.date(2026, month, day),
+                                      status="done", performed_at=at(month, day, 10)))
+        session.flush()
+        report = service_report(session=session, hospital_id=H, period=Period.parse("2026-10"), now=AS_OF)
+    assert report["inspections"] == {"done": 2, "contracted": round(4 / 12, 2)}
