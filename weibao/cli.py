@@ -243,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     from weibao.cli_inspections import add_parsers as add_inspection_parsers
 
     add_inspection_parsers(sub)
+    from weibao.cli_notify import add_parsers as add_notify_parsers
+
+    add_notify_parsers(sub)
     from weibao.cli_ops import add_parsers as add_ops_parsers
 
     add_ops_parsers(sub)
