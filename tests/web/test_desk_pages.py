@@ -253,3 +253,12 @@ def test_the_ticket_page_says_why_this_priority_and_what_to_ask(env: Env) -> Non
     assert 'class="notice triage-clarify"' in engineer  # what to ask the reporter
     reporter = env.client("clinician").get(f"/tickets/{code}").text
     assert 'class="notice triage-clarify"' not in reporter
+
+
+def test_another_engineers_queue_names_them(env: Env) -> None:
+    code = file_ticket(env, "clinician", "护士站打印机卡纸")
+    page = env.client("manager").get("/queue", params={"engineer": ENGINEER}).text
+    assert "<h1>值班工程师的待办工单</h1>" in page and code in codes(page)
+    own = env.client("engineer").get("/queue").text
+    assert "<h1>我的待办工单</h1>" in own and code in codes(own)
+    assert "desk_home_no_profile" not in own

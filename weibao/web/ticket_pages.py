@@ -500,10 +500,10 @@ def case_page(request: Request, code: str, desk: DeskDep, caller: Caller = Permi
 
 # ---- queues --------------------------------------------------------------------------------
 def _queue(request: Request, desk: TicketDesk, title_key: str, tickets: list[Ticket],
-           no_profile: bool = False) -> Response:
+           no_profile: bool = False, whose: str = "") -> Response:
     tickets.sort(key=lambda t: (PRIORITIES.index(t.priority), t.response_due))
     return render(request, "queue.html", rows=_rows(request, desk, tickets), title_key=title_key,
-                  no_profile=no_profile)
+                  no_profile=no_profile, whose=whose)
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -511,11 +511,16 @@ def my_queue(request: Request, desk: DeskDep, caller: Caller = Permission("ticke
              engineer: str = "") -> Response:
     """The signed-in engineer's open tickets; `?engineer=` shows another engineer's."""
     engineer_id = engineer[:64]
-    if not engineer_id:
+    whose = ""
+    if engineer_id:
+        # Another engineer's queue names them (an unknown id shows an empty queue).
+        found = desk.engineers_by_id([engineer_id]).get(engineer_id)
+        whose = found.name if found else ""
+    else:
         own = _own_engineer(request, caller)
         engineer_id = own.id if own else ""
     tickets = desk.list(ALL, status="open", assignee=engineer_id, limit=500) if engineer_id else []
-    return _queue(request, desk, "my_queue", tickets, no_profile=not engineer_id)
+    return _queue(request, desk, "desk_home_engineer", tickets, no_profile=not engineer_id, whose=whose)
 
 
 @router.get("/queue/unassigned", response_class=HTMLResponse)

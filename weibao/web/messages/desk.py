@@ -10,6 +10,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "desk_nav_my_tickets": {"zh": "我的工单", "en": "My tickets"},
     "desk_nav_queue": {"zh": "我的待办", "en": "My queue"},
     "desk_nav_unassigned": {"zh": "待分派", "en": "Unassigned"},
+    "desk_queue_of": {"zh": "{name}的待办工单", "en": "{name}'s queue"},
     "desk_nav_engineers": {"zh": "工程师管理", "en": "Engineers"},
     "desk_home_reporter": {"zh": "我提交的未结工单", "en": "My open tickets"},
     "desk_home_hospital": {"zh": "本院未结工单", "en": "Open tickets of the hospital"},
