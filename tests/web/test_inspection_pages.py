@@ -79,3 +79,12 @@ def test_plans_are_saved_from_the_page_and_refused_without_a_template(env: Env) 
     assert "计划已保存" not in page and "每 1 个月（服务等级默认）" in page  # h-a is premium
     plan = services_for_app(env.app)[0].get_plan(HOSPITAL_A)
     assert plan is not None and plan.template_ids == ["his-routine", "pacs-routine"] and plan.mode == "onsite"
+
+
+def test_ids_too_large_for_the_database_are_refused_not_500(env: Env) -> None:
+    engineer = env.client("engineer")
+    huge = 2**63
+    assert engineer.get(f"/api/inspections/{huge}").status_code == 422
+    assert engineer.post(f"/api/inspections/{huge}/results", json={"items": []}).status_code == 422
+    assert engineer.get(f"/api/inspections/photos/{huge}").status_code == 422
+    assert engineer.get(f"/inspections/{huge}").status_code == 422

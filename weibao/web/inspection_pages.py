@@ -25,7 +25,7 @@ from weibao.inspections.templates import Item
 from weibao.routing.calendars import zone
 from weibao.routing.errors import DeskError, NotFound
 from weibao.routing.models import Contract
-from weibao.web.api.inspections import services_for_app
+from weibao.web.api.inspections import RowId, services_for_app
 from weibao.web.api.tickets import actor_of, scope_of
 from weibao.web.deps import Caller
 from weibao.web.i18n import request_lang, translator
@@ -172,7 +172,7 @@ async def save_plan_form(hospital_id: str, request: Request, caller: Caller = Pe
 
 
 @router.get("/inspections/{run_id}", response_class=HTMLResponse)
-def review_page(run_id: int, request: Request, caller: Caller = Permission("inspections.read")) -> Response:
+def review_page(run_id: RowId, request: Request, caller: Caller = Permission("inspections.read")) -> Response:
     try:
         view = _service(request).get_run(run_id, scope_of(caller))
     except NotFound:
@@ -196,7 +196,7 @@ def _review(request: Request, caller: Caller, view: RunView, opened: list[str] |
 
 
 @router.get("/inspections/{run_id}/perform", response_class=HTMLResponse)
-def perform_page(run_id: int, request: Request, caller: Caller = Permission("inspections.perform")) -> Response:
+def perform_page(run_id: RowId, request: Request, caller: Caller = Permission("inspections.perform")) -> Response:
     try:
         view = _service(request).get_run(run_id, scope_of(caller))
     except NotFound:
@@ -224,7 +224,7 @@ def _reading(item: Item, raw: str) -> object:
 
 
 @router.post("/inspections/{run_id}/perform", response_class=HTMLResponse)
-async def perform_form(run_id: int, request: Request, caller: Caller = Permission("inspections.perform")) -> Response:
+async def perform_form(run_id: RowId, request: Request, caller: Caller = Permission("inspections.perform")) -> Response:
     service = _service(request)
     scope = scope_of(caller)
     t = translator(request_lang(request))
@@ -265,7 +265,7 @@ async def perform_form(run_id: int, request: Request, caller: Caller = Permissio
 
 
 @router.post("/inspections/{run_id}/sign-off", response_class=HTMLResponse)
-def sign_off_form(run_id: int, request: Request, caller: Caller = Permission("inspections.sign_off")) -> Response:
+def sign_off_form(run_id: RowId, request: Request, caller: Caller = Permission("inspections.sign_off")) -> Response:
     try:
         _service(request).sign_off(run_id, actor_of(caller), scope_of(caller))
     except NotFound:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
@@ -31,6 +31,8 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "a concurrent submission, or an Idempotency-Key reused"}
 }
 STRICT_BODY = ConfigDict(extra="forbid", strict=True)
+# Row ids in paths: a number the database's integer column can hold (larger ones are 422).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 _INDEXED = re.compile(r"^(\w+)\[(\d+)\]$")
 
 
@@ -309,7 +311,7 @@ def recurring(request: Request, desk: DeskDep, caller: Caller = Permission("insp
 
 class FollowUpListOut(BaseModel):
     id: int
-    run_id: int
+    run_id: RowId
     hospital_id: str
     item_id: str
     title: str
@@ -332,7 +334,7 @@ def list_followups(request: Request, desk: DeskDep, caller: Caller = Permission(
 
 @router.post("/followups/{followup_id}/done", response_model=FollowUpListOut, responses=NOT_FOUND,
              summary="The item was looked at again")
-def close_followup(followup_id: int, request: Request, desk: DeskDep,
+def close_followup(followup_id: RowId, request: Request, desk: DeskDep,
                    caller: Caller = Permission("inspections.perform")) -> dict[str, object]:
     with service_errors("path"):
         return followup_payload(inspections_of(request, desk).close_followup(followup_id, scope_of(caller)))
@@ -390,7 +392,7 @@ def list_runs(
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=NOT_FOUND, summary="One inspection with its results")
-def get_run(run_id: int, request: Request, desk: DeskDep,
+def get_run(run_id: RowId, request: Request, desk: DeskDep,
             caller: Caller = Permission("inspections.read")) -> dict[str, object]:
     with service_errors("path"):
         view = inspections_of(request, desk).get_run(run_id, scope_of(caller))
@@ -400,7 +402,7 @@ def get_run(run_id: int, request: Request, desk: DeskDep,
 @router.post("/{run_id}/results", response_model=RunOut, responses={**NOT_FOUND, **CONFLICT},
              summary="Record results: a failed item opens a ticket (once), a warn item a follow-up")
 def post_results(
-    run_id: int, body: ResultsIn, request: Request, desk: DeskDep,
+    run_id: RowId, body: ResultsIn, request: Request, desk: DeskDep,
     caller: Caller = Permission("inspections.perform"),
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> dict[str, object]:
@@ -413,7 +415,7 @@ def post_results(
 
 @router.post("/{run_id}/sign-off", response_model=RunOut, responses={**NOT_FOUND, **CONFLICT},
              summary="The hospital's IT contact signs a performed inspection off")
-def sign_off(run_id: int, request: Request, desk: DeskDep,
+def sign_off(run_id: RowId, request: Request, desk: DeskDep,
              caller: Caller = Permission("inspections.sign_off")) -> dict[str, object]:
     with service_errors():
         view = inspections_of(request, desk).sign_off(run_id, actor_of(caller), scope_of(caller))
@@ -422,7 +424,7 @@ def sign_off(run_id: int, request: Request, desk: DeskDep,
 
 @router.put("/{run_id}/items/{item_id}/photo", status_code=201, responses=NOT_FOUND,
             summary="Attach a photo (JPEG, PNG or WebP body) to an item")
-async def put_photo(run_id: int, item_id: str, request: Request, desk: DeskDep,
+async def put_photo(run_id: RowId, item_id: str, request: Request, desk: DeskDep,
                     caller: Caller = Permission("inspections.perform")) -> dict[str, str]:
     data = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
@@ -432,7 +434,7 @@ async def put_photo(run_id: int, item_id: str, request: Request, desk: DeskDep,
 
 
 @router.get("/photos/{photo_id}", responses=NOT_FOUND, response_class=Response)
-def get_photo(photo_id: int, request: Request, desk: DeskDep,
+def get_photo(photo_id: RowId, request: Request, desk: DeskDep,
               caller: Caller = Permission("inspections.read")) -> Response:
     with service_errors("path"):
         photo = inspections_of(request, desk).photo(photo_id, scope_of(caller))
