@@ -199,3 +199,22 @@ def test_hospital_it_sets_its_maximum_on_the_page(estate_env: EstateEnv) -> None
     refused = e.env.client("engineer").post("/api/remote-access", json={
         "hospital_id": HOSPITAL_A, "system": "his", "purpose": "x", "minutes": 46})
     assert refused.status_code == 422
+
+
+def test_the_hospital_is_notified_of_a_request(estate_env: EstateEnv) -> None:
+    from sqlalchemy import select
+
+    from weibao.core.db import session_scope
+    from weibao.notify.models import NotifyChannel, OutboxMessage
+
+    e = estate_env
+    with session_scope(e.env.database.sessions) as session:
+        session.add(NotifyChannel(owner_kind="hospital", owner_id=HOSPITAL_A, kind="email",
+                                  target="it@hospital-a.example", topics=[]))
+        session.add(NotifyChannel(owner_kind="hospital", owner_id=HOSPITAL_A, kind="email",
+                                  target="sla@hospital-a.example", topics=["sla_warning"]))
+    _ask(e)
+    with session_scope(e.env.database.sessions) as session:
+        sent = list(session.scalars(select(OutboxMessage)))
+        assert len(sent) == 1 and sent[0].hospital_id == HOSPITAL_A and sent[0].topic == "remote_access"
+        assert "远程访问申请" in sent[0].subject and "医院信息系统" in sent[0].body

@@ -25,6 +25,7 @@ from weibao.estate.models import (
     ChangeRequest,
 )
 from weibao.graph.taxonomy import SYSTEMS
+from weibao.notify.models import NotifyChannel, OutboxMessage
 from weibao.routing.errors import Conflict, Forbidden, Invalid, NotFound
 from weibao.routing.models import Contract, Engineer, Ticket
 
@@ -145,6 +146,7 @@ class RemoteAccess:
             }
             record(session, actor, "remote_access.requested", hospital_id=hospital.id, target=target,
                    detail=detail)
+            self._notify_hospital(session, access, engineer.name, now)
             if ask.break_glass:
                 access.status = "approved"
                 access.decided_by = actor.username[:64]
@@ -157,6 +159,25 @@ class RemoteAccess:
             session.flush()
             session.expunge(access)
             return access
+
+    @staticmethod
+    def _notify_hospital(session: Session, access: AccessRequest, engineer_name: str, now: datetime) -> None:
+        """Tells the hospital (its notification channels that take every topic) of the
+        request; the notify job delivers it with its retries."""
+        channels = session.scalars(select(NotifyChannel).where(
+            NotifyChannel.owner_kind == "hospital", NotifyChannel.owner_id == access.hospital_id,
+            NotifyChannel.active.is_(True)))
+        kind = "紧急远程访问（已自动批准，待复核）" if access.break_glass else "远程访问申请"
+        for channel in channels:
+            if channel.topics:
+                continue  # channels limited to ticket topics have not asked for these
+            session.add(OutboxMessage(
+                event_id=None, channel_id=channel.id, ticket_id=None, hospital_id=access.hospital_id,
+                topic="remote_access", subject=f"【维保】{kind}：{engineer_name}",
+                body=(f"{engineer_name} 申请远程访问 {SYSTEMS[access.system].zh}，时长 {access.minutes} 分钟。"
+                      f"目的：{access.purpose}。请在「远程访问」页面审批。"),
+                status="pending", attempts=0, next_attempt_at=now, created_at=now,
+            ))
 
     # ---- decisions ---------------------------------------------------------------------
     def _load(self, session: Session, request_id: int, lock: bool = False) -> AccessRequest:
