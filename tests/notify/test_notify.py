@@ -158,9 +158,9 @@ def test_a_failing_robot_gets_the_message_once_it_recovers(database_url: str, tm
 
 def test_the_request_never_waits_for_a_slow_receiver(database_url: str, tmp_path: Path, smtp) -> None:  # type: ignore[no-untyped-def]
     port, _ = smtp
-    robot = Robot(hang=3.0)
+    robot = Robot(hang=6.0)
     with robot_server(robot) as base:
-        env = _env(database_url, tmp_path, port, notify_seconds=0.2, notify_timeout_seconds=1)
+        env = _env(database_url, tmp_path, port, notify_seconds=0.2, notify_timeout_seconds=4)
         _channel(env, owner_kind="hospital", owner_id=HOSPITAL_A, kind="wecom", target=f"{base}/hook?key=k")
         with TestClient(env.app) as client:  # runs the lifespan: the notify job ticks every 0.2 s
             client.headers["Authorization"] = f"Bearer {env.tokens['engineer']}"
@@ -175,9 +175,10 @@ def test_the_request_never_waits_for_a_slow_receiver(database_url: str, tmp_path
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not any(m.attempts for m in _outbox(env)):
                 time.sleep(0.2)
-    # The deliveries timed out after 1 s each, in the background; every request answered at once.
+    # The deliveries timed out after 4 s each, in the background; had a request waited for
+    # one, it would have taken 4 s. (Loose bound: the box is shared with other test runs.)
     assert any(m.attempts >= 1 and "unreachable" in m.last_error for m in _outbox(env))
-    assert max(took) < 0.9, took
+    assert max(took) < 2.5, took
 
 
 def test_two_workers_deliver_each_message_exactly_once(database_url: str, tmp_path: Path, smtp) -> None:  # type: ignore[no-untyped-def]
