@@ -195,3 +195,19 @@ def test_drafts_and_review_routes_stay_inside_the_vendor(as_user, client) -> Non
         assert user.get(f"/api/articles/{article_id}/versions").status_code == 403
         assert user.get("/api/review-queue").status_code == 403
     assert client.get(f"/api/articles/{article_id}/versions").status_code == 401
+
+
+def test_saving_shows_similar_published_articles_to_merge_with(as_user) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from weibao.kb.documents import parse_article_file
+
+    seed = parse_article_file(Path("data/seed_articles/lis-001.md"))
+    created = as_user("engineer").post("/api/articles", json=_article(
+        _word(), title=seed.title, body=seed.body, systems=seed.systems, symptoms=seed.symptoms,
+    ))
+    assert created.status_code == 201
+    assert "lis-001" in [s["id"] for s in created.json()["similar"]]
+    # An article about something else is not flagged.
+    other = as_user("engineer").post("/api/articles", json=_article(_word()))
+    assert "lis-001" not in [s["id"] for s in other.json()["similar"]]

@@ -28,9 +28,11 @@ from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, S
 from weibao.kb.authoring_models import ArticleEvent, ArticleFeedback
 from weibao.kb.changelog import log_change
 from weibao.kb.documents import MAX_TITLE, ArticleSource
+from weibao.kb.index import Filters
 from weibao.kb.ingest import stored_hash
 from weibao.kb.models import Article, ArticleVersion, Chunk
 from weibao.kb.passages import SearchDocument
+from weibao.kb.search import SearchOptions
 from weibao.kb.service import KnowledgeBase
 from weibao.kb.versions import (
     ARCHIVED,
@@ -406,6 +408,21 @@ class Authoring:
             .execution_options(synchronize_session=False)
         )
         log_change(session, "article", article.id)
+
+    # ---- duplicates ----------------------------------------------------------------
+    def similar(self, article: Article, limit: int = 3) -> list[dict[str, Any]]:
+        """Published articles the same hybrid search finds for this one's title and opening,
+        sharing a system and a symptom with it: candidates to merge with, shown on save."""
+        query = f"{article.title}\n{article.body[:400]}"
+        options = SearchOptions(top_k=limit + 3, filters=Filters(kinds=("article",)))
+        hits = self.kb.search_linked(query, options).hits
+        found = []
+        for hit in hits:
+            shares = set(hit.systems) & set(article.systems) and set(hit.symptoms) & set(article.symptoms)
+            if hit.id != article.id and shares:
+                found.append({"id": hit.id, "title": hit.title, "url": f"/articles/{hit.id}",
+                              "score": round(float(hit.score), 4)})
+        return found[:limit]
 
     # ---- reading -------------------------------------------------------------------
     def get(self, article_id: str) -> Article:

@@ -116,6 +116,9 @@ class DraftOut(BaseModel):
     modified_by: str | None
     modified_at: datetime
     url: str
+    similar: list[dict[str, Any]] = Field(
+        default_factory=list, description="on save: existing articles this one may duplicate"
+    )
 
 
 class VersionOut(BaseModel):
@@ -172,7 +175,8 @@ def create_article(
         article = authoring.create(body.to_input(), author=_who(caller))
     except AuthoringError as exc:
         return problem(exc)
-    return JSONResponse(jsonable_encoder(draft_payload(article)), status_code=201)
+    payload = {**draft_payload(article), "similar": authoring.similar(article)}
+    return JSONResponse(jsonable_encoder(payload), status_code=201)
 
 
 @router.put("/articles/{article_id}", response_model=DraftOut, responses=RESPONSES,
@@ -185,7 +189,7 @@ def update_article(
         article = authoring.update(article_id, body.to_input(), version=body.version, author=_who(caller))
     except AuthoringError as exc:
         return problem(exc)
-    return draft_payload(article)
+    return {**draft_payload(article), "similar": authoring.similar(article)}
 
 
 @router.get("/articles/{article_id}/draft", response_model=DraftOut, responses=RESPONSES,

@@ -28,6 +28,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "authoring_submit": {"zh": "提交审核", "en": "Submit for review"},
     "authoring_saved": {"zh": "已保存为第 {version} 版。", "en": "Saved as version {version}."},
     "authoring_submitted": {"zh": "已提交审核。", "en": "Submitted for review."},
+    "authoring_similar": {
+        "zh": "已有相似的文章，请确认是否重复；如有重复，建议把内容合并到已有文章：",
+        "en": "Similar articles exist; if this repeats one, consider merging into it:",
+    },
     "authoring_my_drafts": {"zh": "我的草稿", "en": "My drafts"},
     "authoring_no_drafts": {"zh": "暂无草稿。", "en": "No drafts."},
     "authoring_review_comments": {"zh": "审核意见", "en": "Review comments"},

@@ -83,6 +83,23 @@
     });
   }
 
+  // Existing articles the saved one may duplicate: links, with a suggestion to merge.
+  function showSimilar(items) {
+    var box = document.getElementById("similar");
+    if (!box) { return; }
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = item.url;
+      a.textContent = item.title;
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    box.hidden = items.length === 0;
+  }
+
   // ---- editor ------------------------------------------------------------------------
   var form = document.getElementById("article-form");
   if (form) {
@@ -126,6 +143,7 @@
         if (!id) { history.replaceState(null, "", "/articles/" + encodeURIComponent(a.data.id) + "/edit"); }
         submitBtn.hidden = a.data.status !== "draft";
         notice(fmt("authoring_saved", { version: a.data.version }));
+        showSimilar(a.data.similar || []);
       });
     });
 
