@@ -253,6 +253,9 @@ def test_the_ticket_page_says_why_this_priority_and_what_to_ask(env: Env) -> Non
     assert 'class="notice triage-clarify"' in engineer  # what to ask the reporter
     reporter = env.client("clinician").get(f"/tickets/{code}").text
     assert 'class="notice triage-clarify"' not in reporter
+    env.desk.resolve(code, "engineer", "服务器断电", ["恢复供电"])
+    done = env.client("engineer").get(f"/tickets/{code}").text
+    assert 'triage-clarify' not in done and 'triage-confidence' not in done  # nothing left to ask
 
 
 def test_another_engineers_queue_names_them(env: Env) -> None:

@@ -318,6 +318,7 @@ def _render_ticket(
         with session_scope(request.app.state.database.sessions) as session:
             counts = dict(open_counts(session))
     local = lambda value: desk_view.local_time(value, ticket.timezone, lang, now)  # noqa: E731
+    unsettled = ticket.status in OPEN_STATUSES and not any(e.kind == "corrected" for e in events)
     triage = ticket.triage or {}
     return render(
         request, "ticket.html", status_code=status_code, ticket=ticket, sla=sla, now=now,
@@ -330,8 +331,10 @@ def _render_ticket(
         # The understanding's own words (weibao.web.understanding_view): why this priority,
         # what to ask the reporter of a vague ticket, how sure triage was.
         priority_reasons=understanding_view.priority_reasons(_reasons(triage), t),
-        clarify=understanding_view.clarifying_question(triage, t) if vendor else "",
-        confidence_note=understanding_view.confidence_note(triage, t),
+        # Only while someone may still act on them: not once the ticket is done or a person
+        # has corrected what triage read.
+        clarify=understanding_view.clarifying_question(triage, t) if vendor and unsettled else "",
+        confidence_note=understanding_view.confidence_note(triage, t) if unsettled else "",
         factors=factors, actions=actions, related=related, candidates=candidates, counts=counts,
         notice=notice, error=error, form=form or {}, priorities=PRIORITIES, vendor=vendor,
         fmt=lambda key, **values: desk_view.fmt(t, key, **values),
