@@ -32,9 +32,11 @@ def test_search_page_bad_filter_is_422_with_a_message(client: TestClient) -> Non
     assert page.status_code == 422 and "system" in page.text
 
 
-def test_article_page_renders_markdown(client: TestClient) -> None:
-    page = client.get("/articles/infrastructure-001")
+def test_article_page_renders_markdown(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
+    # infrastructure-001 is written for engineers: internal, not for anonymous readers.
+    page = as_user("engineer").get("/articles/infrastructure-001")
     assert page.status_code == 200 and "<h2>" in page.text and "<code>" in page.text
+    assert client.get("/articles/infrastructure-001").status_code == 404
 
 
 def test_unknown_article_page_is_404(client: TestClient) -> None:
