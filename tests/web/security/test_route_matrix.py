@@ -14,12 +14,12 @@ import pytest
 
 from tests.estate.route_examples import ESTATE_EXAMPLES
 from tests.inspections.route_examples import INSPECTION_EXAMPLES
-from tests.web.followup_route_examples import FOLLOWUP_EXAMPLES
+from tests.service.route_examples import SERVICE_EXAMPLES
 from tests.web.authoring_route_examples import AUTHORING_EXAMPLES
 from tests.web.desk_route_examples import DESK_EXAMPLES
-from tests.web.understanding_route_examples import UNDERSTANDING_EXAMPLES
-from tests.service.route_examples import SERVICE_EXAMPLES
+from tests.web.followup_route_examples import FOLLOWUP_EXAMPLES
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PEOPLE, Env, csrf_from
+from tests.web.understanding_route_examples import UNDERSTANDING_EXAMPLES
 from weibao.core import accounts
 from weibao.core.db import session_scope
 from weibao.web.security.policy import allows, iter_api_routes
