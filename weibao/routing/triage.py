@@ -25,7 +25,10 @@ NEIGHBOURS_BY_FIELD = {"department": 2.0}
 ALTERNATIVE_SHARE = 0.5
 # A similar ticket's value that the text itself does not name votes with this share of its
 # weight: the text's dictionary and model labels decide, the neighbours break ties.
-OUTSIDE_SHARE = 0.25
+OUTSIDE_SHARE = 1.0
+# A text that names no system takes the similar tickets' system only when they agree this
+# much (share of their votes): near by chance, they disagree, and nothing is invented.
+NEIGHBOUR_AGREEMENT = 0.6
 
 # A winner with less than this share of its field's votes is a guess: the ticket is flagged
 # for a person to confirm, and the reporter is asked a clarifying question.
@@ -172,12 +175,17 @@ def triage(
     neighbours: Sequence[Neighbour],
 ) -> TriageResult:
     evidence: list[dict[str, object]] = []
-    # Similar tickets vote only on a field the text itself says something about: for a text
-    # that names no system (nor a department), the nearest tickets are near by chance, and
-    # their system would be an invented one ("系统有问题，用不了" is not an EMR outage).
+    # Similar tickets vote on the system only when the text itself names one (or a
+    # department): for a text that names none, the nearest tickets are near by chance, and
+    # their system would be an invented one ("系统有问题，用不了" is not an EMR outage). The
+    # symptom they may always suggest: how a problem shows is what the text does describe.
     about_system = bool(linked_systems or linked_departments)
-    system_votes = _vote("system", linked_systems, neighbours if about_system else [], evidence)
-    symptom_votes = _vote("symptom", linked_symptoms, neighbours if linked_symptoms else [], evidence)
+    system_votes = _vote("system", linked_systems, neighbours, [] if not about_system else evidence)
+    if not about_system and _share(system_votes, _winner(system_votes)) < NEIGHBOUR_AGREEMENT:
+        system_votes = {}
+    elif not about_system:
+        system_votes = _vote("system", linked_systems, neighbours, evidence)
+    symptom_votes = _vote("symptom", linked_symptoms, neighbours, evidence)
     symptom = _winner(symptom_votes)
     department_votes = _vote("department", linked_departments, neighbours if about_system else [], evidence)
     system = _winner(system_votes)
