@@ -28,6 +28,7 @@ from weibao.web import (
     reporter_pages,
     service_pages,
     ticket_pages,
+    training_routes,
 )
 from weibao.web.api import accounts as accounts_api
 from weibao.web.api import alerts as alerts_api
@@ -153,6 +154,7 @@ def create_app(
     api_docs.install(app)
     estate_routes.install(app)
     inspection_routes.install(app)
+    training_routes.install(app)
     service_pages.install(app)
     app.include_router(authoring_pages.router)  # before pages: /articles/new is no article id
     app.include_router(pages.router)
@@ -173,7 +175,9 @@ def create_app(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
         # Screenshots and logs: the attachment limit plus room for the multipart envelope.
         overrides=[(r"(/api)?/tickets/[^/]+/attachments",
-                    max(settings.max_body_bytes, settings.attachment_max_bytes + 65_536))],
+                    max(settings.max_body_bytes, settings.attachment_max_bytes + 65_536)),
+                   # The new-ticket form may carry one file: the form's own allowance plus it.
+                   (r"/tickets/new", settings.max_body_bytes + settings.attachment_max_bytes + 65_536)],
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestActorMiddleware)  # who acts, for the audit rows of domain calls

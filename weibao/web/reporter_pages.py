@@ -65,7 +65,9 @@ def reporter_panel(request: Request, ticket: Ticket) -> dict[str, object]:
         "is_reporter": caller.role in HOSPITAL_ROLES,
         "state": state,
         "window_ends": local_time(state.window_ends, ticket.timezone, lang),
-        "outcome": outcome if outcome.startswith(("reporter_ok_", "reporter_error_")) else "",
+        # filing_*: the file sent with the new-ticket form (ticket_pages._attach_at_filing).
+        "outcome": outcome if outcome.startswith(("reporter_ok_", "reporter_error_", "filing_ok_", "filing_error_"))
+        else "",
         "max_bytes": settings.attachment_max_bytes,
         "max_mb": f"{settings.attachment_max_bytes / 1_000_000:g}",
         "retention_days": f"{settings.attachment_retention_days:g}",

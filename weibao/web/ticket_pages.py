@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -27,6 +27,7 @@ from weibao.routing.models import OPEN_STATUSES, PRIORITIES, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.records import open_counts
 from weibao.web import desk_view, understanding_view
+from weibao.web.api.followup import attachment_store
 from weibao.web.api.tickets import actor_of, case_payload, scope_of
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.i18n import request_lang, translator
@@ -202,13 +203,53 @@ def _board(request: Request, desk: TicketDesk) -> list[dict[str, object]]:
 
 
 # ---- filing a ticket -------------------------------------------------------------------------
+def _attach_limits(request: Request, caller: Caller) -> dict[str, object]:
+    """What the form's optional file field needs: whether it is shown, and its limits."""
+    settings = request.app.state.settings
+    return {"can_attach": _may(caller, "tickets.attach"), "max_bytes": settings.attachment_max_bytes,
+            "max_mb": f"{settings.attachment_max_bytes / 1_000_000:g}",
+            "retention_days": f"{settings.attachment_retention_days:g}"}
+
+
 @router.get("/tickets/new", response_class=HTMLResponse)
 def new_ticket_page(request: Request, caller: Caller = Permission("tickets.create")) -> Response:
     prefill = {k: request.query_params.get(k, "")[:MAX_DESCRIPTION] for k in PREFILL}
     return render(
         request, "ticket_form.html", prefill=prefill, hospitals=_hospitals(request, caller),
         priorities=PRIORITIES, error=None, max_title=MAX_TITLE, max_description=MAX_DESCRIPTION,
+        attach=_attach_limits(request, caller),
     )
+
+
+def _attach_at_filing(request: Request, desk: TicketDesk, caller: Caller, code: str,
+                      file: UploadFile | None) -> str:
+    """Stores the file sent with the form on the ticket just created; the outcome's message
+    key ("" when no file was chosen). The ticket is already committed: a refused file is
+    reported on its page, never a reason to lose what the reporter wrote."""
+    if file is None:
+        return ""
+    store = attachment_store(request, desk)
+    data = file.file.read(store.max_bytes + 1)
+    if not file.filename and not data:
+        return ""  # the browser sends an empty part when no file was chosen
+    if not _may(caller, "tickets.attach"):
+        return "filing_error_file_other"
+    if len(data) > store.max_bytes:
+        return "filing_error_file_size"
+    try:
+        # The same store as the follow-up upload: same checks, same event, same audit row.
+        store.add(code, file.filename or "", data, actor_of(caller), caller.user_id, scope_of(caller))
+    except Invalid as exc:
+        if exc.field != "file":
+            return "filing_error_file_other"
+        if "larger" in exc.message:
+            return "filing_error_file_size"
+        if "empty" in exc.message:
+            return "filing_error_file_empty"
+        return "filing_error_file_other" if "at most" in exc.message else "filing_error_file"
+    except DeskError:
+        return "filing_error_file_other"
+    return "filing_ok_attached"
 
 
 @router.post("/tickets/new", response_class=HTMLResponse)
@@ -222,6 +263,7 @@ def create_ticket_form(
     priority_reason: Annotated[str, Form(max_length=500)] = "",
     system: Annotated[str, Form(max_length=32)] = "",
     symptom: Annotated[str, Form(max_length=32)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
     caller: Caller = Permission("tickets.create"),
 ) -> Response:
     if caller.role in HOSPITAL_ROLES:
@@ -243,8 +285,11 @@ def create_ticket_form(
             request, "ticket_form.html", status_code=exc.status_code if exc.status_code != 404 else 422,
             prefill=prefill, hospitals=_hospitals(request, caller), priorities=PRIORITIES,
             error=f"{exc.field}: {exc.message}" if exc.field else exc.message,
-            max_title=MAX_TITLE, max_description=MAX_DESCRIPTION,
+            max_title=MAX_TITLE, max_description=MAX_DESCRIPTION, attach=_attach_limits(request, caller),
         )
+    outcome = _attach_at_filing(request, desk, caller, ticket.code, file)
+    if outcome:
+        return RedirectResponse(f"/tickets/{ticket.code}?fu={outcome}#followup", status_code=303)
     return RedirectResponse(f"/tickets/{ticket.code}", status_code=303)
 
 
