@@ -1,5 +1,5 @@
-"""The reporter's day in headless Chromium: a clinician files a ticket with a screenshot,
-finds it under 我的工单, reads the engineer's reply, reopens, confirms and rates; a file
+"""The reporter's day in headless Chromium: a clinician files a ticket with a screenshot in
+one step (an oversize file is stopped in the form first), finds it under 我的工单, reads the engineer's reply, reopens, confirms and rates; a file
 that is not a screenshot is refused with a message on the same page; the API docs render
 with no network. Screenshots of every step go to $WEIBAO_TEST_ARTIFACTS (default: the
 system temp folder)/weibao-artifacts/followup."""
@@ -73,22 +73,31 @@ def test_a_clinician_follows_a_ticket_from_filing_to_rating(database_url: str, t
             elsewhere: list[str] = []
             page.on("requestfinished", lambda r: None if r.url.startswith((base, "data:", "blob:"))
                     else elsewhere.append(r.url))
-            # 1. The clinician files the ticket, then attaches the screenshot on its page.
+            # 1. The clinician files the ticket with the screenshot in one step. A file over
+            #    the limit is stopped in the form first, keeping what was typed.
+            big = tmp_path / "huge.log"
+            big.write_bytes(b"x" * (env.app.state.settings.attachment_max_bytes + 1))
             _sign_in(page, base, "nurse_web")
             page.goto(f"{base}/tickets/new")
             page.fill("#ticket-title", "门诊医生站开不了检验单")
             page.fill("#ticket-description", "点击开单后一直转圈，截图见附件")
+            assert page.locator("label:has(#ticket-file)").inner_text().strip() == "截图或日志文件（可选）"
+            page.set_input_files("#ticket-file", str(big))
+            page.click("#ticket-form button[type=submit]")
+            assert page.locator("#ticket-file-too-large").inner_text().startswith("文件超过 5 MB")
+            assert page.url.endswith("/tickets/new") and page.input_value("#ticket-title") == "门诊医生站开不了检验单"
+            _shot(page, "00-form-file-too-large")
+            page.set_input_files("#ticket-file", str(screenshot))
             with page.expect_navigation():
                 page.click("#ticket-form button[type=submit]")
-            code = page.url.rsplit("/", 1)[-1]
+            code = page.url.split("?")[0].rsplit("/", 1)[-1]
             assert re.fullmatch(r"T-\d{4}-\d{5}", code)
-            _shot(page, "01-filed")
-            page.set_input_files("#attach-form input[type=file]", str(screenshot))
-            with page.expect_navigation():
-                page.click("#attach-form button[type=submit]")
-            assert page.locator("#followup-outcome").inner_text() == "附件已上传。"
+            assert page.locator("#followup-outcome").inner_text() == "工单已提交，附件已一并上传。"
             assert page.locator("ul.attachments li").count() == 1
             assert "截图" in page.locator("ul.attachments li").inner_text()
+            assert screenshot.name in page.locator("ul.attachments li").inner_text()
+            _shot(page, "01-filed")
+            page.locator("#followup").scroll_into_view_if_needed()
             _shot(page, "02-screenshot-attached")
             with page.expect_download() as download:
                 page.click("ul.attachments a")
@@ -103,8 +112,6 @@ def test_a_clinician_follows_a_ticket_from_filing_to_rating(database_url: str, t
             assert page.locator("ul.attachments li").count() == 1
             _shot(page, "03-program-refused")
             # A file over the limit is stopped in the page, before it is sent.
-            big = tmp_path / "huge.log"
-            big.write_bytes(b"x" * (env.app.state.settings.attachment_max_bytes + 1))
             page.set_input_files("#attach-form input[type=file]", str(big))
             page.click("#attach-form button[type=submit]")
             assert page.locator("#attach-too-large").inner_text() == "文件太大，请压缩或截取部分后再上传。"
