@@ -16,7 +16,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parent.parent / "weibao"
 
 # Lower first: a package may import its own layer and those before it.
-LAYERS = ("core", "graph", "kb", "routing", "notify", "inspections", "chat", "estate", "service", "web")
+LAYERS = ("core", "graph", "kb", "routing", "notify", "inspections", "chat", "estate", "service", "training", "web")
 # Wiring and entry points, above every layer: they may import anything.
 TOP = ("cli", "bootstrap", "migrations", "ops")
 # No exceptions: a lower layer that needs something from above takes it as a parameter

@@ -82,6 +82,10 @@ STRUCTURED = {
     ("inspection_photos", "hospital_id"), ("inspection_photos", "item_id"), ("inspection_photos", "content_type"),
     ("inspection_submissions", "hospital_id"), ("inspection_submissions", "idempotency_key"),
     ("inspection_submissions", "body_hash"), ("inspection_submissions", "tickets"),
+    # Training: hospital and engineer ids, audiences, article ids, user names of the actors.
+    ("training_sessions", "hospital_id"), ("training_sessions", "audience"), ("training_sessions", "trainer_id"),
+    ("training_sessions", "article_ids"), ("training_sessions", "created_by"),
+    ("training_feedback", "hospital_id"), ("training_feedback", "by"),
     ("inspection_followups", "hospital_id"), ("inspection_followups", "item_id"),
     ("inspection_followups", "status"), ("inspection_followups", "assignee_id"),
     ("metric_samples", "hospital_id"), ("metric_samples", "system"), ("metric_samples", "metric"),

@@ -21,7 +21,8 @@ import weibao.routing.contracts
 import weibao.routing.corrections
 import weibao.routing.followup_models
 import weibao.routing.models
-import weibao.service.models  # noqa: F401
+import weibao.service.models
+import weibao.training.models  # noqa: F401
 from weibao.core.db import Base
 
 metadata = Base.metadata

@@ -33,6 +33,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("authoring_nav_write", "/articles/new", STAFF),
     NavItem("authoring_nav_review", "/review", STAFF),
     NavItem("authoring_nav_stale", "/review/stale", STAFF),
+    NavItem("training_nav", "/trainings", ("hospital_it", *STAFF)),
     NavItem("insp_nav", "/inspections", ("hospital_it", "engineer", "manager", "admin")),
     NavItem("insp_plans_nav", "/inspections/plans", ("engineer", "manager", "admin")),
     NavItem("warn_nav", "/warnings", ("hospital_it", "engineer", "manager", "admin")),

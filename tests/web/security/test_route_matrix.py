@@ -15,6 +15,7 @@ import pytest
 from tests.estate.route_examples import ESTATE_EXAMPLES
 from tests.inspections.route_examples import INSPECTION_EXAMPLES
 from tests.service.route_examples import SERVICE_EXAMPLES
+from tests.training.route_examples import TRAINING_EXAMPLES
 from tests.web.authoring_route_examples import AUTHORING_EXAMPLES
 from tests.web.desk_route_examples import DESK_EXAMPLES
 from tests.web.followup_route_examples import FOLLOWUP_EXAMPLES
@@ -187,6 +188,7 @@ EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in FOLLOWUP_EXAMPL
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in AUTHORING_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in INSPECTION_EXAMPLES.items()})
 EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in UNDERSTANDING_EXAMPLES.items()})
+EXAMPLES.update({key: Example(build, ok) for key, (build, ok) in TRAINING_EXAMPLES.items()})
 
 
 def expected_status(permission: str, path: str, who: str, example: Example) -> int:

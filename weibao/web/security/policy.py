@@ -96,6 +96,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "warnings.read": ("hospital_it", "engineer", *VENDOR_LEADS),
     # Monitoring posts metric samples with a hospital_it token (vendor roles name the hospital).
     "warnings.ingest": ("hospital_it", "engineer", *VENDOR_LEADS),
+    # Training (weibao.training): vendor staff plan and record sessions; hospital IT reads
+    # its own hospital's (and the handbooks) and gives feedback; clinicians none.
+    "trainings.read": ("hospital_it", "engineer", *VENDOR_LEADS),
+    "trainings.manage": ("engineer", *VENDOR_LEADS),
+    "trainings.feedback": ("hospital_it", "engineer", *VENDOR_LEADS),
 }
 # A caller who must change the password may still do these, and nothing else.
 ALLOWED_BEFORE_PASSWORD_CHANGE = frozenset({PUBLIC, "account.self"})
