@@ -51,7 +51,7 @@ def _nurse(env: Env) -> tuple[TestClient, str]:
     return client, csrf_from(form.text)
 
 
-def _file(client: TestClient, csrf: str, title: str, file: tuple[str, bytes, str] | None):  # type: ignore[no-untyped-def]
+def _file(client: TestClient, csrf: str, title: str, file: tuple[str, bytes, str] | None):
     data = {"csrf_token": csrf, "title": title, "description": "点击开单后一直转圈"}
     # No file chosen: a browser still sends the multipart part, empty and unnamed.
     files = {"file": file or ("", b"", "application/octet-stream")}
