@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from weibao.kb.audience import may_read
 from weibao.kb.models import Article
@@ -40,7 +41,7 @@ def handbook_articles(session: Session, audience: str, hospital_id: str | None =
         raise Invalid(f"audience: unknown audience {audience!r}; known: {list(TRAINING_AUDIENCES)}", "audience")
     if not may_read(READER_ROLE[audience], audience):
         return []
-    scope = Article.hospital_id.is_(None)
+    scope: ColumnElement[bool] = Article.hospital_id.is_(None)
     if hospital_id is not None:
         scope = or_(scope, Article.hospital_id == hospital_id)
     return list(session.scalars(
