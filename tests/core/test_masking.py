@@ -86,6 +86,9 @@ STRUCTURED = {
     ("training_sessions", "hospital_id"), ("training_sessions", "audience"), ("training_sessions", "trainer_id"),
     ("training_sessions", "article_ids"), ("training_sessions", "created_by"),
     ("training_feedback", "hospital_id"), ("training_feedback", "by"),
+    # Article images: ids, the type Pillow proved, the hash, the uploader's user name.
+    ("article_images", "article_id"), ("article_images", "content_type"), ("article_images", "sha256"),
+    ("article_images", "uploaded_by"),
     ("inspection_followups", "hospital_id"), ("inspection_followups", "item_id"),
     ("inspection_followups", "status"), ("inspection_followups", "assignee_id"),
     ("metric_samples", "hospital_id"), ("metric_samples", "system"), ("metric_samples", "metric"),

@@ -15,6 +15,7 @@ import weibao.core.rate_counters
 import weibao.estate.models
 import weibao.inspections.models
 import weibao.kb.authoring_models
+import weibao.kb.images
 import weibao.kb.models
 import weibao.notify.models
 import weibao.routing.contracts

@@ -32,6 +32,7 @@ from weibao.web import (
 )
 from weibao.web.api import accounts as accounts_api
 from weibao.web.api import alerts as alerts_api
+from weibao.web.api import article_images as article_images_api
 from weibao.web.api import audit as audit_api
 from weibao.web.api import authoring as authoring_api
 from weibao.web.api import chat as chat_api
@@ -147,6 +148,7 @@ def create_app(
     for api in (search_api, graph_api, tickets_api, alerts_api, accounts_api, audit_api):
         app.include_router(api.router, responses=PROBLEM_RESPONSES)
     app.include_router(authoring_api.router, responses=PROBLEM_RESPONSES)
+    app.include_router(article_images_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(corrections_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(chat_api.router, responses=PROBLEM_RESPONSES)
     app.include_router(followup_api.router, responses=PROBLEM_RESPONSES)

@@ -1,4 +1,4 @@
-"""training sessions and their feedback (reserved for the training work)
+"""training sessions and their feedback, and images in articles (reserved for the training work)
 
 Revision ID: 0016
 Revises: 0015
@@ -49,9 +49,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_training_feedback'))
     )
     op.create_index(op.f('ix_training_feedback_session_id'), 'training_feedback', ['session_id'], unique=False)
+    op.create_table('article_images',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('article_id', sa.String(length=64), nullable=False),
+    sa.Column('filename', sa.String(length=120), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=100), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_article_images_article_id_articles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_article_images'))
+    )
+    op.create_index(op.f('ix_article_images_article_id'), 'article_images', ['article_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_article_images_article_id'), table_name='article_images')
+    op.drop_table('article_images')
     op.drop_index(op.f('ix_training_feedback_session_id'), table_name='training_feedback')
     op.drop_table('training_feedback')
     op.drop_index(op.f('ix_training_sessions_held_at'), table_name='training_sessions')
