@@ -4,6 +4,7 @@ search finds it within a second; an internal article never appears for a clinici
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 
@@ -16,6 +17,17 @@ from weibao.kb.authoring import ArticleInput, Authoring
 
 pytestmark = pytest.mark.slow
 PASSWORD = "browser-pass-2026"
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 9), (30, 140, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 def _user(services, username: str, role: str, hospital: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -69,6 +81,14 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
         page.wait_for_selector("#authoring-notice:not([hidden])")
         assert "第 1 版" in page.inner_text("#authoring-notice")
         article_id = page.url.split("/articles/")[1].split("/")[0]
+        # An image: uploaded at once, checked by content, its Markdown put into the body.
+        page.goto(f"{base}/articles/{article_id}/edit")
+        page.set_input_files("#f-image", files=[{"name": "截图.png", "mimeType": "image/png", "buffer": PNG}])
+        _notice(page, "图片已上传")
+        image_md = next(line for line in page.input_value("#f-body").splitlines() if line.startswith("!["))
+        page.wait_for_selector("#preview img")
+        page.click("#save")
+        _notice(page, "第 2 版")
         page.click("#submit-review")
         _notice(page, "已提交审核")
 
@@ -84,9 +104,9 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
         _sign_in(page, base, "author_browser")
         page.goto(f"{base}/articles/{article_id}/edit")
         assert "请补充原因一节" in page.inner_text("ul.events")
-        page.fill("#f-body", f"## 现象\n收费窗口提示{word}无效。\n\n## 原因\n医保签到过期。\n\n## 处理步骤\n1. 重新签到医保。")
+        page.fill("#f-body", f"## 现象\n收费窗口提示{word}无效。\n\n{image_md}\n\n## 原因\n医保签到过期。\n\n## 处理步骤\n1. 重新签到医保。")
         page.click("#save")
-        _notice(page, "第 2 版")
+        _notice(page, "第 3 版")
         page.click("#submit-review")
         _notice(page, "已提交审核")
         # An author cannot approve their own article: the page says so.
@@ -117,6 +137,10 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
         assert sent_at < 1.0, f"the first search to find it was sent {sent_at:.2f} s after publishing"
         page.click(f"a[href^='/articles/{article_id}']")
         assert page.locator("article.article h2").all_inner_texts()[:2] == ["现象", "原因"]
+        image_url = image_md.split("(", 1)[1].rstrip(")")
+        assert page.locator(f"article.article img[src='{image_url}']").count() == 1
+        image = page.request.get(f"{base}{image_url}")
+        assert image.status == 200 and image.headers["content-type"] == "image/png"
 
         # A clinician never sees the internal article, by search or by link.
         _sign_in(page, base, "nurse_browser")

@@ -120,6 +120,30 @@
     body.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(renderPreview, 250); });
     renderPreview();
 
+    // An image goes up at once (checked by content on the server) and its Markdown is
+    // inserted at the cursor; it becomes part of the article with the next save.
+    var imageInput = document.getElementById("f-image");
+    if (imageInput) {
+      imageInput.addEventListener("change", function () {
+        var file = imageInput.files && imageInput.files[0];
+        if (!file) { return; }
+        var data = new FormData();
+        data.append("file", file);
+        fetch("/api/articles/" + encodeURIComponent(form.dataset.article) + "/images", {
+          method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf || "" }, body: data
+        }).then(function (r) {
+          return r.json().catch(function () { return {}; }).then(function (d) {
+            imageInput.value = "";
+            if (!r.ok) { error(fmt("authoring_image_refused", {})); return; }
+            var at = body.selectionStart || body.value.length;
+            body.value = body.value.slice(0, at) + "\n" + d.markdown + "\n" + body.value.slice(at);
+            body.dispatchEvent(new Event("input"));
+            notice(fmt("authoring_image_added", {}));
+          });
+        }, function () { imageInput.value = ""; error(fmt("authoring_image_refused", {})); });
+      });
+    }
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var payload = {
