@@ -33,16 +33,19 @@ class VersionAdvisor:
             for issue, fixed_in, installed in Releases.known_issues_at(session, hospital_id, [triage.system])
             if not issue.symptoms or triage.symptom in issue.symptoms
         ]
-        titles = dict(session.execute(
-            select(Article.id, Article.title).where(Article.id.in_([i.article_id for i, _, _ in matching]))
-        ).tuples().all()) if matching else {}
+        rows = session.execute(
+            select(Article.id, Article.title, Article.audience)
+            .where(Article.id.in_([i.article_id for i, _, _ in matching]))
+        ).tuples().all() if matching else []
+        titles = {article_id: title for article_id, title, _ in rows}
+        audiences = {article_id: audience for article_id, _, audience in rows}
         for issue, fixed_in, installed in matching:
             if issue.article_id not in titles:
                 continue  # an article withdrawn since the release was listed
             note = f"已知问题，v{_bare(fixed_in)} 已修复"
             advice.first_articles.append({
                 "id": issue.article_id, "title": titles[issue.article_id],
-                "url": f"/articles/{issue.article_id}", "note": note,
+                "url": f"/articles/{issue.article_id}", "audience": audiences[issue.article_id], "note": note,
                 "note_en": f"Known issue, fixed in v{_bare(fixed_in)}",
             })
             advice.evidence.append({

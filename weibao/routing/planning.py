@@ -285,7 +285,10 @@ def plan_ticket(
         # articles first and add evidence; they are registered on the desk, not imported.
         suggested_articles=apply_advice(
             advisors, session, hospital.id, result, created_at,
-            [{"id": h.id, "title": h.title, "url": f"/articles/{h.id}"} for h in understood.articles],
+            [
+                {"id": h.id, "title": h.title, "url": f"/articles/{h.id}", "audience": h.audience}
+                for h in understood.articles
+            ],
         ),
         neighbours=neighbours,
         understanding=understood,

@@ -43,5 +43,15 @@ def neighbourhood_without(neighbourhood: dict[str, Any], hidden: set[str]) -> di
     return {**neighbourhood, "articles": articles, "edges": edges}
 
 
-def refs_without(refs: list[dict[str, Any]], hidden: set[str]) -> list[dict[str, Any]]:
-    return [r for r in refs if r.get("id") not in hidden] if hidden else refs
+def readable_refs(kb: KnowledgeBase | Any, role: str, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The article references `role` may read. References that carry their audience (a
+    new ticket's suggestions) are judged by it, so answering a create reads nothing back;
+    the database is asked only about references without one."""
+    readable = set(readable_audiences(role))
+    if set(AUDIENCES) <= readable:
+        return refs
+    hidden = hidden_articles(kb, role) if any("audience" not in r for r in refs) else set()
+    return [
+        r for r in refs
+        if (r["audience"] in readable if "audience" in r else r.get("id") not in hidden)
+    ]

@@ -21,7 +21,7 @@ from weibao.routing.models import PRIORITIES, Contract, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.presenters import ticket_payload
 from weibao.web.api.schemas import Tagged
-from weibao.web.audience_filter import hidden_articles, refs_without
+from weibao.web.audience_filter import readable_refs
 from weibao.web.deps import Caller, DeskDep
 from weibao.web.security.errors import ErrorOut, SecurityProblem
 from weibao.web.security.policy import Permission, allows, record_cross_hospital_read
@@ -357,7 +357,7 @@ def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("ti
     # Everything to show is in hand: the plan's SLA, assignee and events (no re-reading).
     payload = ticket_payload(ticket, plan.sla, plan.assignee, events=plan.events, comments=[])
     payload["candidates"] = [c.as_dict() for c in plan.candidates]
-    payload["suggested_articles"] = refs_without(plan.suggested_articles, hidden_articles(desk.kb, caller.role))
+    payload["suggested_articles"] = readable_refs(desk.kb, caller.role, plan.suggested_articles)
     return payload
 
 
