@@ -53,3 +53,11 @@ def test_handbook_refusals(env: Env) -> None:
     assert unknown.status_code == 422 and "audience" in unknown.text
     assert env.client("clinician").get("/api/trainings/handbook", params={"audience": "clinician"}).status_code == 403
     assert env.client().get("/api/trainings/handbook", params={"audience": "clinician"}).status_code == 401
+
+
+def test_plain_lines_drop_markup_and_images() -> None:
+    from weibao.training.handbook import plain_lines
+
+    lines = plain_lines("## 步骤\n- 点击 **保存**，见 [说明](/articles/x)\n![截图](/api/article-images/1)\n```\nsystemctl restart his\n```")
+    assert lines == [("heading", "步骤"), ("text", "• 点击 保存，见 说明"), ("text", ""),
+                     ("code", "systemctl restart his")]

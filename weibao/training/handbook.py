@@ -30,7 +30,8 @@ TITLES = {
     "management": ("管理层简报手册", "Management briefing handbook"),
 }
 _MARKUP = re.compile(r"^\s{0,3}(#{1,6}\s+|[-*+]\s+|>\s?)")
-_INLINE = re.compile(r"(\*\*|__|`|!\[[^\]]*\]\([^)]*\))")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_INLINE = re.compile(r"(\*\*|__|`)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
@@ -63,7 +64,8 @@ def plain_lines(markdown: str) -> list[tuple[str, str]]:
             continue
         kind = "heading" if raw.lstrip().startswith("#") else "text"
         bullet = re.match(r"^\s{0,3}[-*+]\s+", raw) is not None
-        text = _INLINE.sub("", _LINK.sub(r"\1", _MARKUP.sub("", raw))).rstrip()
+        # Images first: a link pattern would otherwise keep their alt text behind a "!".
+        text = _INLINE.sub("", _LINK.sub(r"\1", _IMAGE.sub("", _MARKUP.sub("", raw)))).rstrip()
         lines.append((kind, ("• " if bullet else "") + text))
     return lines
 
