@@ -78,7 +78,7 @@ TRAINING_EXAMPLES: dict[tuple[str, str], tuple[Builder, Callable[[str], int] | i
     ),
     ("POST", "/api/trainings/{training_id}/held"): (
         lambda e, w: (f"/api/trainings/{_training(e)}/held",
-                      {"json": {"held_at": "2026-12-10T14:00:00+08:00", "attendee_count": 9}}), 200
+                      {"json": {"held_at": "2026-11-10T14:00:00+08:00", "attendee_count": 9}}), 200
     ),
     ("POST", "/api/trainings/{training_id}/feedback"): (
         lambda e, w: (f"/api/trainings/{_training(e, held=True)}/feedback", {"json": {"score": 4}}), _feedback_ok

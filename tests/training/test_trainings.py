@@ -101,6 +101,9 @@ def test_bad_input_names_the_field_and_stores_nothing(env: Env) -> None:
     too_many = client.post(f"/api/trainings/{planned['id']}/held", json={
         "held_at": "2026-11-10T14:00:00+08:00", "attendee_count": 1, "attendee_names": ["甲", "乙"]})
     assert too_many.status_code == 422 and "attendee_names" in too_many.text
+    ahead = client.post(f"/api/trainings/{planned['id']}/held", json={
+        "held_at": "2099-01-01T09:00:00+08:00", "attendee_count": 3})
+    assert ahead.status_code == 422 and "held_at" in ahead.text
     assert client.post("/api/trainings/999999/held", json={
         "held_at": "2026-11-10T14:00:00+08:00", "attendee_count": 1}).status_code == 404
     with session_scope(env.database.sessions) as session:

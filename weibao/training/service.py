@@ -91,7 +91,11 @@ def record_held(session: Session, training_id: int, *, held_at: dt.datetime, att
         raise Invalid("attendee_names: more names than attendees", "attendee_names")
     if any(len(n) > 100 for n in names):
         raise Invalid("attendee_names: a name is longer than 100 characters", "attendee_names")
-    row.held_at = _aware(held_at, "held_at")
+    held = _aware(held_at, "held_at")
+    # A session is recorded after it took place; a few minutes' grace for clock skew.
+    if held > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10):
+        raise Invalid("held_at: a training is recorded as held after it took place, not ahead", "held_at")
+    row.held_at = held
     row.attendee_count = attendee_count
     row.attendee_names = names
     session.flush()
