@@ -49,6 +49,10 @@ def test_plan_hold_and_feedback(env: Env) -> None:
     items = it.get("/api/trainings", params={"year": 2026}).json()["items"]
     assert [i["id"] for i in items] == [planned["id"]]
     assert items[0]["feedback_average"] == 4.0 and items[0]["feedback_count"] == 2
+    assert len(items[0]["comments"]) == 1 and items[0]["comments"][0]["score"] == 5  # score-only has none
+    assert "讲得清楚" in items[0]["comments"][0]["comment"]
+    page = env.client("manager").get("/trainings", params={"hospital_id": HOSPITAL_A, "year": 2026}).text
+    assert "反馈意见" in page and "讲得清楚" in page
     with session_scope(env.database.sessions) as session:
         stored = session.execute(text("SELECT comment FROM training_feedback")).scalars().all()
     # Personal data is masked before it is stored: the phone number never reaches the table.

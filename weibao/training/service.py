@@ -135,8 +135,15 @@ def listing(session: Session, *, hospital_id: str | None, year: int | None) -> l
     rows = list(session.scalars(query))
     if year is not None:
         rows = [r for r in rows if _local_year(session, r) == year]
-    scores = _scores(session, [r.id for r in rows])
-    return [payload(r, scores.get(r.id)) for r in rows]
+    ids = [r.id for r in rows]
+    scores = _scores(session, ids)
+    comments: dict[int, list[dict[str, Any]]] = {}
+    if ids:
+        for fb in session.scalars(select(TrainingFeedback).where(TrainingFeedback.session_id.in_(ids))
+                                  .order_by(TrainingFeedback.at)):
+            if fb.comment:
+                comments.setdefault(fb.session_id, []).append({"score": fb.score, "comment": fb.comment})
+    return [{**payload(r, scores.get(r.id)), "comments": comments.get(r.id, [])} for r in rows]
 
 
 def _local_year(session: Session, row: TrainingSession) -> int:

@@ -32,6 +32,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "training_score": {"zh": "评分", "en": "Score"},
     "training_comment": {"zh": "意见（可选）", "en": "Comment (optional)"},
     "training_give_feedback": {"zh": "提交反馈", "en": "Give feedback"},
+    "training_comments": {"zh": "反馈意见", "en": "Comments"},
     "training_empty": {"zh": "本年度还没有培训。", "en": "No trainings this year."},
     "training_plan": {"zh": "安排培训", "en": "Plan a training"},
     "training_articles": {"zh": "使用的文章", "en": "Articles used"},
