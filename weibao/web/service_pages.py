@@ -24,7 +24,7 @@ from weibao.service.reports import Period, service_report
 from weibao.web.api import contracts as contracts_api
 from weibao.web.api import reports as reports_api
 from weibao.web.api import reviews as reviews_api
-from weibao.web.api.reports import gaps_between
+from weibao.web.api.reports import MAX_YEAR, MIN_YEAR, gaps_between
 from weibao.web.api.tickets import actor_of
 from weibao.web.deps import Caller
 from weibao.web.i18n import request_lang, translator
@@ -231,7 +231,11 @@ def gaps_page(
     try:
         last = dt.date.fromisoformat(to[:10]) if to else today
         first = dt.date.fromisoformat(raw_from) if raw_from else last - dt.timedelta(days=29)
-    except ValueError:
+        # Dates near year 1 or 9999 overflow at the hospital's midnight in UTC: the API's years only (an early
+        # `from` is clamped to a year before `to` below).
+        if not MIN_YEAR <= last.year <= MAX_YEAR:
+            raise ValueError("year out of range")
+    except (ValueError, OverflowError):
         t = translator(request_lang(request))
         return render(request, "problem.html", status_code=422, status=422,
                       message=t("svc_bad_input") + "from/to: YYYY-MM-DD")

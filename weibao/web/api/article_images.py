@@ -10,13 +10,15 @@ from fastapi.responses import Response
 
 from weibao.core.db import session_scope
 from weibao.kb.images import MAX_IMAGE_BYTES, ImageError, add_image, readable_image
-from weibao.web.api.tickets import actor_of
+from weibao.web.api.schemas import RowId
+from weibao.web.api.tickets import Responses, actor_of
 from weibao.web.deps import Caller
-from weibao.web.security.errors import SecurityProblem
+from weibao.web.security.errors import ErrorOut, SecurityProblem
 from weibao.web.security.policy import Permission
 
 router = APIRouter(tags=["authoring"])
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+NO_ARTICLE: Responses = {404: {"model": ErrorOut, "description": "no such article"}}
+NO_IMAGE: Responses = {404: {"model": ErrorOut, "description": "no such image, or not for this reader"}}
 
 
 def _error(exc: ImageError, where: str) -> Exception:
@@ -25,7 +27,7 @@ def _error(exc: ImageError, where: str) -> Exception:
     return SecurityProblem(exc.status_code, exc.message)
 
 
-@router.post("/api/articles/{article_id}/images", status_code=201,
+@router.post("/api/articles/{article_id}/images", status_code=201, responses=NO_ARTICLE,
              summary="Attach an image (PNG, JPEG, GIF, WebP; checked by content) to an article")
 async def upload_image(request: Request, article_id: Annotated[str, Path(max_length=64)],
                        file: Annotated[UploadFile, File(description="the image")],
@@ -41,7 +43,7 @@ async def upload_image(request: Request, article_id: Annotated[str, Path(max_len
         raise _error(exc, "body") from exc
 
 
-@router.get("/api/article-images/{image_id}", response_model=None,
+@router.get("/api/article-images/{image_id}", response_model=None, responses=NO_IMAGE,
             summary="An article's image, for whoever may read the article")
 def get_image(request: Request, image_id: RowId, caller: Caller = Permission("kb.read")) -> Response:
     try:

@@ -26,6 +26,7 @@ from weibao.kb.authoring import (
     NotFound,
 )
 from weibao.kb.models import Article
+from weibao.web.api.schemas import MAX_DB_INT, QueryRowId, RowId
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.markdown import render_markdown
 from weibao.web.security.policy import Permission, allows
@@ -69,7 +70,7 @@ class ArticleIn(BaseModel):
 
 
 class ArticleUpdateIn(ArticleIn):
-    version: int = Field(ge=1, description="the version being edited")
+    version: int = Field(ge=1, le=MAX_DB_INT, description="the version being edited")
 
 
 class ReviewIn(BaseModel):
@@ -85,7 +86,7 @@ class ArchiveIn(BaseModel):
 
 class RestoreIn(BaseModel):
     model_config = STRICT_BODY
-    version: int = Field(ge=1, description="the current version (the one being replaced)")
+    version: int = Field(ge=1, le=MAX_DB_INT, description="the current version (the one being replaced)")
 
 
 class FeedbackIn(BaseModel):
@@ -261,8 +262,8 @@ def list_versions(
             summary="Unified diff of two versions (as their Markdown files)")
 def diff_versions(
     article_id: str, authoring: AuthoringDep,
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int, Query(ge=1)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=MAX_DB_INT)],
+    to: QueryRowId,
     caller: Caller = Permission("articles.read_drafts"),
 ) -> Any:
     try:
@@ -274,7 +275,7 @@ def diff_versions(
 @router.post("/articles/{article_id}/versions/{old_version}/restore", response_model=DraftOut,
              responses=RESPONSES, summary="Save an earlier version's content as a new version")
 def restore_version(
-    article_id: str, old_version: int, body: RestoreIn, authoring: AuthoringDep,
+    article_id: str, old_version: RowId, body: RestoreIn, authoring: AuthoringDep,
     caller: Caller = Permission("articles.write"),
 ) -> Any:
     try:

@@ -15,6 +15,7 @@ from weibao.estate.models import Blackout, ChangeRequest
 from weibao.estate.presenters import iso
 from weibao.estate.service import Estate
 from weibao.web.api.estate_common import EstateDep, actor_from
+from weibao.web.api.schemas import MAX_DB_INT, RowId
 from weibao.web.api.tickets import NOT_FOUND, STRICT_BODY, Responses, desk_errors
 from weibao.web.deps import Caller
 from weibao.web.security.errors import ErrorOut
@@ -48,7 +49,7 @@ class ChangeIn(BaseModel):
     departments: list[Id] = Field(default_factory=list, max_length=12)
     window_start: str = Field(description="ISO-8601 with offset")
     window_end: str = Field(description="ISO-8601 with offset")
-    downtime_minutes: int = Field(0, ge=0)
+    downtime_minutes: int = Field(0, ge=0, le=MAX_DB_INT)
     rollback_plan: str = Field(min_length=1, max_length=MAX_TEXT)
     test_plan: str = Field(min_length=1, max_length=MAX_TEXT)
     target_version: str = Field("", max_length=64, description="for upgrades: the version installed when done")
@@ -230,7 +231,7 @@ def regressions(request: Request, estate: EstateDep, caller: Caller = Permission
 
 
 @router.get("/changes/{change_id}", response_model=ChangeOut, responses=NOT_FOUND, summary="One change")
-def get_change(change_id: int, request: Request, estate: EstateDep,
+def get_change(change_id: RowId, request: Request, estate: EstateDep,
                caller: Caller = Permission("changes.read")) -> dict[str, object]:
     with desk_errors():
         change = estate.changes.get(actor_from(request, caller), change_id)
@@ -239,7 +240,7 @@ def get_change(change_id: int, request: Request, estate: EstateDep,
 
 @router.post("/changes/{change_id}/approve", response_model=ChangeOut, responses={**NOT_FOUND, **CONFLICT},
              summary="Approve: the hospital's IT for its hospital, the manager for the vendor")
-def approve_change(change_id: int, request: Request, estate: EstateDep, body: ApproveIn | None = None,
+def approve_change(change_id: RowId, request: Request, estate: EstateDep, body: ApproveIn | None = None,
                    caller: Caller = Permission("changes.approve")) -> dict[str, object]:
     with desk_errors():
         change = estate.changes.approve(actor_from(request, caller), change_id,
@@ -249,7 +250,7 @@ def approve_change(change_id: int, request: Request, estate: EstateDep, body: Ap
 
 @router.post("/changes/{change_id}/reject", response_model=ChangeOut, responses={**NOT_FOUND, **CONFLICT},
              summary="Reject (either approver), with a reason")
-def reject_change(change_id: int, body: RejectIn, request: Request, estate: EstateDep,
+def reject_change(change_id: RowId, body: RejectIn, request: Request, estate: EstateDep,
                   caller: Caller = Permission("changes.approve")) -> dict[str, object]:
     with desk_errors():
         change = estate.changes.move(actor_from(request, caller), change_id, "rejected", body.reason)
@@ -258,7 +259,7 @@ def reject_change(change_id: int, body: RejectIn, request: Request, estate: Esta
 
 @router.post("/changes/{change_id}/transition", response_model=ChangeOut, responses={**NOT_FOUND, **CONFLICT},
              summary="Start, finish, roll back or cancel; done upgrades move the installation's version")
-def move_change(change_id: int, body: MoveIn, request: Request, estate: EstateDep,
+def move_change(change_id: RowId, body: MoveIn, request: Request, estate: EstateDep,
                 caller: Caller = Permission("changes.update")) -> dict[str, object]:
     with desk_errors():
         change = estate.changes.move(actor_from(request, caller), change_id, body.status, body.reason)

@@ -14,6 +14,7 @@ from weibao.core.db import session_scope
 from weibao.routing.errors import DeskError
 from weibao.service.contracts import ContractInput, create_version, get_all, version_payload
 from weibao.web.api.reports import hospital_for
+from weibao.web.api.schemas import MAX_DB_INT
 from weibao.web.api.tickets import actor_of, desk_error
 from weibao.web.deps import Caller
 from weibao.web.security.policy import Permission
@@ -23,8 +24,8 @@ router = APIRouter(prefix="/api", tags=["service management"])
 
 class TargetIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    response_minutes: int = Field(gt=0)
-    resolution_minutes: int = Field(gt=0)
+    response_minutes: int = Field(gt=0, le=MAX_DB_INT)
+    resolution_minutes: int = Field(gt=0, le=MAX_DB_INT)
 
 
 class ContractIn(BaseModel):

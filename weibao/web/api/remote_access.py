@@ -14,6 +14,7 @@ from weibao.estate.presenters import access_payload, iso
 from weibao.estate.service import Estate
 from weibao.graph.taxonomy import SYSTEMS
 from weibao.web.api.estate_common import EstateDep, actor_from
+from weibao.web.api.schemas import MAX_DB_INT, BodyRowId, RowId
 from weibao.web.api.tickets import NOT_FOUND, STRICT_BODY, Responses, desk_errors
 from weibao.web.deps import Caller
 from weibao.web.security.errors import ErrorOut
@@ -34,10 +35,10 @@ class AccessIn(BaseModel):
     hospital_id: str = Field(min_length=1, max_length=64)
     system: str = Field(min_length=1, max_length=32, description="a system id of the taxonomy")
     purpose: str = Field(min_length=1, max_length=MAX_PURPOSE)
-    minutes: int = Field(ge=1, description="at most the hospital's maximum (240 unless it set another)")
+    minutes: int = Field(ge=1, le=MAX_DB_INT, description="at most the hospital's maximum (240 unless it set another)")
     method: Method = "bastion"
     ticket_id: str | None = Field(None, max_length=32, description="the ticket code, e.g. T-2026-00042")
-    change_id: int | None = None
+    change_id: BodyRowId | None = None
     break_glass: bool = Field(False, description="P1 ticket at a 7x24 hospital: granted at once, reviewed later")
 
 
@@ -161,7 +162,7 @@ def set_policy(hospital_id: str, body: PolicyIn, request: Request, estate: Estat
 
 
 @router.get("/{request_id}", response_model=AccessOut, responses=NOT_FOUND, summary="One request")
-def get_access(request_id: int, request: Request, estate: EstateDep,
+def get_access(request_id: RowId, request: Request, estate: EstateDep,
                caller: Caller = Permission("remote_access.read")) -> dict[str, object]:
     with desk_errors():
         access = estate.access.get(actor_from(request, caller), request_id)
@@ -170,7 +171,7 @@ def get_access(request_id: int, request: Request, estate: EstateDep,
 
 @router.post("/{request_id}/approve", response_model=AccessOut, responses={**REFUSED, **NOT_FOUND},
              summary="Approve (the hospital's IT or an admin): the grant runs from now for its minutes")
-def approve(request_id: int, request: Request, estate: EstateDep, body: DecisionIn | None = None,
+def approve(request_id: RowId, request: Request, estate: EstateDep, body: DecisionIn | None = None,
             caller: Caller = Permission("remote_access.decide")) -> dict[str, object]:
     with desk_errors():
         access = estate.access.decide(actor_from(request, caller), request_id, True,
@@ -180,7 +181,7 @@ def approve(request_id: int, request: Request, estate: EstateDep, body: Decision
 
 @router.post("/{request_id}/deny", response_model=AccessOut, responses={**REFUSED, **NOT_FOUND},
              summary="Deny (the hospital's IT or an admin)")
-def deny(request_id: int, request: Request, estate: EstateDep, body: DecisionIn | None = None,
+def deny(request_id: RowId, request: Request, estate: EstateDep, body: DecisionIn | None = None,
          caller: Caller = Permission("remote_access.decide")) -> dict[str, object]:
     with desk_errors():
         access = estate.access.decide(actor_from(request, caller), request_id, False,
@@ -190,7 +191,7 @@ def deny(request_id: int, request: Request, estate: EstateDep, body: DecisionIn 
 
 @router.post("/{request_id}/revoke", response_model=AccessOut, responses={**REFUSED, **NOT_FOUND},
              summary="End an active grant now (the hospital's IT or an admin)")
-def revoke(request_id: int, request: Request, estate: EstateDep, body: DecisionIn | None = None,
+def revoke(request_id: RowId, request: Request, estate: EstateDep, body: DecisionIn | None = None,
            caller: Caller = Permission("remote_access.decide")) -> dict[str, object]:
     with desk_errors():
         access = estate.access.revoke(actor_from(request, caller), request_id, body.reason if body else "")
@@ -199,7 +200,7 @@ def revoke(request_id: int, request: Request, estate: EstateDep, body: DecisionI
 
 @router.post("/{request_id}/review", response_model=AccessOut, responses={**REFUSED, **NOT_FOUND},
              summary="Mark a break-glass grant as reviewed (manager or admin)")
-def review(request_id: int, request: Request, estate: EstateDep, body: DecisionIn | None = None,
+def review(request_id: RowId, request: Request, estate: EstateDep, body: DecisionIn | None = None,
            caller: Caller = Permission("remote_access.review")) -> dict[str, object]:
     with desk_errors():
         access = estate.access.review(actor_from(request, caller), request_id, body.reason if body else "")

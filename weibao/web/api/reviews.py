@@ -14,6 +14,7 @@ from weibao.core.db import session_scope
 from weibao.routing.errors import DeskError, NotFound
 from weibao.service import reviews
 from weibao.web.api.reports import hospital_for, report_file
+from weibao.web.api.schemas import RowId
 from weibao.web.api.tickets import actor_of, desk_error
 from weibao.web.deps import Caller
 from weibao.web.security.policy import Permission
@@ -77,7 +78,7 @@ def create_review(body: ReviewIn, request: Request, caller: Caller = Permission(
 
 
 @router.get("/reviews/{review_id}", summary="A review with the quarter's report: JSON, XLSX or PDF", response_model=None)
-def get_review(request: Request, review_id: int, format: Literal["json", "xlsx", "pdf"] = "json",
+def get_review(request: Request, review_id: RowId, format: Literal["json", "xlsx", "pdf"] = "json",
                lang: Literal["zh", "en"] = "zh", caller: Caller = Permission("reports.read")) -> Any:
     scope = _scope(caller)
     with session_scope(request.app.state.database.sessions) as session:
@@ -91,7 +92,7 @@ def get_review(request: Request, review_id: int, format: Literal["json", "xlsx",
 
 
 @router.post("/reviews/{review_id}/items", status_code=201, summary="Add an action item to a review")
-def add_item(request: Request, review_id: int, body: ItemIn,
+def add_item(request: Request, review_id: RowId, body: ItemIn,
              caller: Caller = Permission("reviews.manage")) -> dict[str, Any]:
     try:
         with session_scope(request.app.state.database.sessions) as session:
@@ -106,7 +107,7 @@ def add_item(request: Request, review_id: int, body: ItemIn,
 
 
 @router.put("/action-items/{item_id}", summary="Set an action item's status")
-def set_item_status(request: Request, item_id: int, body: StatusIn,
+def set_item_status(request: Request, item_id: RowId, body: StatusIn,
                     caller: Caller = Permission("reviews.manage")) -> dict[str, Any]:
     try:
         with session_scope(request.app.state.database.sessions) as session:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import BaseModel, Field
 
 
 class Tagged(BaseModel):
@@ -10,3 +13,14 @@ class Tagged(BaseModel):
 
     systems: list[str]
     symptoms: list[str]
+
+
+# The database's integer columns hold at most a signed 32-bit number (PostgreSQL INTEGER); a larger id or count
+# from a client must be a 422 naming the field, not an OverflowError (SQLite) or DataError (PostgreSQL) 500.
+MAX_DB_INT = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+"""A row id in a URL path."""
+QueryRowId = Annotated[int, Query(ge=1, le=MAX_DB_INT)]
+"""A row id or version number in a query string."""
+BodyRowId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+"""A row id in a JSON body."""
