@@ -137,6 +137,19 @@ def test_page_refusal_speaks_the_ui_language(env: Env) -> None:
     assert "“title” contains a character that is not allowed" in response.text
 
 
+def test_page_refusal_names_the_item_of_a_list_valued_form_field(env: Env) -> None:
+    # The second of two values of a list[str] form field: named by field and index,
+    # as FastAPI names a list item's own validation errors.
+    url, kwargs = EXAMPLES[("POST", "/changes")].request(env, "admin")
+    data = {**kwargs["data"], "systems": ["his", "pacs\x00"]}
+    for lang, expected in (("zh", "“systems”中序号为“1”的项中含有不允许的空字符"),
+                           ("en", "“systems” item “1” contains a character that is not allowed")):
+        client = env.client("admin", raise_server_exceptions=False, cookies={"lang": lang})
+        response = client.post(url, data=data)
+        assert response.status_code == 422
+        assert expected in response.text, response.text[-400:]
+
+
 def test_bad_character_in_a_json_key_and_a_nested_list_is_named(env: Env) -> None:
     client = env.client("admin", raise_server_exceptions=False)
     body = {"alerts": [{"status": "firing", "labels": {"alertname": "X", "in\x00stance": "a"}}]}

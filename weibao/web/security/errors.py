@@ -53,8 +53,8 @@ _BAD_CHARACTER = {
         "string_nul_character",
         "must not contain the NUL character (\\u0000)",
         {
-            "zh": "“{field}”中含有不允许的空字符（U+0000），请删除后再提交。",
-            "en": "“{field}” contains a character that is not allowed (NUL, U+0000); "
+            "zh": "{field}中含有不允许的空字符（U+0000），请删除后再提交。",
+            "en": "{field} contains a character that is not allowed (NUL, U+0000); "
             "remove it and submit again.",
         },
     ),
@@ -62,11 +62,23 @@ _BAD_CHARACTER = {
         "string_invalid_unicode",
         "must be valid Unicode (a lone surrogate such as \\ud800 is not)",
         {
-            "zh": "“{field}”中含有无效的字符编码，请删除后再提交。",
-            "en": "“{field}” contains invalid Unicode; remove it and submit again.",
+            "zh": "{field}中含有无效的字符编码，请删除后再提交。",
+            "en": "{field} contains invalid Unicode; remove it and submit again.",
         },
     ),
 }
+
+
+def _field_name(parts: Sequence[str | int], lang: str) -> str:
+    """The field's path for people, each part quoted: “systems” item “0” (an item of a
+    list-valued field is named by its index, as the API's loc names it)."""
+    name = f"“{parts[0]}”"
+    for part in parts[1:]:
+        if isinstance(part, int):
+            name += f"中序号为“{part}”的项" if lang == "zh" else f" item “{part}”"
+        else:
+            name += f"中的“{part}”" if lang == "zh" else f" → “{part}”"
+    return name
 
 
 def input_refusal(request: Request, loc: Sequence[str | int], kind: str) -> Response:
@@ -76,8 +88,8 @@ def input_refusal(request: Request, loc: Sequence[str | int], kind: str) -> Resp
     if wants_json(request):
         detail = [{"loc": list(loc), "msg": msg, "type": error_type}]
         return JSONResponse({"detail": detail}, status_code=422)
-    field = ".".join(str(part) for part in loc[1:]) or str(loc[0])
-    message = page_text[request_lang(request)].format(field=field)
+    lang = request_lang(request)
+    message = page_text[lang].format(field=_field_name(loc[1:] or loc[:1], lang))
     return render(request, "problem.html", status_code=422, message=message, status=422)
 
 

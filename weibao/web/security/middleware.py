@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
@@ -175,6 +176,24 @@ def _printable(name: str) -> str:
     )
 
 
+def _body_params(dependant: Any) -> Iterator[Any]:
+    """The body parameters of a route, its sub-dependencies' included."""
+    yield from dependant.body_params
+    for sub in dependant.dependencies:
+        yield from _body_params(sub)
+
+
+def _is_sequence(annotation: Any) -> bool:
+    """list[str], list[str] | None, Optional[list[str]], ... (str and bytes are not)."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_is_sequence(arg) for arg in get_args(annotation) if arg is not type(None))
+    if origin is Annotated:
+        return _is_sequence(get_args(annotation)[0])
+    target = origin or annotation
+    return isinstance(target, type) and issubclass(target, (list, tuple, set, frozenset))
+
+
 def _content_type(scope: Scope) -> str:
     for key, value in scope.get("headers", []):
         if key == b"content-type":
@@ -196,6 +215,8 @@ class InputCharacterMiddleware:
         self.routes = routes  # the app's own list: routes added later are seen too
         self.refuse = refuse
         self._patterns: list[re.Pattern[str]] | None = None
+        # (path pattern, methods, list-valued form fields) of each route that has such fields
+        self._list_fields: list[tuple[re.Pattern[str], frozenset[str], frozenset[str]]] | None = None
 
     def _path_patterns(self) -> list[re.Pattern[str]]:
         if self._patterns is None:
@@ -246,6 +267,33 @@ class InputCharacterMiddleware:
             return None  # the app answers malformed JSON itself
         return _walk(value, ("body",))
 
+    def _list_form_fields(self, scope: Scope) -> frozenset[str]:
+        """The form fields the matching route declares as lists (a list[str] Form)."""
+        if self._list_fields is None:
+            import fastapi.routing
+
+            # Newer FastAPI keeps included routers as lazy branches; flatten them as the
+            # policy does (weibao.web.security.policy.iter_api_routes).
+            flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+            self._list_fields = []
+            for item in flatten(self.routes) if flatten else self.routes:
+                dependant = getattr(item, "dependant", None)
+                if dependant is None or not hasattr(item, "path"):
+                    continue
+                names = frozenset(
+                    field.alias for field in _body_params(dependant)
+                    if _is_sequence(field.field_info.annotation)
+                )
+                if names:
+                    self._list_fields.append(
+                        (compile_path(item.path)[0], frozenset(item.methods or ()), names)
+                    )
+        path, method = scope.get("path", ""), scope.get("method", "")
+        for pattern, methods, names in self._list_fields:
+            if method in methods and pattern.match(path):
+                return names
+        return frozenset()
+
     async def _form_problem(self, scope: Scope, body: bytes) -> tuple[Loc, str] | None:
         sent = False
 
@@ -261,14 +309,20 @@ class InputCharacterMiddleware:
         except Exception:  # malformed forms are the app's to answer
             return None
         try:
+            lists = self._list_form_fields(scope)
+            seen: dict[str, int] = {}
             for key, value in form.multi_items():
                 kind = bad_character(key)
                 if kind:
                     return ("body", _printable(key)), kind
+                index = seen.get(key, 0)
+                seen[key] = index + 1
                 text = value if isinstance(value, str) else (value.filename or "")
                 kind = bad_character(text)
                 if kind:
-                    return ("body", key), kind
+                    # A list-valued field is named down to the item, as FastAPI names its
+                    # own errors there and as a JSON body's list is named.
+                    return (("body", key, index) if key in lists else ("body", key)), kind
         finally:
             await form.close()
         return None
