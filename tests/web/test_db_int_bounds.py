@@ -50,3 +50,11 @@ def test_the_knowledge_gaps_page_refuses_far_dates_with_a_message(as_user) -> No
         assert response.status_code == 422, query
     # An early `from` is still clamped to a year before `to`, as before.
     assert as_user("manager").get("/knowledge-gaps?from=0001-01-01&to=2026-01-01").status_code == 200
+
+
+@pytest.mark.parametrize("url", [
+    f"/changes/{HUGE}/approve", f"/changes/{HUGE}/move", f"/remote-access/{HUGE}/approve",
+    f"/remote-access/{HUGE}/review", f"/reviews/items/{HUGE}",
+])
+def test_page_forms_refuse_ids_too_large_for_the_database(as_user, url: str) -> None:
+    assert as_user("admin_ops").post(url, data={"status": "done"}).status_code == 422

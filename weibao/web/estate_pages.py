@@ -20,6 +20,7 @@ from weibao.estate.models import ACCESS_METHODS
 from weibao.estate.service import Estate
 from weibao.routing.errors import Conflict, DeskError, Forbidden, NotFound
 from weibao.web.api.estate_common import EstateDep, actor_from
+from weibao.web.api.schemas import RowId
 from weibao.web.deps import Caller
 from weibao.web.i18n import request_lang, translator
 from weibao.web.security.pages import csrf_protect
@@ -170,7 +171,7 @@ def _decision(action: str) -> Callable[..., Response]:
     permission = "remote_access.review" if action == "review" else "remote_access.decide"
 
     def handle(
-        request: Request, request_id: int, estate: EstateDep,
+        request: Request, request_id: RowId, estate: EstateDep,
         reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
         caller: Caller = Permission(permission),
     ) -> Response:
@@ -393,7 +394,7 @@ def change_form(
 
 
 @router.post("/changes/{change_id}/approve", response_class=HTMLResponse)
-def change_approve_form(request: Request, change_id: int, estate: EstateDep,
+def change_approve_form(request: Request, change_id: RowId, estate: EstateDep,
                         side: Annotated[str, Form(max_length=16)] = "",
                         caller: Caller = Permission("changes.approve")) -> Response:
     try:
@@ -404,7 +405,7 @@ def change_approve_form(request: Request, change_id: int, estate: EstateDep,
 
 
 @router.post("/changes/{change_id}/move", response_class=HTMLResponse)
-def change_move_form(request: Request, change_id: int, estate: EstateDep,
+def change_move_form(request: Request, change_id: RowId, estate: EstateDep,
                      status: Annotated[str, Form(max_length=16)],
                      reason: Annotated[str, Form(max_length=500)] = "",
                      caller: Caller = Permission("changes.update")) -> Response:

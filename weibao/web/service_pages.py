@@ -25,6 +25,7 @@ from weibao.web.api import contracts as contracts_api
 from weibao.web.api import reports as reports_api
 from weibao.web.api import reviews as reviews_api
 from weibao.web.api.reports import MAX_YEAR, MIN_YEAR, gaps_between
+from weibao.web.api.schemas import RowId
 from weibao.web.api.tickets import actor_of
 from weibao.web.deps import Caller
 from weibao.web.i18n import request_lang, translator
@@ -319,7 +320,7 @@ async def reviews_form(
 
 @router.post("/reviews/items/{item_id}", response_class=HTMLResponse)
 def review_item_form(
-    request: Request, item_id: int, status: Annotated[str, Form(max_length=16)],
+    request: Request, item_id: RowId, status: Annotated[str, Form(max_length=16)],
     caller: Caller = Permission("reviews.manage"),
 ) -> Response:
     from weibao.service import reviews
