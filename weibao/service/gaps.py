@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from weibao.chat.compose import confidence
+from weibao.core.masking import mask_text
 from weibao.kb.service import KnowledgeBase, SearchResult
 from weibao.routing.models import Ticket
 from weibao.service.models import QueryLog
@@ -83,9 +84,10 @@ def log_query(
     result_count: int, top_score: float, confidence: float, systems: Sequence[str] = (),
     symptoms: Sequence[str] = (), top_document: str | None = None, at: dt.datetime | None = None,
 ) -> QueryLog:
-    """Stores one search or chat turn (the query is masked by the column type)."""
+    """Stores one search or chat turn. The query is masked before it is cut to length (a
+    number split by the cut would escape the masks), and again by the column type."""
     entry = QueryLog(
-        at=at or dt.datetime.now(dt.UTC), source=source, query=query[:MAX_QUERY],
+        at=at or dt.datetime.now(dt.UTC), source=source, query=mask_text(query)[:MAX_QUERY],
         hospital_id=hospital_id, user_id=user_id, result_count=int(result_count),
         top_score=float(top_score), confidence=float(confidence), systems=list(systems)[:5],
         symptoms=list(symptoms)[:5], top_document=(top_document or None) and top_document[:64],
