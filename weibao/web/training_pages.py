@@ -21,7 +21,7 @@ from weibao.web.i18n import MESSAGES, request_lang
 from weibao.web.security.policy import Permission
 from weibao.web.templating import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # a page, not part of the API schema (as every page router)
 
 
 @router.get("/trainings", response_class=HTMLResponse)

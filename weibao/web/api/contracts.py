@@ -14,7 +14,7 @@ from weibao.core.db import session_scope
 from weibao.routing.errors import DeskError
 from weibao.service.contracts import ContractInput, create_version, get_all, version_payload
 from weibao.web.api.reports import hospital_for
-from weibao.web.api.schemas import MAX_DB_INT
+from weibao.web.api.schemas import MAX_DB_INT, NO_SUCH
 from weibao.web.api.tickets import actor_of, desk_error
 from weibao.web.deps import Caller
 from weibao.web.security.policy import Permission
@@ -82,7 +82,7 @@ def list_contracts(
                 for v in get_all(session=session, hospital_id=hospital)]
 
 
-@router.post("/contracts", status_code=201, summary="A new contract version (a change never edits the past)")
+@router.post("/contracts", status_code=201, responses=NO_SUCH, summary="A new contract version (a change never edits the past)")
 def create_contract(
     body: ContractIn, request: Request, caller: Caller = Permission("contracts.manage"),
 ) -> dict[str, Any]:

@@ -121,7 +121,11 @@ def save_installation(body: InstallationIn, request: Request, estate: EstateDep,
 
 
 @router.post("/import", response_model=ImportOut,
-             responses={422: {"model": ImportOut, "description": "bad rows: nothing was applied"}},
+             # A 422 is either the import's report of bad rows or FastAPI's own (e.g. no file at all).
+             responses={422: {"description": "bad rows: nothing was applied; or a missing/unreadable file",
+                              "content": {"application/json": {"schema": {"anyOf": [
+                                  {"$ref": "#/components/schemas/ImportOut"},
+                                  {"$ref": "#/components/schemas/HTTPValidationError"}]}}}}},
              summary="Import installations from CSV or XLSX; every bad row is reported and none applied")
 async def import_installations(
     estate: EstateDep, file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX")],

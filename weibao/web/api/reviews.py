@@ -14,7 +14,7 @@ from weibao.core.db import session_scope
 from weibao.routing.errors import DeskError, NotFound
 from weibao.service import reviews
 from weibao.web.api.reports import hospital_for, report_file
-from weibao.web.api.schemas import RowId
+from weibao.web.api.schemas import NO_SUCH, RowId
 from weibao.web.api.tickets import actor_of, desk_error
 from weibao.web.deps import Caller
 from weibao.web.security.policy import Permission
@@ -64,7 +64,7 @@ def list_reviews(request: Request, hospital_id: Annotated[str | None, Query(max_
                 for r in reviews.get_all(session=session, hospital_id=hospital)]
 
 
-@router.post("/reviews", status_code=201, summary="Record a quarterly review and its action items")
+@router.post("/reviews", status_code=201, responses=NO_SUCH, summary="Record a quarterly review and its action items")
 def create_review(body: ReviewIn, request: Request, caller: Caller = Permission("reviews.manage")) -> dict[str, Any]:
     try:
         with session_scope(request.app.state.database.sessions) as session:
@@ -77,7 +77,7 @@ def create_review(body: ReviewIn, request: Request, caller: Caller = Permission(
         raise _error(exc) from exc
 
 
-@router.get("/reviews/{review_id}", summary="A review with the quarter's report: JSON, XLSX or PDF", response_model=None)
+@router.get("/reviews/{review_id}", responses=NO_SUCH, summary="A review with the quarter's report: JSON, XLSX or PDF", response_model=None)
 def get_review(request: Request, review_id: RowId, format: Literal["json", "xlsx", "pdf"] = "json",
                lang: Literal["zh", "en"] = "zh", caller: Caller = Permission("reports.read")) -> Any:
     scope = _scope(caller)
@@ -91,7 +91,7 @@ def get_review(request: Request, review_id: RowId, format: Literal["json", "xlsx
     return report_file(payload["report"], format, lang, request)
 
 
-@router.post("/reviews/{review_id}/items", status_code=201, summary="Add an action item to a review")
+@router.post("/reviews/{review_id}/items", status_code=201, responses=NO_SUCH, summary="Add an action item to a review")
 def add_item(request: Request, review_id: RowId, body: ItemIn,
              caller: Caller = Permission("reviews.manage")) -> dict[str, Any]:
     try:
@@ -106,7 +106,7 @@ def add_item(request: Request, review_id: RowId, body: ItemIn,
         raise _error(exc) from exc
 
 
-@router.put("/action-items/{item_id}", summary="Set an action item's status")
+@router.put("/action-items/{item_id}", responses=NO_SUCH, summary="Set an action item's status")
 def set_item_status(request: Request, item_id: RowId, body: StatusIn,
                     caller: Caller = Permission("reviews.manage")) -> dict[str, Any]:
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
 from pydantic import BaseModel, Field
+
+from weibao.web.security.errors import ErrorOut
 
 
 class Tagged(BaseModel):
@@ -24,3 +26,7 @@ QueryRowId = Annotated[int, Query(ge=1, le=MAX_DB_INT)]
 """A row id or version number in a query string."""
 BodyRowId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 """A row id in a JSON body."""
+
+# The 404 a route answers for an id or hospital that does not exist, documented so clients (and the schema fuzz)
+# expect it.
+NO_SUCH: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "no such record or hospital"}}

@@ -20,6 +20,7 @@ from weibao.service.exports import PDF_TYPE, FontMissing
 from weibao.training import handbook
 from weibao.training import service as training
 from weibao.training.models import MAX_ATTENDEES, MAX_COMMENT, MAX_TOPIC
+from weibao.web.api.schemas import NO_SUCH
 from weibao.web.api.tickets import actor_of, desk_error
 from weibao.web.deps import Caller
 from weibao.web.security.errors import SecurityProblem
@@ -91,7 +92,7 @@ def list_trainings(
         return {"items": training.listing(session, hospital_id=scope, year=year)}
 
 
-@router.get("/summary", summary="Planned vs done per audience against the contract's training commitment")
+@router.get("/summary", responses=NO_SUCH, summary="Planned vs done per audience against the contract's training commitment")
 def summary(
     request: Request,
     year: Annotated[int, Query(ge=2000, le=2100)],
@@ -137,7 +138,7 @@ def create_training(request: Request, body: TrainingIn,
         return training.payload(training.plan(session, plan, actor=actor_of(caller)))
 
 
-@router.post("/{training_id}/held", summary="Record that a session was held, with its attendance")
+@router.post("/{training_id}/held", responses=NO_SUCH, summary="Record that a session was held, with its attendance")
 def record_held(request: Request, training_id: RowId, body: HeldIn,
                 caller: Caller = Permission("trainings.manage")) -> dict[str, Any]:
     with errors(), session_scope(request.app.state.database.sessions) as session:
@@ -146,7 +147,7 @@ def record_held(request: Request, training_id: RowId, body: HeldIn,
         return training.payload(row)
 
 
-@router.post("/{training_id}/feedback", status_code=201, summary="Feedback (1-5 and a comment) on a held session")
+@router.post("/{training_id}/feedback", status_code=201, responses=NO_SUCH, summary="Feedback (1-5 and a comment) on a held session")
 def feedback(request: Request, training_id: RowId, body: FeedbackIn,
              caller: Caller = Permission("trainings.feedback")) -> dict[str, Any]:
     own = caller.hospital_id if caller.role in HOSPITAL_ROLES else None
