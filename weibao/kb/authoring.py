@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.db import session_scope, utcnow
+from weibao.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, SYSTEMS
 from weibao.kb.authoring_models import ArticleEvent, ArticleFeedback
 from weibao.kb.changelog import log_change
@@ -54,35 +55,9 @@ MAX_FIXES = 50
 STALE_MONTHS = 12
 
 
-class AuthoringError(Exception):
-    """A refusal; `status` is the HTTP answer, `field` the input it concerns."""
-
-    status = 400
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class InvalidField(AuthoringError):
-    status = 422
-
-
-class NotFound(AuthoringError):
-    status = 404
-
-
-class Forbidden(AuthoringError):
-    status = 403
-
-
-class Conflict(AuthoringError):
-    status = 409
-
-    def __init__(self, message: str, field: str | None = None, detail: dict[str, Any] | None = None) -> None:
-        super().__init__(message, field)
-        self.detail = detail or {}
+# Refusals are the shared domain errors; the names say what they mean here.
+AuthoringError = DomainError
+InvalidField = Invalid
 
 
 @dataclass(slots=True)

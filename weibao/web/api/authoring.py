@@ -154,7 +154,7 @@ def problem(exc: AuthoringError) -> JSONResponse:
         payload["field"] = exc.field
     if isinstance(exc, Conflict) and exc.detail:
         payload["conflict"] = exc.detail
-    return JSONResponse(payload, status_code=exc.status)
+    return JSONResponse(payload, status_code=exc.status_code)
 
 
 def _who(caller: Caller) -> str:
