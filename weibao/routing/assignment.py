@@ -53,7 +53,8 @@ def _assign(session: Session, ticket: Ticket, candidates: Sequence[Candidate], a
         add_event(
             session, ticket, "assigned", actor,
             {"engineer_id": engineer.id, "name": engineer.name, "score": round(candidate.score, 4),
-             "factors": {k: round(v, 4) for k, v in candidate.factors.items()}},
+             "factors": {k: round(v, 4) for k, v in candidate.factors.items()},
+             **({"availability": candidate.availability} if candidate.availability else {})},
             reason="best-matched eligible engineer",
         )
         return engineer

@@ -22,7 +22,7 @@ from weibao.routing.matching import EngineerProfile
 from weibao.routing.models import Engineer, Resolution, Ticket
 from weibao.routing.planning import HistoryView, TicketDraft, plan_ticket
 from weibao.routing.records import profile
-from weibao.routing.shifts import on_shift_between
+from weibao.routing.shifts import ON_CALL_PRIORITIES, on_call, on_shift_between, regular
 
 HOLD_OUT = 0.2
 NEWEST = (1 - HOLD_OUT, 1.0)
@@ -58,7 +58,8 @@ def acceptable(engineer: EngineerProfile | None, t: Replay, response_due: dateti
     """None when the assignment is acceptable, else why not.
 
     "On shift" means working at some moment between the ticket's arrival and its
-    response due time, i.e. able to answer in time.
+    response due time, i.e. able to answer in time; an on-call shift counts for urgent
+    tickets only, as in matching.
     """
     if engineer is None:
         return "unassigned"
@@ -66,7 +67,8 @@ def acceptable(engineer: EngineerProfile | None, t: Replay, response_due: dateti
         return "proficiency below 3"
     if t.department and engineer.departments.get(t.department, 0) < 1:
         return "does not know the department"
-    if not on_shift_between(engineer.shifts, t.created_at, response_due):
+    if not on_shift_between(regular(engineer.shifts), t.created_at, response_due) and not (
+            t.priority in ON_CALL_PRIORITIES and on_shift_between(on_call(engineer.shifts), t.created_at, response_due)):
         return "off shift"
     if load >= engineer.max_open:
         return "over cap"

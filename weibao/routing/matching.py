@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from weibao.routing.shifts import on_shift_between
+from weibao.routing.shifts import ON_CALL_PRIORITIES, on_call, on_shift_between, regular
 
 # Weights of the score's factors; they add up to 1 for an ideal engineer.
 WEIGHTS: Mapping[str, float] = {
@@ -79,6 +79,9 @@ class Candidate:
     score: float
     factors: dict[str, float]
     excluded_because: str | None = None
+    # How the engineer can respond in time: "on_shift" (normal shift) or "on_call"
+    # (outside it, reachable for urgent tickets only); None when neither.
+    availability: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -88,9 +91,22 @@ class Candidate:
             "score": round(self.score, 4),
             "factors": {k: round(v, 4) for k, v in self.factors.items()},
         }
+        if self.availability:
+            out["availability"] = self.availability
         if self.excluded_because:
             out["excluded_because"] = self.excluded_because
         return out
+
+
+def availability(engineer: EngineerProfile, needs: TicketNeeds) -> str | None:
+    """"on_shift" when a normal shift lets the engineer respond before the response is due,
+    "on_call" when only an on-call shift does and the ticket is urgent (P1/P2), else None."""
+    start = needs.created_at or needs.response_due
+    if on_shift_between(regular(engineer.shifts), start, needs.response_due):
+        return "on_shift"
+    if needs.priority in ON_CALL_PRIORITIES and on_shift_between(on_call(engineer.shifts), start, needs.response_due):
+        return "on_call"
+    return None
 
 
 def exclusion(
@@ -115,8 +131,10 @@ def exclusion(
             return f"triage is unsure; no knowledge of the alternative {unknown[0]} department"
     if engineer.open_count >= engineer.max_open:
         return f"at cap ({engineer.open_count}/{engineer.max_open} open)"
-    start = needs.created_at or needs.response_due
-    if not on_shift_between(engineer.shifts, start, needs.response_due):
+    if availability(engineer, needs) is None:
+        start = needs.created_at or needs.response_due
+        if on_shift_between(on_call(engineer.shifts), start, needs.response_due):
+            return f"only on call before the response is due; on call takes {'/'.join(ON_CALL_PRIORITIES)} only"
         return "not on shift before the response is due"
     if needs.needs_onsite and needs.region and needs.region not in engineer.regions:
         return f"onsite work needed and region {needs.region} not covered"
@@ -175,6 +193,7 @@ def rank_candidates(
         excluded: list[Candidate] = []
         for engineer, candidate in scored:
             candidate.excluded_because = exclusion(engineer, needs, floor)
+            candidate.availability = None if candidate.excluded_because else availability(engineer, needs)
             (excluded if candidate.excluded_because else eligible).append(candidate)
         if eligible:
             break

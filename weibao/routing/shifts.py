@@ -9,6 +9,9 @@ from weibao.routing.calendars import zone
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SHIFT_TZ = "Asia/Shanghai"
+# Priorities that may reach an engineer through an on-call shift (outside the normal one):
+# urgent work at night wakes the on-call engineer; routine work waits for the normal shift.
+ON_CALL_PRIORITIES = ("P1", "P2")
 
 
 class ShiftError(ValueError):
@@ -84,6 +87,16 @@ def shift_intervals(
             if begin < end and start < finish:
                 yield begin, finish
         day += timedelta(days=1)
+
+
+def regular(shifts: Iterable[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    """The normal shifts: those not marked on call."""
+    return [s for s in shifts if not s.get("on_call")]
+
+
+def on_call(shifts: Iterable[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    """The on-call shifts: reachable for urgent tickets only (see ON_CALL_PRIORITIES)."""
+    return [s for s in shifts if s.get("on_call")]
 
 
 def on_shift_between(

@@ -350,6 +350,8 @@ def _render_ticket(
     shares = detail.get("factors")
     factors = desk_view.factor_rows(shares, t) \
         if isinstance(shares, dict) and detail.get("engineer_id") == ticket.assignee_id else []
+    # On shift or reached on call (urgent tickets only); older assignments did not record it.
+    availability = str(detail.get("availability") or "") if factors else ""
     own = _own_engineer(request, caller) if vendor else None
     actions = _actions(caller, ticket, own)
     related = []
@@ -380,7 +382,7 @@ def _render_ticket(
         # has corrected what triage read.
         clarify=understanding_view.clarifying_question(triage, t) if vendor and unsettled else "",
         confidence_note=understanding_view.confidence_note(triage, t) if unsettled else "",
-        factors=factors, actions=actions, related=related, candidates=candidates, counts=counts,
+        factors=factors, availability=availability, actions=actions, related=related, candidates=candidates, counts=counts,
         notice=notice, error=error, form=form or {}, priorities=PRIORITIES, vendor=vendor,
         fmt=lambda key, **values: desk_view.fmt(t, key, **values),
     )
