@@ -89,6 +89,10 @@ STRUCTURED = {
     # Article images: ids, the type Pillow proved, the hash, the uploader's user name.
     ("article_images", "article_id"), ("article_images", "content_type"), ("article_images", "sha256"),
     ("article_images", "uploaded_by"),
+    # Article videos (as images, the type proved by the bytes); articles' affected versions
+    # (system id -> version strings).
+    ("article_videos", "article_id"), ("article_videos", "content_type"), ("article_videos", "sha256"),
+    ("article_videos", "uploaded_by"), ("articles", "affected_versions"),
     ("inspection_followups", "hospital_id"), ("inspection_followups", "item_id"),
     ("inspection_followups", "status"), ("inspection_followups", "assignee_id"),
     ("metric_samples", "hospital_id"), ("metric_samples", "system"), ("metric_samples", "metric"),

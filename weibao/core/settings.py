@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         default=180, gt=0, le=3650, description="attachments are deleted this long after upload"
     )
     attachments_per_ticket: int = Field(default=20, ge=1, le=1000)
+    # Knowledge authoring (issue 18).
+    article_video_max_mb: float = Field(
+        default=8, gt=0, le=100,
+        description="largest short video (MP4 H.264/AAC or WebM) attached to an article; "
+        "the upload route's request body limit follows it",
+    )
     followup_window_days: float = Field(
         default=14, gt=0, le=365,
         description="after a resolution, how long the reporter may confirm it or reopen the ticket",
@@ -174,6 +180,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'weibao.db').resolve()}"
+
+    @property
+    def article_video_max_bytes(self) -> int:
+        return int(self.article_video_max_mb * 1_000_000)
 
     @property
     def index_dir(self) -> Path:

@@ -29,6 +29,16 @@ from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, S
 from weibao.kb.authoring_models import ArticleEvent, ArticleFeedback
 from weibao.kb.changelog import log_change
 from weibao.kb.documents import MAX_TITLE, ArticleSource
+from weibao.kb.freshness import (
+    CONTRADICTION_MIN,
+    CONTRADICTION_SHOWN,
+    AffectedVersionsError,
+    FreshnessFacts,
+    ResolutionFact,
+    check_affected_versions,
+    contradicting,
+    versions_retired,
+)
 from weibao.kb.index import Filters
 from weibao.kb.ingest import stored_hash
 from weibao.kb.models import Article, ArticleVersion, Chunk
@@ -72,6 +82,8 @@ class ArticleInput:
     language: str
     departments: list[str] = field(default_factory=list)
     fixes: list[dict[str, str]] = field(default_factory=list)
+    # {system id: [version, …]}: see weibao.kb.freshness.
+    affected_versions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _ids(values: Sequence[str], valid: dict[str, Any], name: str, required: bool) -> list[str]:
@@ -107,9 +119,13 @@ def validate(data: ArticleInput) -> ArticleInput:
         if not fix_title:
             raise InvalidField(f"fixes[{i}].title: is required", f"fixes[{i}].title")
         fixes.append({"id": fix_id, "title": fix_title[:300]})
+    systems = _ids(data.systems, SYSTEMS, "systems", required=True)
+    try:
+        affected = check_affected_versions(data.affected_versions, systems)
+    except AffectedVersionsError as exc:
+        raise InvalidField(exc.message, exc.field) from exc
     return ArticleInput(
-        title=title, body=body,
-        systems=_ids(data.systems, SYSTEMS, "systems", required=True),
+        title=title, body=body, systems=systems, affected_versions=affected,
         symptoms=_ids(data.symptoms, SYMPTOMS, "symptoms", required=True),
         departments=_ids(data.departments, DEPARTMENTS, "departments", required=False),
         audience=data.audience, language=data.language, fixes=fixes,
@@ -145,8 +161,11 @@ class QueueItem:
 @dataclass(slots=True)
 class StaleItem:
     article: Article
-    reasons: list[str]
+    reasons: list[str]  # not_reviewed, unhelpful, contradicted, versions_retired
     last_reviewed: datetime | None
+    # contradicted: how many newer resolutions went another way, and the latest of them.
+    contradictions: int = 0
+    recent: list[ResolutionFact] = field(default_factory=list)
 
 
 def _today() -> date:
@@ -230,6 +249,7 @@ class Authoring:
         article.title, article.body = data.title, data.body
         article.systems, article.symptoms = data.systems, data.symptoms
         article.departments, article.fixes = data.departments, data.fixes
+        article.affected_versions = data.affected_versions
         article.audience, article.language = data.audience, data.language
         article.updated = _today()
         article.content_hash = stored_hash(source_of(article))
@@ -246,6 +266,7 @@ class Authoring:
                 id=article.id, title=mine.title, systems=mine.systems, symptoms=mine.symptoms,
                 departments=mine.departments, audience=mine.audience, language=mine.language,
                 updated=current.updated, body=mine.body, fixes=mine.fixes,
+                affected_versions=mine.affected_versions,
             )
             detail["diff"] = unified(current, yours, f"v{article.version}", "yours")
         return Conflict(
@@ -266,6 +287,7 @@ class Authoring:
                 id=article.id, title=data.title, systems=data.systems, symptoms=data.symptoms,
                 departments=data.departments, audience=data.audience, language=data.language,
                 updated=article.updated, body=data.body, fixes=data.fixes,
+                affected_versions=data.affected_versions,
             )
             if stored_hash(probe) == article.content_hash:
                 return article  # nothing changed: no version
@@ -309,7 +331,7 @@ class Authoring:
             data = ArticleInput(
                 title=old.title, body=old.body, systems=old.systems, symptoms=old.symptoms,
                 audience=old.audience, language=old.language, departments=old.departments,
-                fixes=old.fixes,
+                fixes=old.fixes, affected_versions=old.affected_versions,
             )
             self._new_version(session, article, version, author)
             self._apply(article, data)
@@ -522,11 +544,30 @@ class Authoring:
 
         return sorted(items, key=rank)
 
-    def stale(self, *, months: int = STALE_MONTHS, now: datetime | None = None) -> list[StaleItem]:
-        """Published articles not reviewed for `months`, or with more unhelpful votes than
-        helpful ones, oldest review first."""
+    def oldest_review(self) -> datetime | None:
+        """The earliest last review among published articles: how far back the facts
+        for `stale` need to reach."""
+        with self._tx() as session:
+            reviewed = session.scalar(select(func.min(Article.reviewed_at)).where(
+                Article.status == PUBLISHED, Article.reviewed_at.is_not(None)))
+            updated = session.scalar(select(func.min(Article.updated)).where(
+                Article.status == PUBLISHED, Article.reviewed_at.is_(None)))
+        dates = [reviewed] if reviewed is not None else []
+        if updated is not None:
+            dates.append(datetime.combine(updated, datetime.min.time(), UTC))
+        return min(dates) if dates else None
+
+    def stale(
+        self, *, months: int = STALE_MONTHS, now: datetime | None = None,
+        facts: FreshnessFacts | None = None,
+    ) -> list[StaleItem]:
+        """Published articles due for a review, oldest review first: not reviewed for
+        `months`; more unhelpful votes than helpful ones; and, given the facts from the
+        desk and the estate, contradicted by newer resolutions of the same system and
+        symptom, or naming only versions no installation runs any more."""
         now = now or utcnow()
         cutoff = now - timedelta(days=30 * months)
+        facts = facts or FreshnessFacts()
         with self._tx() as session:
             articles = list(session.scalars(select(Article).where(Article.status == PUBLISHED)))
             counts = _vote_counts(session, None)
@@ -542,8 +583,18 @@ class Authoring:
             yes, no = counts.get(article.id, (0, 0))
             if no >= 2 and no > yes:
                 reasons.append("unhelpful")
+            against = contradicting(
+                article.id, article.systems, article.symptoms,
+                [f["id"] for f in article.fixes or []], reviewed, facts.resolutions,
+            )
+            if len(against) >= CONTRADICTION_MIN:
+                reasons.append("contradicted")
+            else:
+                against = []
+            if versions_retired(article.affected_versions or {}, facts.running):
+                reasons.append("versions_retired")
             if reasons:
-                out.append(StaleItem(article, reasons, reviewed))
+                out.append(StaleItem(article, reasons, reviewed, len(against), against[:CONTRADICTION_SHOWN]))
         return sorted(out, key=lambda s: (s.last_reviewed or now, s.article.id))
 
 

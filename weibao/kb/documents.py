@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, SYSTEMS
+from weibao.kb.freshness import AffectedVersionsError, check_affected_versions
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?(.*)\Z", re.S)
 _ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
@@ -44,9 +45,12 @@ class ArticleSource:
     fixes: list[dict[str, str]] = field(default_factory=list)
     source_path: str | None = None
     hospital_id: str | None = None
+    # {system id: [version, …]}; written to the file only when set, so that the files and
+    # hashes of articles without it stay as they were.
+    affected_versions: dict[str, list[str]] = field(default_factory=dict)
 
     def front_matter(self) -> dict[str, object]:
-        return {
+        meta: dict[str, object] = {
             "id": self.id,
             "title": self.title,
             "systems": self.systems,
@@ -57,6 +61,9 @@ class ArticleSource:
             "updated": self.updated.isoformat(),
             "fixes": self.fixes,
         }
+        if self.affected_versions:
+            meta["affected_versions"] = self.affected_versions
+        return meta
 
     @property
     def content_hash(self) -> str:
@@ -180,10 +187,15 @@ def parse_article_text(text: str, source: str) -> ArticleSource:
     body = match.group(2).strip()
     if not body:
         raise ArticleFormatError(source, "body", "the article has no text")
+    systems = _id_list(meta, "systems", SYSTEMS, source, required=True)
+    try:
+        affected = check_affected_versions(meta.get("affected_versions"), systems)
+    except AffectedVersionsError as exc:
+        raise ArticleFormatError(source, exc.field, exc.message.split(": ", 1)[-1]) from exc
     return ArticleSource(
         id=article_id,
         title=title.strip(),
-        systems=_id_list(meta, "systems", SYSTEMS, source, required=True),
+        systems=systems,
         symptoms=_id_list(meta, "symptoms", SYMPTOMS, source, required=True),
         departments=_id_list(meta, "departments", DEPARTMENTS, source, required=False),
         audience=_choice(meta, "audience", AUDIENCES, source),
@@ -192,6 +204,7 @@ def parse_article_text(text: str, source: str) -> ArticleSource:
         body=body,
         fixes=_fixes(meta, source),
         source_path=source,
+        affected_versions=affected,
     )
 
 

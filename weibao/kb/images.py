@@ -66,9 +66,9 @@ def image_type(data: bytes) -> str:
     return IMAGE_TYPES[kind]
 
 
-def clean_filename(name: str) -> str:
+def clean_filename(name: str, default: str = "image") -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip(" .")
-    return "".join(c for c in base if c.isprintable())[:120] or "image"
+    return "".join(c for c in base if c.isprintable())[:120] or default
 
 
 def add_image(session: Session, article_id: str, filename: str, data: bytes, actor: str) -> ArticleImage:
@@ -89,11 +89,17 @@ def readable_image(session: Session, image_id: int, role: str, hospital_id: str 
     """The image when its article is one `role` may read (drafts: vendor staff only); else 404."""
     image = session.get(ArticleImage, image_id)
     article = session.get(Article, image.article_id) if image else None
-    if image is None or article is None or not may_read(role, article.audience):
-        raise ImageError(f"no image {image_id}", "image_id", 404)
-    live = article.status == "published" or (article.status != "archived" and article.published_version is not None)
-    if not live and role not in STAFF_ROLES:
-        raise ImageError(f"no image {image_id}", "image_id", 404)
-    if article.hospital_id is not None and role not in STAFF_ROLES and article.hospital_id != hospital_id:
+    if image is None or article is None or not readable_article(article, role, hospital_id):
         raise ImageError(f"no image {image_id}", "image_id", 404)
     return image
+
+
+def readable_article(article: Article, role: str, hospital_id: str | None) -> bool:
+    """Whether `role` may read the article's attachments: its audience, drafts for vendor
+    staff only, a hospital's own article for that hospital (and the vendor)."""
+    if not may_read(role, article.audience):
+        return False
+    live = article.status == "published" or (article.status != "archived" and article.published_version is not None)
+    if not live and role not in STAFF_ROLES:
+        return False
+    return article.hospital_id is None or role in STAFF_ROLES or article.hospital_id == hospital_id

@@ -110,6 +110,7 @@ def upsert_article(
     article.symptoms = source.symptoms
     article.departments = source.departments
     article.fixes = source.fixes
+    article.affected_versions = source.affected_versions
     article.audience = source.audience
     article.language = source.language
     article.updated = source.updated

@@ -22,6 +22,10 @@ class Article(Base):
     symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
     departments: Mapped[list[str]] = mapped_column(JSON, default=list)
     fixes: Mapped[list[dict[str, str]]] = mapped_column(MaskedJSON, default=list)
+    # {system id: [version, …]} the problem affects (weibao.kb.freshness); {} when unsaid.
+    affected_versions: Mapped[dict[str, list[str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     audience: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     updated: Mapped[date] = mapped_column(Date)

@@ -8,7 +8,7 @@ the author and time it was saved.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -39,6 +39,7 @@ class StoredVersion:
     fixes: list[dict[str, str]]
     version: int
     hospital_id: str | None = None
+    affected_versions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _strings(meta: dict[str, Any], key: str) -> list[str]:
@@ -50,6 +51,7 @@ def stored_version(article_id: str, row: ArticleVersion) -> StoredVersion:
     meta: dict[str, Any] = dict(row.front_matter or {})
     updated = meta.get("updated")
     fixes = meta.get("fixes")
+    affected = meta.get("affected_versions")
     return StoredVersion(
         id=article_id, title=row.title, systems=_strings(meta, "systems"),
         symptoms=_strings(meta, "symptoms"), departments=_strings(meta, "departments"),
@@ -59,6 +61,8 @@ def stored_version(article_id: str, row: ArticleVersion) -> StoredVersion:
         fixes=[{"id": str(f.get("id")), "title": str(f.get("title"))} for f in fixes if isinstance(f, dict)]
         if isinstance(fixes, list) else [],
         version=row.version,
+        affected_versions={str(k): [str(v) for v in vs] for k, vs in affected.items() if isinstance(vs, list)}
+        if isinstance(affected, dict) else {},
     )
 
 
@@ -70,7 +74,7 @@ def snapshot(article: Article) -> ArticleVersion:
             "systems": article.systems, "symptoms": article.symptoms,
             "departments": article.departments, "audience": article.audience,
             "language": article.language, "updated": article.updated.isoformat(),
-            "fixes": article.fixes,
+            "fixes": article.fixes, "affected_versions": article.affected_versions or {},
         },
         body=article.body, content_hash=article.content_hash,
         author=article.modified_by, saved_at=article.modified_at, replaced_at=utcnow(),
@@ -85,6 +89,7 @@ def source_of(article: Article | StoredVersion) -> ArticleSource:
         audience=article.audience, language=article.language, updated=article.updated,
         body=article.body, fixes=[dict(f) for f in article.fixes],
         hospital_id=article.hospital_id,
+        affected_versions={k: list(v) for k, v in (article.affected_versions or {}).items()},
     )
 
 
@@ -121,6 +126,7 @@ def published_view(session: Session, article: Article) -> Article | None:
     return Article(
         id=article.id, hospital_id=article.hospital_id, title=old.title, systems=old.systems,
         symptoms=old.symptoms, departments=old.departments, fixes=old.fixes,
+        affected_versions=old.affected_versions,
         audience=old.audience, language=old.language, updated=old.updated, body=old.body,
         status=PUBLISHED, source_path=article.source_path, content_hash=row.content_hash,
         version=row.version, created_at=article.created_at,

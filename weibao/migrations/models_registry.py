@@ -17,6 +17,7 @@ import weibao.inspections.models
 import weibao.kb.authoring_models
 import weibao.kb.images
 import weibao.kb.models
+import weibao.kb.videos
 import weibao.notify.models
 import weibao.routing.contracts
 import weibao.routing.corrections

@@ -42,6 +42,8 @@ class ProfileIn:
     shifts: list[dict[str, object]] = field(default_factory=list)
     max_open: int = 8
     active: bool = True
+    # May review others' articles; None keeps what the profile has (False for a new one).
+    can_review: bool | None = None
 
 
 def _levels(values: Mapping[str, object], known: Mapping[str, object], name: str) -> dict[str, int]:
@@ -88,8 +90,9 @@ def validate(profile: ProfileIn) -> ProfileIn:
                        **({"on_call": True} if shift.get("on_call") else {})})
     if isinstance(profile.max_open, bool) or not 1 <= profile.max_open <= MAX_CAP:
         raise Invalid(f"max_open: a whole number from 1 to {MAX_CAP}", "max_open")
+    can_review = None if profile.can_review is None else bool(profile.can_review)
     return ProfileIn(name, profile.tier, systems, departments, tags, regions, shifts,
-                     profile.max_open, bool(profile.active))
+                     profile.max_open, bool(profile.active), can_review)
 
 
 def _apply(engineer: Engineer, profile: ProfileIn) -> None:
@@ -102,6 +105,8 @@ def _apply(engineer: Engineer, profile: ProfileIn) -> None:
     engineer.shifts = profile.shifts
     engineer.max_open = profile.max_open
     engineer.active = profile.active
+    if profile.can_review is not None:
+        engineer.can_review = profile.can_review
 
 
 def get(*, session: Session, engineer_id: str) -> Engineer:
@@ -128,7 +133,7 @@ def create(*, session: Session, engineer_id: str, profile: ProfileIn) -> Enginee
     checked = validate(profile)
     if session.get(Engineer, engineer_id) is not None:
         raise Conflict(f"id: engineer {engineer_id!r} already exists", "id")
-    engineer = Engineer(id=engineer_id)
+    engineer = Engineer(id=engineer_id, can_review=False)
     _apply(engineer, checked)
     session.add(engineer)
     session.flush()
@@ -157,5 +162,27 @@ def link_account(*, session: Session, engineer_id: str, user_id: int | None) -> 
         if holder is not None and holder.id != engineer_id:
             raise Conflict(f"username: the account is already linked to {holder.id}", "username")
     engineer.user_id = user_id
+    session.flush()
+    return engineer
+
+
+# Roles that review articles by their role alone; engineers need the right on their profile.
+REVIEW_ROLES = ("manager", "admin")
+
+
+def may_review(*, session: Session, role: str, user_id: int | None) -> bool:
+    """Whether the account may review others' articles: managers and admins always, an
+    engineer when the profile linked to the account carries the review right."""
+    if role in REVIEW_ROLES:
+        return True
+    if role != "engineer" or user_id is None:
+        return False
+    return bool(session.scalar(select(Engineer.can_review).where(Engineer.user_id == user_id)))
+
+
+def set_review_right(*, session: Session, engineer_id: str, allowed: bool) -> Engineer:
+    """Grants or withdraws an engineer's right to review articles."""
+    engineer = get(session=session, engineer_id=engineer_id)
+    engineer.can_review = allowed
     session.flush()
     return engineer

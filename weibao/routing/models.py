@@ -60,6 +60,10 @@ class Engineer(Base):
     user_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="SET NULL"), unique=True
     )
+    # May review (approve, request changes on, archive) others' articles. New profiles
+    # start without it (an admin grants it); profiles from before it existed kept it
+    # (migration 0017). Managers and admins review without a profile.
+    can_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Ticket(Base):

@@ -179,7 +179,10 @@ def create_app(
         overrides=[(r"(/api)?/tickets/[^/]+/attachments",
                     max(settings.max_body_bytes, settings.attachment_max_bytes + 65_536)),
                    # The new-ticket form may carry one file: the form's own allowance plus it.
-                   (r"/tickets/new", settings.max_body_bytes + settings.attachment_max_bytes + 65_536)],
+                   (r"/tickets/new", settings.max_body_bytes + settings.attachment_max_bytes + 65_536),
+                   # An article's video: the file plus the multipart envelope.
+                   (r"/api/articles/[^/]+/videos",
+                    max(settings.max_body_bytes, settings.article_video_max_bytes + 65_536))],
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestActorMiddleware)  # who acts, for the audit rows of domain calls
