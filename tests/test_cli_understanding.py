@@ -24,3 +24,10 @@ def test_heldout_with_a_broken_set_names_it(tmp_path: Path) -> None:
     (folder / "queries.yaml").write_text("[]\n", encoding="utf-8")
     line = one_line(run(["heldout"], tmp_path / "data", WEIBAO_EVAL_DIR=str(tmp_path / "eval")), USAGE, "heldout")
     assert "held-out set" in line and "unknown system" in line
+
+
+def test_heldout_with_an_unknown_set_names_the_option(tmp_path: Path) -> None:
+    (tmp_path / "eval").mkdir()
+    line = one_line(run(["heldout", "--set", "nope"], tmp_path / "data",
+                        WEIBAO_EVAL_DIR=str(tmp_path / "eval")), USAGE, "heldout")
+    assert "--set" in line and "nope" in line

@@ -16,9 +16,11 @@ def cmd_heldout(args: argparse.Namespace) -> int:
     from weibao.routing import heldout
 
     settings = get_settings()
+    if not (settings.eval_dir / args.set).is_dir():
+        raise CommandError(f"--set: no held-out set {args.set!r} under {settings.eval_dir}")
     try:
-        tickets = heldout.load_tickets(settings.eval_dir)
-        queries = heldout.load_queries(settings.eval_dir)
+        tickets = heldout.load_tickets(settings.eval_dir, args.set)
+        queries = heldout.load_queries(settings.eval_dir, args.set)
     except (OSError, ValueError, KeyError) as exc:
         raise CommandError(f"held-out set: {exc}") from exc
     services = open_services(settings)
@@ -42,6 +44,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--part", action="append", choices=["linking", "triage", "search"],
                    help="only this part (repeatable; default all)")
     p.add_argument("--errors", dest="verbose_errors", action="store_true", help="list every miss")
+    p.add_argument("--set", default="heldout", metavar="NAME",
+                   help="the set's folder under the eval folder: heldout (default; seen while "
+                   "tuning since 2026-12-01, now a development set) or heldout2 (fresh, frozen)")
     p.add_argument("--json", action="store_true")
     sub.add_parser("train", help="train the systems/symptoms model from articles, resolved tickets, "
                    "corrections and aliases (into the data folder)")

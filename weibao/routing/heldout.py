@@ -60,8 +60,8 @@ def _lang(value: object) -> str:
     return "en" if value == "en" else "zh"
 
 
-def load_tickets(eval_dir: Path) -> list[HeldOutTicket]:
-    items = yaml.safe_load((eval_dir / HELDOUT_DIR / "tickets.yaml").read_text(encoding="utf-8")) or []
+def load_tickets(eval_dir: Path, name: str = HELDOUT_DIR) -> list[HeldOutTicket]:
+    items = yaml.safe_load((eval_dir / name / "tickets.yaml").read_text(encoding="utf-8")) or []
     tickets = []
     for i, item in enumerate(items):
         systems, symptoms = tuple(item.get("systems") or ()), tuple(item.get("symptoms") or ())
@@ -74,8 +74,8 @@ def load_tickets(eval_dir: Path) -> list[HeldOutTicket]:
     return tickets
 
 
-def load_queries(eval_dir: Path) -> list[HeldOutQuery]:
-    items = yaml.safe_load((eval_dir / HELDOUT_DIR / "queries.yaml").read_text(encoding="utf-8")) or []
+def load_queries(eval_dir: Path, name: str = HELDOUT_DIR) -> list[HeldOutQuery]:
+    items = yaml.safe_load((eval_dir / name / "queries.yaml").read_text(encoding="utf-8")) or []
     return [HeldOutQuery(str(item["q"]), item["system"], item["symptom"], tuple(item["articles"]),
                          _lang(item.get("lang"))) for item in items]
 
