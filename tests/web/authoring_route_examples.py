@@ -10,10 +10,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from tests.kb.media_samples import mp4
 from tests.web.security.conftest import Env
 from weibao.core.db import session_scope
 from weibao.kb.authoring import ArticleInput, Authoring
 from weibao.kb.models import Article
+from weibao.kb.videos import add_video
 
 Builder = Callable[[Env, str], tuple[str, dict[str, Any]]]
 ARTICLE = {
@@ -50,6 +52,13 @@ def _published_a1(env: Env) -> str:
     return "a-1"
 
 
+def _video(env: Env) -> int:
+    """A video of the stand-in published article a-1 (clinicians may read it)."""
+    article_id = _published_a1(env)
+    with session_scope(env.database.sessions) as session:
+        return add_video(session, article_id, "clip.mp4", mp4(), "someone", 1_000_000).id
+
+
 AUTHORING_EXAMPLES: dict[tuple[str, str], tuple[Builder, int]] = {
     ("POST", "/api/articles"): (lambda e, w: ("/api/articles", {"json": ARTICLE}), 201),
     ("PUT", "/api/articles/{article_id}"): (
@@ -82,6 +91,10 @@ AUTHORING_EXAMPLES: dict[tuple[str, str], tuple[Builder, int]] = {
     ("GET", "/api/articles/{article_id}/feedback"): (
         lambda e, w: (f"/api/articles/{_published_a1(e)}/feedback", {}), 200
     ),
+    ("POST", "/api/articles/{article_id}/videos"): (
+        lambda e, w: (f"/api/articles/{_article(e)}/videos", {"files": {"file": ("clip.mp4", mp4(), "video/mp4")}}), 201
+    ),
+    ("GET", "/api/article-videos/{video_id}"): (lambda e, w: (f"/api/article-videos/{_video(e)}", {}), 200),
     ("GET", "/api/review-queue"): (lambda e, w: ("/api/review-queue", {}), 200),
     ("GET", "/api/stale-articles"): (lambda e, w: ("/api/stale-articles", {}), 200),
     # Pages

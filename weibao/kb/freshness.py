@@ -48,7 +48,7 @@ def check_affected_versions(value: object, systems: Collection[str]) -> dict[str
     out: dict[str, list[str]] = {}
     for system, versions in value.items():
         if not isinstance(system, str) or system not in SYSTEMS:
-            raise AffectedVersionsError(f"affected_versions: unknown system id {system!r}")
+            raise AffectedVersionsError(f"affected_versions: unknown id {system!r} (not a system)")
         if system not in systems:
             raise AffectedVersionsError(
                 f"affected_versions: system id {system!r} is not one of the article's systems")

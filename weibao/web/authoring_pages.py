@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from weibao.kb.authoring import STALE_MONTHS, Authoring, AuthoringError
 from weibao.kb.versions import source_of, unified
-from weibao.web.api.authoring import get_authoring
+from weibao.web.api.authoring import get_authoring, may_review, stale_items
 from weibao.web.deps import Caller
 from weibao.web.desk_view import local_time
 from weibao.web.i18n import MESSAGES, request_lang
@@ -46,6 +46,10 @@ def _page(request: Request, name: str, status_code: int = 200, **context: object
     )
 
 
+def _video_mb(request: Request) -> str:
+    return f"{request.app.state.settings.article_video_max_mb:g}"
+
+
 def _not_found(request: Request) -> Response:
     return render(request, "not_found.html", status_code=404)
 
@@ -56,7 +60,7 @@ def new_article(
 ) -> Response:
     return _page(
         request, "authoring_editor.html", article=None, events=[],
-        drafts=authoring.mine(caller.username or ""),
+        drafts=authoring.mine(caller.username or ""), video_mb=_video_mb(request),
     )
 
 
@@ -71,7 +75,7 @@ def edit_article(
         return _not_found(request)
     return _page(
         request, "authoring_editor.html", article=article, events=authoring.events(article_id),
-        drafts=authoring.mine(caller.username or ""),
+        drafts=authoring.mine(caller.username or ""), video_mb=_video_mb(request),
     )
 
 
@@ -102,7 +106,9 @@ def versions_page(
 def review_queue_page(
     request: Request, authoring: AuthoringDep, caller: Caller = Permission("articles.review")
 ) -> Response:
-    return _page(request, "authoring_queue.html", items=authoring.review_queue())
+    # Engineers without the review right see the queue read-only.
+    return _page(request, "authoring_queue.html", items=authoring.review_queue(),
+                 may_review=may_review(request, caller))
 
 
 @router.get("/review/stale", response_class=HTMLResponse)
@@ -111,7 +117,7 @@ def stale_page(
     months: Annotated[int, Query(ge=1, le=120)] = STALE_MONTHS,
     caller: Caller = Permission("articles.review"),
 ) -> Response:
-    return _page(request, "authoring_stale.html", items=authoring.stale(months=months), months=months)
+    return _page(request, "authoring_stale.html", items=stale_items(request, authoring, months), months=months)
 
 
 @router.get("/review/{article_id}", response_class=HTMLResponse)
@@ -130,5 +136,5 @@ def review_page(
     return _page(
         request, "authoring_review.html", article=article, body_html=render_markdown(article.body),
         changes=changes, events=authoring.events(article_id), helpful=helpful,
-        unhelpful=unhelpful, votes=votes, own=own,
+        unhelpful=unhelpful, votes=votes, own=own, may_review=may_review(request, caller),
     )

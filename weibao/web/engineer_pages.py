@@ -112,6 +112,7 @@ def profile_from_form(form: dict[str, str]) -> engineers.ProfileIn:
         tags=form.get("tags", "").replace(",", " ").split(),
         regions=form.get("regions", "").replace(",", " ").split(),
         shifts=parse_shifts(form.get("shifts", "")), max_open=cap, active=form.get("active") == "1",
+        can_review=form.get("can_review") == "1",
     )
 
 
@@ -119,7 +120,8 @@ def _form_of(engineer: Engineer, username: str, lang: str) -> dict[str, str]:
     form = {"id": engineer.id, "name": engineer.name, "tier": engineer.tier,
             "tags": " ".join(engineer.tags or []), "regions": " ".join(engineer.regions or []),
             "shifts": shifts_text(list(engineer.shifts or []), lang), "max_open": str(engineer.max_open),
-            "active": "1" if engineer.active else "", "username": username}
+            "active": "1" if engineer.active else "", "username": username,
+            "can_review": "1" if engineer.can_review else ""}
     form.update({f"sys_{k}": str(v) for k, v in (engineer.systems or {}).items()})
     form.update({f"dep_{k}": str(v) for k, v in (engineer.departments or {}).items()})
     return form
@@ -184,7 +186,7 @@ def _save(request: Request, caller: Caller, form: dict[str, str], engineer_id: s
             engineers.link_account(session=session, engineer_id=engineer_id, user_id=user_id)
             audit.record(session, action=action, actor_user_id=caller.user_id, actor_name=caller.username or "",
                          actor_role=caller.role, target=f"engineer:{engineer_id}", ip=client_address(request),
-                         detail={"account": username or None})
+                         detail={"account": username or None, "can_review": profile.can_review})
     except DeskError as exc:
         new = request.url.path.endswith("/new")
         return _page(request, form, new=new, error=_refusal(request, exc),

@@ -4,6 +4,8 @@ or data: URLs written into an article are stripped, never executed."""
 
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -21,18 +23,33 @@ TAGS = {
 ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
-    "video": {"src", "controls", "width", "height", "poster"},
+    "video": {"src", "controls", "width", "height", "preload"},
     "source": {"src", "type"},
     "td": {"align"}, "th": {"align"},
     "code": {"class"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# A video plays only from the article's own attachments (weibao.kb.videos), always with
+# the player's controls, never on its own (no autoplay, no poster from elsewhere).
+VIDEO_SRC = re.compile(r"^/api/article-videos/\d{1,18}$")
+SET_ATTRIBUTES = {"video": {"controls": "controls"}}
+
+
+def _attribute(element: str, attribute: str, value: str) -> str | None:
+    if element in ("video", "source") and attribute == "src":
+        return value if VIDEO_SRC.match(value) else None
+    if element == "video" and attribute == "preload":
+        return value if value in ("none", "metadata") else None
+    if element == "source" and attribute == "type":
+        return value if value in ("video/mp4", "video/webm") else None
+    return value
 
 
 def sanitize_html(html: str) -> str:
     return nh3.clean(
         html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow", strip_comments=True,
+        attribute_filter=_attribute, set_tag_attribute_values=SET_ATTRIBUTES,
     )
 
 

@@ -145,8 +145,9 @@ def build_env(tmp: Path, database_url: str, **overrides: object) -> Env:
         accounts.create_hospital(session=session, hospital_id=HOSPITAL_A, name="甲医院")
         accounts.create_hospital(session=session, hospital_id=HOSPITAL_B, name="乙医院")
         session.add(Contract(hospital_id=HOSPITAL_A, tier="premium"))
+        # The engineer also holds the right to review articles (weibao.routing.engineers).
         session.add(Engineer(id=ENGINEER, name="值班工程师", tier="L2", systems={}, tags=[],
-                             departments={}, regions=[], max_open=1000,
+                             departments={}, regions=[], max_open=1000, can_review=True,
                              shifts=[{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                                       "start": "00:00", "end": "00:00"}]))
         for name, (role, hospital) in PEOPLE.items():

@@ -390,6 +390,9 @@ class EngineerProfileIn(BaseModel):
     max_open: int = Field(8, ge=1, le=engineers.MAX_CAP)
     active: bool = True
     username: str | None = Field(None, max_length=64, description="account to link; null: none")
+    can_review: bool | None = Field(
+        None, description="may review others' articles; null or absent: unchanged (false for a new profile)"
+    )
 
 
 class EngineerCreateIn(EngineerProfileIn):
@@ -408,6 +411,7 @@ class EngineerProfileOut(BaseModel):
     max_open: int
     active: bool
     account: str | None
+    can_review: bool
 
 
 def _save_engineer(
@@ -419,7 +423,7 @@ def _save_engineer(
     profile = engineers.ProfileIn(
         name=body.name, tier=body.tier, systems=body.systems, departments=body.departments,
         tags=body.tags, regions=body.regions, shifts=[s.model_dump() for s in body.shifts],
-        max_open=body.max_open, active=body.active,
+        max_open=body.max_open, active=body.active, can_review=body.can_review,
     )
     try:
         if create:
@@ -444,13 +448,14 @@ def _save_engineer(
         ]) from exc
     audit.record(
         session, action="engineer.created" if create else "engineer.updated",
-        target=f"engineer:{engineer_id}", detail={"account": body.username}, **_actor(caller, request),
+        target=f"engineer:{engineer_id}", detail={"account": body.username, "can_review": engineer.can_review},
+        **_actor(caller, request),
     )
     out = EngineerProfileOut(
         id=engineer.id, name=engineer.name, tier=engineer.tier, systems=engineer.systems,
         departments=engineer.departments, tags=engineer.tags, regions=engineer.regions,
         shifts=engineer.shifts, max_open=engineer.max_open, active=engineer.active,
-        account=body.username or None,
+        account=body.username or None, can_review=engineer.can_review,
     )
     session.commit()
     return out

@@ -14,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from weibao.core.db import session_scope
 from weibao.kb.audience import may_read
 from weibao.kb.authoring import (
     MAX_BODY,
@@ -24,11 +25,15 @@ from weibao.kb.authoring import (
     Conflict,
     InvalidField,
     NotFound,
+    StaleItem,
 )
 from weibao.kb.models import Article
+from weibao.routing import engineers
+from weibao.service.article_freshness import freshness_facts
 from weibao.web.api.schemas import MAX_DB_INT, QueryRowId, RowId
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.markdown import render_markdown
+from weibao.web.security.errors import SecurityProblem
 from weibao.web.security.policy import Permission, allows
 from weibao.web.security.ratelimit import rate_limit
 
@@ -42,6 +47,23 @@ def get_authoring(request: Request, kb: KnowledgeBaseDep) -> Authoring:
 
 
 AuthoringDep = Annotated[Authoring, Depends(get_authoring)]
+NO_REVIEW_RIGHT = "reviewing articles needs the review right (an admin grants it on the engineer profile)"
+
+
+def may_review(request: Request, caller: Caller) -> bool:
+    """Managers and admins; engineers whose linked profile carries the review right."""
+    with session_scope(request.app.state.database.sessions) as session:
+        return engineers.may_review(session=session, role=caller.role, user_id=caller.user_id)
+
+
+def review_right(request: Request, caller: Caller = Permission("articles.review")) -> Caller:
+    """The caller when they may review others' articles, else 403 (see may_review)."""
+    if not may_review(request, caller):
+        raise SecurityProblem(403, NO_REVIEW_RIGHT)
+    return caller
+
+
+Reviewer = Annotated[Caller, Depends(review_right)]
 
 
 class FixIn(BaseModel):
@@ -60,12 +82,17 @@ class ArticleIn(BaseModel):
     language: str = Field(max_length=8)
     departments: list[Id] = Field(default_factory=list, max_length=20)
     fixes: list[FixIn] = Field(default_factory=list, max_length=50)
+    affected_versions: dict[Id, list[Annotated[str, Field(max_length=32)]]] = Field(
+        default_factory=dict, max_length=20,
+        description="system id → the versions the problem affects, e.g. {\"his\": [\"5.2\", \"5.3\"]}; "
+        "each system must be one of the article's systems",
+    )
 
     def to_input(self) -> ArticleInput:
         return ArticleInput(
             title=self.title, body=self.body, systems=self.systems, symptoms=self.symptoms,
             audience=self.audience, language=self.language, departments=self.departments,
-            fixes=[f.model_dump() for f in self.fixes],
+            fixes=[f.model_dump() for f in self.fixes], affected_versions=dict(self.affected_versions),
         )
 
 
@@ -112,6 +139,7 @@ class DraftOut(BaseModel):
     audience: str
     language: str
     fixes: list[dict[str, str]]
+    affected_versions: dict[str, list[str]]
     body: str
     created_by: str | None
     modified_by: str | None
@@ -137,7 +165,8 @@ def draft_payload(article: Article) -> dict[str, Any]:
         "version": article.version, "published_version": article.published_version,
         "systems": article.systems, "symptoms": article.symptoms,
         "departments": article.departments, "audience": article.audience,
-        "language": article.language, "fixes": article.fixes, "body": article.body,
+        "language": article.language, "fixes": article.fixes,
+        "affected_versions": article.affected_versions or {}, "body": article.body,
         "created_by": article.created_by, "modified_by": article.modified_by,
         "modified_at": article.modified_at, "url": f"/articles/{article.id}",
     }
@@ -216,10 +245,10 @@ def submit_article(
 
 
 @router.post("/articles/{article_id}/review", response_model=DraftOut, responses=RESPONSES,
-             summary="Approve (publishes) or request changes; never one's own article")
+             summary="Approve (publishes) or request changes; never one's own article; engineers "
+             "need the review right")
 def review_article(
-    article_id: str, body: ReviewIn, authoring: AuthoringDep,
-    caller: Caller = Permission("articles.review"),
+    article_id: str, body: ReviewIn, authoring: AuthoringDep, caller: Reviewer,
 ) -> Any:
     try:
         article = authoring.review(
@@ -233,8 +262,7 @@ def review_article(
 @router.post("/articles/{article_id}/archive", response_model=DraftOut, responses=RESPONSES,
              summary="Archive: out of search, chat and reading at once")
 def archive_article(
-    article_id: str, body: ArchiveIn, authoring: AuthoringDep,
-    caller: Caller = Permission("articles.review"),
+    article_id: str, body: ArchiveIn, authoring: AuthoringDep, caller: Reviewer,
 ) -> Any:
     try:
         return draft_payload(authoring.archive(article_id, actor=_who(caller), comment=body.comment))
@@ -339,14 +367,26 @@ def review_queue(authoring: AuthoringDep, caller: Caller = Permission("articles.
     ]
 
 
-@router.get("/stale-articles", summary="Published articles due for a review")
+def stale_items(request: Request, authoring: Authoring, months: int) -> list[StaleItem]:
+    """The stale list with every reason: the desk's resolutions since the oldest review
+    and the estate's running versions are read once, here above both layers."""
+    with session_scope(request.app.state.database.sessions) as session:
+        facts = freshness_facts(session, authoring.oldest_review())
+    return authoring.stale(months=months, facts=facts)
+
+
+@router.get("/stale-articles", summary="Published articles due for a review, with the reasons "
+            "(not_reviewed, unhelpful, contradicted, versions_retired)")
 def stale_articles(
-    authoring: AuthoringDep,
+    request: Request, authoring: AuthoringDep,
     months: Annotated[int, Query(ge=1, le=120)] = 12,
     caller: Caller = Permission("articles.review"),
 ) -> Any:
     return [
         {"id": s.article.id, "title": s.article.title, "reasons": s.reasons,
-         "last_reviewed": s.last_reviewed}
-        for s in authoring.stale(months=months)
+         "last_reviewed": s.last_reviewed, "affected_versions": s.article.affected_versions or {},
+         "contradictions": s.contradictions,
+         "recent_resolutions": [{"code": r.code, "resolved_at": r.resolved_at, "url": f"/tickets/{r.code}"}
+                                for r in s.recent]}
+        for s in stale_items(request, authoring, months)
     ]

@@ -54,6 +54,7 @@
     }
     if (answer.status === 409) { return fmt("authoring_err_state"); }
     if (answer.status === 403) {
+      if (/review right/.test(data.detail || "")) { return fmt("authoring_err_no_right"); }
       return fmt(/own article/.test(data.detail || "") ? "authoring_err_own" : "authoring_err_forbidden");
     }
     if (answer.status === 422 && Array.isArray(data.detail) && data.detail.length) {
@@ -81,6 +82,18 @@
       var space = line.search(/\s/);
       return space < 0 ? { id: line, title: "" } : { id: line.slice(0, space), title: line.slice(space).trim() };
     });
+  }
+
+  // "his 5.2 5.3" a line → {his: ["5.2", "5.3"]}; the server checks the ids.
+  function affectedVersions() {
+    var el = document.getElementById("f-affected_versions");
+    var out = {};
+    if (!el) { return out; }
+    el.value.split("\n").forEach(function (line) {
+      var words = line.replace(/[,，、;；:：]/g, " ").trim().split(/\s+/).filter(Boolean);
+      if (words.length) { out[words[0]] = (out[words[0]] || []).concat(words.slice(1)); }
+    });
+    return out;
   }
 
   // Existing articles the saved one may duplicate: links, with a suggestion to merge.
@@ -120,29 +133,33 @@
     body.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(renderPreview, 250); });
     renderPreview();
 
-    // An image goes up at once (checked by content on the server) and its Markdown is
-    // inserted at the cursor; it becomes part of the article with the next save.
-    var imageInput = document.getElementById("f-image");
-    if (imageInput) {
-      imageInput.addEventListener("change", function () {
-        var file = imageInput.files && imageInput.files[0];
+    // An image or a video goes up at once (checked by content on the server) and its
+    // Markdown (or <video> block) is inserted at the cursor; it becomes part of the
+    // article with the next save.
+    var attach = function (input, path, addedKey, refusedKey) {
+      if (!input) { return; }
+      var values = { mb: input.dataset.mb || "" };
+      input.addEventListener("change", function () {
+        var file = input.files && input.files[0];
         if (!file) { return; }
         var data = new FormData();
         data.append("file", file);
-        fetch("/api/articles/" + encodeURIComponent(form.dataset.article) + "/images", {
+        fetch("/api/articles/" + encodeURIComponent(form.dataset.article) + "/" + path, {
           method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf || "" }, body: data
         }).then(function (r) {
           return r.json().catch(function () { return {}; }).then(function (d) {
-            imageInput.value = "";
-            if (!r.ok) { error(fmt("authoring_image_refused", {})); return; }
+            input.value = "";
+            if (!r.ok) { error(fmt(refusedKey, values)); return; }
             var at = body.selectionStart || body.value.length;
-            body.value = body.value.slice(0, at) + "\n" + d.markdown + "\n" + body.value.slice(at);
+            body.value = body.value.slice(0, at) + "\n\n" + d.markdown + "\n\n" + body.value.slice(at);
             body.dispatchEvent(new Event("input"));
-            notice(fmt("authoring_image_added", {}));
+            notice(fmt(addedKey, values));
           });
-        }, function () { imageInput.value = ""; error(fmt("authoring_image_refused", {})); });
+        }, function () { input.value = ""; error(fmt(refusedKey, values)); });
       });
-    }
+    };
+    attach(document.getElementById("f-image"), "images", "authoring_image_added", "authoring_image_refused");
+    attach(document.getElementById("f-video"), "videos", "authoring_video_added", "authoring_video_refused");
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -154,7 +171,8 @@
         departments: selected("f-departments"),
         audience: document.getElementById("f-audience").value,
         language: document.getElementById("f-language").value,
-        fixes: fixes()
+        fixes: fixes(),
+        affected_versions: affectedVersions()
       };
       var id = form.dataset.article;
       var request = id
