@@ -25,7 +25,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 # The app's language code → the gettext locale directory holding its catalogues.
 LOCALES = {"zh": "zh_CN", "en": "en"}
 
-KEY = re.compile(r"^[A-Za-z0-9_]+$")
+KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _MSGID_LINE = re.compile(r'^msgid "(.*)"$', re.MULTILINE)
 
@@ -73,7 +73,7 @@ def read_domain(root: Path, lang: str, domain: str) -> dict[str, str]:
         if not isinstance(message.id, str) or message.context is not None:
             raise CatalogueError(f"{path}: {message.id!r}: plural forms and contexts are not used")
         if not KEY.match(message.id):
-            raise CatalogueError(f"{path}: {message.id!r} is not a message key (letters, digits, _)")
+            raise CatalogueError(f"{path}: {message.id!r} is not a message key (letters, digits, _ . -)")
         if message.fuzzy or not isinstance(message.string, str) or not message.string:
             raise CatalogueError(f"{path}: UI message key {message.id!r} has no {lang} text")
         entries[message.id] = message.string

@@ -68,7 +68,7 @@ def write_domain(root: Path, domain: str, entries: Sequence[Entry], description:
 def add(root: Path, domain: str, entry: Entry) -> None:
     """Append one key to both files of a domain, leaving the rest of each file as written."""
     if not KEY.match(entry.key):
-        raise CatalogueError(f"{entry.key!r} is not a message key (letters, digits, _)")
+        raise CatalogueError(f"{entry.key!r} is not a message key (letters, digits, _ . -)")
     if entry.key in load(root):
         raise CatalogueError(f"UI message key {entry.key!r} exists already")
     if not catalogue_path(root, "zh", domain).exists():
