@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.browser import browser_page, serve
+from tests.web.browser import browser_page, click_nav, serve
 from tests.web.security.conftest import HOSPITAL_A, PASSWORD, Env, add_password_user
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ def test_plan_hold_and_feedback_in_the_browser(env: Env) -> None:
     add_password_user(env, "it_browser", "hospital_it", hospital_id=HOSPITAL_A)
     with serve(env.app) as base, browser_page() as page:
         _sign_in(page, base, "lead_browser")
-        page.click("nav a[href='/trainings']")
+        click_nav(page, "/trainings")
         page.select_option("select[name=hospital_id]", HOSPITAL_A)
         page.fill("input[name=year]", "2026")
         with page.expect_navigation():

@@ -59,3 +59,13 @@ def browser_page() -> Iterator[object]:
             yield page
         finally:
             browser.close()
+
+
+def click_nav(page, href: str) -> None:  # type: ignore[no-untyped-def]
+    """Follows the navigation bar's link to `href`, opening its menu first when it sits in one
+    (menus are <details> elements: a person clicks the menu's name, then the link)."""
+    link = page.locator(f"header.top nav a[href='{href}']").first
+    if not link.is_visible():
+        page.locator(f"header.top nav details:has(a[href='{href}']) > summary").first.click()
+    with page.expect_navigation():
+        link.click()

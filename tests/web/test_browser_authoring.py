@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.web.browser import browser_page, serve
+from tests.web.browser import browser_page, click_nav, serve
 from weibao.core import accounts
 from weibao.core.db import session_scope
 from weibao.kb.authoring import ArticleInput, Authoring
@@ -68,7 +68,7 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
     with serve(app) as base, browser_page() as page:
         # The engineer writes and submits, watching the preview.
         _sign_in(page, base, "author_browser")
-        page.click("nav a[href='/articles/new']")
+        click_nav(page, "/articles/new")
         page.fill("#f-title", f"挂号收费时提示{word}无效")
         page.select_option("#f-systems", ["his", "insurance"])
         page.select_option("#f-symptoms", ["settlement_failure"])

@@ -73,7 +73,7 @@ def test_an_engineer_works_a_ticket_and_a_manager_watches(tmp_path: Path) -> Non
         row = page.locator(f"table.tickets tr:has(a[href='/tickets/{code}'])")
         assert row.count() == 1 and "甲医院" in row.inner_text()
         assert re.search(r"\d+ (小时|分钟|天).*后超时", row.locator(".sla-phrase").inner_text())
-        nav = page.locator("header nav").inner_text()
+        nav = page.locator("header nav").text_content()  # links inside closed menus too
         assert "我的待办" in nav and "工单列表" in nav and "工程师管理" not in nav
         _shot(page, "01-engineer-queue")
 
@@ -83,7 +83,8 @@ def test_an_engineer_works_a_ticket_and_a_manager_watches(tmp_path: Path) -> Non
         body = page.locator("article.ticket").inner_text()
         assert "甲医院" in body and HOSPITAL_A not in body and not re.search(r"\d{4}-\d{2}-\d{2}T", body)
         page.click("details.assign-why summary")
-        assert page.locator("table.factors tr").count() == 7
+        assert page.locator("table.factors tr:not(.availability)").count() == 7
+        assert "正常班次内" in page.locator("table.factors tr.availability").inner_text()
         _shot(page, "02-ticket-with-reasons")
 
         # 3. Reply to the reporter.

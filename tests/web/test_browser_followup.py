@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.notify.receivers import smtp_server
-from tests.web.browser import browser_page, serve
+from tests.web.browser import browser_page, click_nav, serve
 from tests.web.followup_route_examples import png_bytes
 from tests.web.security.conftest import ENGINEER, HOSPITAL_A, PASSWORD, add_password_user, build_env
 from weibao.core.db import session_scope
@@ -174,7 +174,7 @@ def test_a_clinician_follows_a_ticket_from_filing_to_rating(database_url: str, t
             # 7. An admin adds a WeCom robot for the hospital; a bad address is refused in words.
             add_password_user(env, "admin_web", "admin")
             _sign_in(page, base, "admin_web")
-            page.click("header.top nav a[href='/admin/notifications']")
+            click_nav(page, "/admin/notifications")
             page.select_option("#channel-form select[name=owner]", f"hospital:{HOSPITAL_A}")
             page.select_option("#channel-form select[name=kind]", "wecom")
             page.fill("#channel-form input[name=target]", "不是地址")

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, SYSTEMS
 from weibao.web.i18n import request_lang, translator
-from weibao.web.navigation import nav_for
+from weibao.web.navigation import nav_for, nav_groups_for
 from weibao.web.security.caller import ANONYMOUS
 from weibao.web.security.session import csrf_token
 
@@ -22,9 +22,11 @@ from weibao.web.security.session import csrf_token
 def _security_context(request: Request) -> dict[str, object]:
     # csrf_token is a callable so that only pages with a form start a session.
     caller = getattr(request.state, "caller", ANONYMOUS)
+    role = "anonymous" if caller.is_anonymous else caller.role
     return {
         "caller": caller,
-        "nav_items": nav_for("anonymous" if caller.is_anonymous else caller.role),
+        "nav_items": nav_for(role),
+        "nav_groups": nav_groups_for(role),
         "csrf_token": lambda: csrf_token(request),
     }
 
