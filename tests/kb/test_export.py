@@ -50,6 +50,7 @@ def _write(authoring: Authoring, title: str, audience: str = "it_staff", publish
         title=title, systems=["lis", "integration"], symptoms=["interface_error"],
         departments=["laboratory"], audience=audience, language="zh",
         fixes=[{"id": "fix-restart-lis-interface", "title": "重启检验接口服务"}],
+        affected_versions={"lis": ["5.2", "5.10"], "integration": ["3.1.4"]},
         body=f"## 现象\n{title}：接口超时。\n\n## 处理步骤\n1. 重启接口服务。\n2. 核对 `HL7` 消息。",
     ), author="writer")
     if publish:
@@ -84,6 +85,8 @@ def test_export_then_ingest_is_a_round_trip(tmp_path: Path, embedder) -> None:  
     assert draft not in names and archived not in names
     text = (out / f"{written}.md").read_text(encoding="utf-8")
     assert "检验接口超时的处理" in text and "新标题还没审核" not in text
+    # Affected versions go out as strings (5.10 is not the number 5.1) and come back the same.
+    assert "affected_versions:\n  lis:\n  - '5.2'\n  - '5.10'\n" in text
     assert "audience: engineer" in (out / f"{internal}.md").read_text(encoding="utf-8")
     assert report.written and not report.removed
 
@@ -98,6 +101,9 @@ def test_export_then_ingest_is_a_round_trip(tmp_path: Path, embedder) -> None:  
     assert loaded.errors == [] and sorted(loaded.added) == names
     before = _published(kb)
     assert _published(fresh) == {k: v for k, v in before.items() if k in names}
+    with session_scope(fresh.sessions) as session:
+        assert session.get(Article, written).affected_versions == {  # type: ignore[union-attr]
+            "lis": ["5.2", "5.10"], "integration": ["3.1.4"]}
     second = tmp_path / "export2"
     export_articles(fresh.sessions(), second)
     for name in out.glob("*.md"):

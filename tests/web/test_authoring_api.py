@@ -211,3 +211,29 @@ def test_saving_shows_similar_published_articles_to_merge_with(as_user) -> None:
     # An article about something else is not flagged.
     other = as_user("engineer").post("/api/articles", json=_article(_word()))
     assert "lis-001" not in [s["id"] for s in other.json()["similar"]]
+
+
+def test_affected_versions_are_checked_saved_and_versioned(as_user) -> None:  # type: ignore[no-untyped-def]
+    engineer = as_user("engineer")
+    word = _word()
+    unknown = engineer.post("/api/articles", json=_article(word, affected_versions={"mri": ["1.0"]}))
+    assert unknown.status_code == 422
+    detail = unknown.json()["detail"][0]
+    assert detail["loc"] == ["body", "affected_versions"] and "'mri'" in detail["msg"]
+    other = engineer.post("/api/articles", json=_article(word, affected_versions={"his": ["5.2"]}))
+    assert other.status_code == 422 and "not one of the article's systems" in other.json()["detail"][0]["msg"]
+    bad = engineer.post("/api/articles", json=_article(word, affected_versions={"lis": ["<b>"]}))
+    assert bad.status_code == 422 and "'<b>'" in bad.json()["detail"][0]["msg"]
+    created = engineer.post("/api/articles", json=_article(word, affected_versions={"lis": ["3.2", "3.2"]}))
+    assert created.status_code == 201 and created.json()["affected_versions"] == {"lis": ["3.2"]}
+    article_id = created.json()["id"]
+    # Without the field a save keeps none; only the versions changing is a new version.
+    edited = engineer.put(f"/api/articles/{article_id}",
+                          json={**_article(word, affected_versions={"lis": ["3.2", "3.3"]}), "version": 1})
+    assert edited.json()["version"] == 2 and edited.json()["affected_versions"] == {"lis": ["3.2", "3.3"]}
+    diff = engineer.get(f"/api/articles/{article_id}/diff", params={"from": 1, "to": 2}).json()["diff"]
+    assert "+  - '3.3'" in diff
+    restored = engineer.post(f"/api/articles/{article_id}/versions/1/restore", json={"version": 2})
+    assert restored.json()["version"] == 3 and restored.json()["affected_versions"] == {"lis": ["3.2"]}
+    page = engineer.get(f"/articles/{article_id}/edit").text
+    assert 'id="f-affected_versions"' in page and "lis 3.2\n" in page

@@ -118,3 +118,23 @@ def test_ordinary_markdown_keeps_its_structure() -> None:
     for part in ("<h2>处理步骤</h2>", "<code>PrintSpooler</code>", 'href="https://example.com/m"',
                  "<table>", 'src="/static/x.png"', "<kbd>Ctrl</kbd>"):
         assert part in html, html
+
+
+@pytest.mark.parametrize(("vector", "src"), [
+    ('<video src="https://evil.example/x.mp4" autoplay muted loop></video>', None),   # elsewhere, on its own
+    ('<video src="/api/article-videos/7" onloadstart="alert(1)" poster="javascript:alert(1)"></video>',
+     "/api/article-videos/7"),
+    ('<video controls><source src="data:video/mp4;base64,AAAA" type="text/html"></video>', None),
+    ('<video src="/api/article-videos/7/../../logout"></video>', None),
+    ('<video src="javascript:alert(1)" controls></video>', None),
+])
+def test_a_video_plays_only_our_attachment_with_controls(vector: str, src: str | None) -> None:
+    parser = _Collect()
+    parser.feed(render_markdown(f"## 录屏\n\n{vector}\n\n正文"))
+    for tag, attrs in parser.tags:
+        named = dict(attrs)
+        if tag == "video":
+            assert named.get("controls") is not None and named.get("src") == src, attrs
+            assert set(named) <= {"src", "controls", "width", "height", "preload"}, attrs
+        if tag == "source":
+            assert named == {}, attrs
