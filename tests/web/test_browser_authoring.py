@@ -1,6 +1,8 @@
-"""Authoring in headless Chromium: an engineer writes an article and submits it; a
-reviewer requests a change; the author fixes it; the reviewer publishes it; an anonymous
-search finds it within a second; an internal article never appears for a clinician."""
+"""Authoring in headless Chromium: an engineer writes an article with an image and a short
+video and submits it; a reviewer requests a change; the author fixes it; an engineer
+without the review right finds the review page read-only; the reviewer publishes it; an
+anonymous search finds it within a second; an internal article never appears for a
+clinician."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ import uuid
 
 import pytest
 
+from tests.kb.media_samples import mp4
 from tests.web.browser import browser_page, click_nav, serve
 from weibao.core import accounts
 from weibao.core.db import session_scope
 from weibao.kb.authoring import ArticleInput, Authoring
+from weibao.routing.models import Engineer
 
 pytestmark = pytest.mark.slow
 PASSWORD = "browser-pass-2026"
@@ -37,6 +41,16 @@ def _user(services, username: str, role: str, hospital: str | None) -> None:  # 
                                  hospital_id=hospital, password=PASSWORD)
 
 
+def _review_right(services, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Links the account to an engineer profile that holds the review right (inactive, so
+    that no ticket of another test is assigned to it)."""
+    with session_scope(services.database.sessions) as session:
+        user = accounts.get_user_by_username(session=session, username=username)
+        if session.get(Engineer, "eng-author-browser") is None:
+            session.add(Engineer(id="eng-author-browser", name="写作工程师", tier="L2", systems={"his": 1},
+                                 active=False, can_review=True, user_id=user.id))  # type: ignore[union-attr]
+
+
 def _sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
     page.context.clear_cookies()
     page.goto(f"{base}/login")
@@ -53,6 +67,8 @@ def _notice(page, text: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # type: ignore[no-untyped-def]
     _user(seeded_services, "author_browser", "engineer", None)
+    _review_right(seeded_services, "author_browser")
+    _user(seeded_services, "plain_engineer_browser", "engineer", None)
     _user(seeded_services, "reviewer_browser", "manager", None)
     _user(seeded_services, "nurse_browser", "clinician", "h-hzsy")
     word = f"青鸾{uuid.uuid4().hex[:6]}签名"
@@ -87,6 +103,11 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
         _notice(page, "图片已上传")
         image_md = next(line for line in page.input_value("#f-body").splitlines() if line.startswith("!["))
         page.wait_for_selector("#preview img")
+        # A short video, the same way: checked by its bytes, a <video controls> put into the body.
+        page.set_input_files("#f-video", files=[{"name": "录屏.mp4", "mimeType": "video/mp4", "buffer": mp4()}])
+        _notice(page, "视频已上传")
+        video_md = next(line for line in page.input_value("#f-body").splitlines() if line.startswith("<video"))
+        page.wait_for_selector("#preview video[controls]")
         page.click("#save")
         _notice(page, "第 2 版")
         page.click("#submit-review")
@@ -104,7 +125,7 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
         _sign_in(page, base, "author_browser")
         page.goto(f"{base}/articles/{article_id}/edit")
         assert "请补充原因一节" in page.inner_text("ul.events")
-        page.fill("#f-body", f"## 现象\n收费窗口提示{word}无效。\n\n{image_md}\n\n## 原因\n医保签到过期。\n\n## 处理步骤\n1. 重新签到医保。")
+        page.fill("#f-body", f"## 现象\n收费窗口提示{word}无效。\n\n{image_md}\n\n{video_md}\n\n## 原因\n医保签到过期。\n\n## 处理步骤\n1. 重新签到医保。")
         page.click("#save")
         _notice(page, "第 3 版")
         page.click("#submit-review")
@@ -114,6 +135,12 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
         page.click("#approve")
         page.wait_for_selector("#authoring-error:not([hidden])")
         assert "不能审核自己" in page.inner_text("#authoring-error")
+
+        # An engineer without the review right sees the article read-only.
+        _sign_in(page, base, "plain_engineer_browser")
+        page.goto(f"{base}/review/{article_id}")
+        assert "没有审核权限" in page.inner_text(".read-only")
+        assert page.locator("#approve").count() == 0
 
         # The reviewer publishes it.
         _sign_in(page, base, "reviewer_browser")
@@ -141,6 +168,11 @@ def test_write_review_fix_publish_and_find(app, seeded_services) -> None:  # typ
         assert page.locator(f"article.article img[src='{image_url}']").count() == 1
         image = page.request.get(f"{base}{image_url}")
         assert image.status == 200 and image.headers["content-type"] == "image/png"
+        video_url = page.get_attribute("article.article video[controls]", "src")
+        assert video_url is not None and video_url.startswith("/api/article-videos/")
+        video = page.request.get(f"{base}{video_url}")
+        assert video.status == 200 and video.headers["content-type"] == "video/mp4"
+        assert video.headers["content-disposition"].startswith("inline")
 
         # A clinician never sees the internal article, by search or by link.
         _sign_in(page, base, "nurse_browser")
