@@ -85,7 +85,7 @@ def test_changes_page_refuses_a_blackout_by_name_and_approves(estate_env: Estate
     page = it.get("/changes")
     assert f'id="change-{change_id}" data-status="approved"' in page.text
     assert "医院已批" in page.text and "厂商已批" in page.text
-    assert "2026-12-02 22:00" in _visible(page.text) and not ISO.search(_visible(page.text))
+    assert "2026年12月2日 22:00" in _visible(page.text) and not ISO.search(_visible(page.text))
 
 
 def test_navigation_reaches_the_estate_pages(estate_env: EstateEnv) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.estate.conftest import EstateEnv
-from tests.web.browser import browser_page, serve
+from tests.web.browser import browser_page, click_nav, serve
 from tests.web.security.conftest import HOSPITAL_A, PASSWORD, add_password_user
 from weibao.estate.access import AccessAsk
 from weibao.estate.common import Actor
@@ -28,8 +28,7 @@ def test_hospital_it_approves_a_request_then_sees_it_active(estate_env: EstateEn
         with page.expect_navigation():  # type: ignore[attr-defined]
             page.keyboard.press("Enter")  # type: ignore[attr-defined]
         page.goto(f"{base}/")  # type: ignore[attr-defined]
-        with page.expect_navigation():  # type: ignore[attr-defined]
-            page.click("nav a[href='/remote-access']")  # type: ignore[attr-defined]
+        click_nav(page, "/remote-access")
         assert page.locator("h1").inner_text() == "远程访问授权"  # type: ignore[attr-defined]
         pending = page.locator(f"#pending #access-{first.id}")  # type: ignore[attr-defined]
         assert "检验信息系统" in pending.inner_text() and "待审批" in pending.inner_text()
@@ -38,7 +37,7 @@ def test_hospital_it_approves_a_request_then_sees_it_active(estate_env: EstateEn
         assert page.locator("p.notice").inner_text() == "已处理。"  # type: ignore[attr-defined]
         active = page.locator(f"#active #access-{first.id}")  # type: ignore[attr-defined]
         assert active.get_attribute("data-status") == "approved"
-        assert "已批准" in active.inner_text() and "2026-12-02 10:45" in active.inner_text()
+        assert "已批准" in active.inner_text() and "2026年12月2日 10:45" in active.inner_text()
         assert page.locator(f"#pending #access-{first.id}").count() == 0  # type: ignore[attr-defined]
 
         denied = page.locator(f"#pending #access-{second.id}")  # type: ignore[attr-defined]

@@ -101,6 +101,8 @@ def name_of(kind: str, value: str | None, lang: str) -> str:
     """The readable name of a system, symptom, channel or cause id."""
     if value is None:
         return "—"
+    if value == "unknown":  # what the report counts when triage named nothing
+        return "未识别" if lang == "zh" else "not identified"
     if kind == "system":
         term = SYSTEMS.get(value)
         return term.name(lang) if term else value

@@ -36,15 +36,18 @@ def hospital_zones(estate: Estate) -> dict[str, tuple[str, str]]:
         return {h: (n, z) for h, n, z in session.execute(select(Hospital.id, Hospital.name, Hospital.timezone))}
 
 
-def local_time(value: datetime | None, tz: str = "Asia/Shanghai") -> str:
-    """A stored UTC time as people read it at the hospital."""
+def local_time(value: datetime | None, tz: str = "Asia/Shanghai", lang: str = "zh") -> str:
+    """A stored UTC time as people read it at the hospital: 「2026年12月2日 22:00」, "2 Dec 2026 22:00"."""
     if value is None:
         return ""
     try:
         zone = ZoneInfo(tz)
     except (KeyError, ValueError):
         zone = ZoneInfo("Asia/Shanghai")
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    local = value.astimezone(zone)
+    if lang == "zh":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local.day} {local:%b %Y %H:%M}"
 
 
 # Form fields as the page names them, for "please check: …".
@@ -94,7 +97,7 @@ def _remote_access_page(
     now = estate.now()
 
     def local(value: datetime | None, hospital_id: str) -> str:
-        return local_time(value, zones.get(hospital_id, ("", "Asia/Shanghai"))[1])
+        return local_time(value, zones.get(hospital_id, ("", "Asia/Shanghai"))[1], request_lang(request))
 
     pending = [a for a in requests if a.status == "pending"]
     active = [a for a in requests if a.status == "approved" and a.expires_at and a.expires_at > now]
@@ -219,7 +222,7 @@ def _installations_page(request: Request, estate: Estate, caller: Caller, *, rep
         hospital_names={h: name for h, (name, _) in zones.items()}, hospital_id=hospital_id or "",
         hospitals=sorted((h, name) for h, (name, _) in zones.items()),
         recent=lambda i: bool(history.get(i.id)) and now - history[i.id][0].at < RECENT_UPGRADE,
-        local=lambda v, h: local_time(v, zones.get(h, ("", "Asia/Shanghai"))[1]),
+        local=lambda v, h: local_time(v, zones.get(h, ("", "Asia/Shanghai"))[1], request_lang(request)),
         can_manage=allows("estate.manage", caller.role, public_search=False),
         bound=caller.role in ("clinician", "hospital_it"), report=report, error=error,
     )
@@ -335,7 +338,7 @@ def _changes_page(request: Request, estate: Estate, caller: Caller, *, error: st
         blackouts=estate.changes.blackouts(actor, hospital_id),
         hospital_names={h: name for h, (name, _) in zones.items()},
         hospitals=sorted((h, name) for h, (name, _) in zones.items() if actor.sees(h)),
-        local=lambda v, h: local_time(v, zones.get(h, ("", "Asia/Shanghai"))[1]),
+        local=lambda v, h: local_time(v, zones.get(h, ("", "Asia/Shanghai"))[1], request_lang(request)),
         can=can, error=error, form=form or {}, moves={"approved": ("in_progress", "cancelled"),
                                                      "submitted": ("cancelled",),
                                                      "in_progress": ("done", "rolled_back")},

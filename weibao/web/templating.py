@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from weibao.graph.taxonomy import AUDIENCES, DEPARTMENTS, LANGUAGES, SYMPTOMS, SYSTEMS
 from weibao.web.i18n import request_lang, translator
@@ -34,6 +35,19 @@ def _security_context(request: Request) -> dict[str, object]:
 templates = Jinja2Templates(
     directory=str(Path(__file__).parent / "templates"), context_processors=[_security_context]
 )
+
+
+def code_spans(text: object) -> Markup:
+    """Text with `backtick` spans (commands, parameter names a person types as they are)
+    shown as <code translate="no">; everything else escaped."""
+    parts = str(text or "").split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return Markup(escape(str(text or "")))
+    return Markup("").join(escape(p) if i % 2 == 0 else Markup('<code translate="no">%s</code>') % p
+                           for i, p in enumerate(parts))
+
+
+templates.env.filters["code_spans"] = code_spans
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:

@@ -40,6 +40,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Affected versions (one system a line: system id, versions…), e.g.",
     },
     "authoring_save": {"zh": "保存", "en": "Save"},
+    "authoring_compare_from": {"zh": "从第 {n} 版比较", "en": "compare from version {n}"},
+    "authoring_compare_to": {"zh": "比较到第 {n} 版", "en": "compare to version {n}"},
     "authoring_submit": {"zh": "提交审核", "en": "Submit for review"},
     "authoring_saved": {"zh": "已保存为第 {version} 版。", "en": "Saved as version {version}."},
     "authoring_submitted": {"zh": "已提交审核。", "en": "Submitted for review."},

@@ -101,12 +101,13 @@ MESSAGES.update({
     "estate_inst_none": {"zh": "还没有登记系统。", "en": "No installations recorded."},
     "estate_inst_import": {"zh": "批量导入（CSV 或 XLSX）", "en": "Import (CSV or XLSX)"},
     "estate_inst_import_hint": {
-        "zh": "列：hospital_id, system, version，可选 environment, product, modules, hosts, interfaces"
-              "（多个值用分号分隔，接口写作「lis:HL7」）。有任何错误行时整批不导入。",
-        "en": "Columns: hospital_id, system, version; optional environment, product, modules, hosts, "
-              "interfaces (several values separated by ;, interfaces as lis:HL7). A file with any bad "
-              "row is not imported at all.",
+        "zh": "表头列名（按原样填写）：必填医院编号、系统、版本，可选环境、产品、模块、服务器、接口"
+              "（多个值用分号分隔，接口写作「系统:协议」）。有任何错误行时整批不导入。",
+        "en": "Column headers (typed as shown): required hospital id, system, version; optional environment, "
+              "product, modules, hosts, interfaces (several values separated by ;, interfaces as "
+              "system:protocol). A file with any bad row is not imported at all.",
     },
+    "estate_inst_import_columns": {"zh": "表头：", "en": "Header:"},
     "estate_inst_file": {"zh": "文件", "en": "File"},
     "estate_inst_dry_run": {"zh": "仅检查，不写入", "en": "Check only, write nothing"},
     "estate_inst_upload": {"zh": "上传", "en": "Upload"},
@@ -169,6 +170,7 @@ MESSAGES.update({
     "estate_chg_kind_other": {"zh": "其他", "en": "other"},
     "estate_chg_approvals": {"zh": "审批", "en": "Approvals"},
     "estate_chg_hospital_ok": {"zh": "医院已批", "en": "hospital approved"},
+    "estate_chg_side": {"zh": "代表哪一方批准", "en": "Approve on behalf of"},
     "estate_chg_vendor_ok": {"zh": "厂商已批", "en": "vendor approved"},
     "estate_chg_status_submitted": {"zh": "待审批", "en": "submitted"},
     "estate_chg_status_approved": {"zh": "已批准", "en": "approved"},

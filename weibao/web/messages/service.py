@@ -108,6 +108,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "svc_audience_clinician": {"zh": "临床人员", "en": "clinicians"},
     "svc_audience_it_staff": {"zh": "信息科", "en": "hospital IT"},
     "svc_audience_engineer": {"zh": "工程师", "en": "engineers"},
+    "svc_audience_management": {"zh": "医院管理层", "en": "hospital management"},
+    "svc_p90": {"zh": "九成工单在内", "en": "90th percentile"},
     "svc_no_contracts": {"zh": "暂无合同版本（按默认 SLA 目标计算）。", "en": "No contract versions yet (default SLA targets apply)."},
     "svc_gaps_title": {"zh": "知识缺口", "en": "Knowledge gaps"},
     "svc_gaps_hint": {

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from weibao.core import accounts, audit
-from weibao.core.accounts import AccountError
+from weibao.core.accounts import AccountError, Hospital
+from weibao.routing.calendars import zone
+from weibao.routing.models import Engineer
+from weibao.web import audit_view
 from weibao.web.deps import Caller, SessionDep
+from weibao.web.i18n import request_lang, translator
 from weibao.web.security.errors import SecurityProblem
 from weibao.web.security.policy import Permission
 from weibao.web.security.ratelimit import check_rate, client_address
@@ -176,7 +181,8 @@ def _parse_time(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    # The page shows and takes times in the vendor's zone (audit_view.ZONE).
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(audit_view.ZONE))
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -189,4 +195,10 @@ def audit_page(
         session=session, actor=form["actor"] or None, action=form["action"] or None,
         since=_parse_time(form["since"]), until=_parse_time(form["until"]), limit=200,
     )
-    return render(request, "audit.html", form=form, events=events, actions=audit.ACTIONS)
+    lang = request_lang(request)
+    hospitals = {h: (en or name) if lang == "en" else name
+                 for h, name, en in session.execute(select(Hospital.id, Hospital.name, Hospital.name_en))}
+    engineers = {i: n for i, n in session.execute(select(Engineer.id, Engineer.name))}
+    t = translator(lang)
+    return render(request, "audit.html", form=form, actions=[(a, audit_view.action_name(a, t)) for a in audit.ACTIONS],
+                  rows=audit_view.rows(events, t, lang, engineers, hospitals), events=events)
