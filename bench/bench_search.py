@@ -103,8 +103,8 @@ def graph_of(index: SearchIndex):  # type: ignore[no-untyped-def]
     from weibao.graph.knowledge_graph import ArticleRecord, KnowledgeGraph
 
     docs = {}
-    for chunk in index.chunks.values():
-        docs.setdefault(chunk.doc_id, ArticleRecord(chunk.doc_id, chunk.title, chunk.systems, chunk.symptoms, [], []))
+    for chunk in index.meta.values():
+        docs.setdefault(chunk.doc_id, ArticleRecord(chunk.doc_id, chunk.title, list(chunk.systems), list(chunk.symptoms), [], []))
     return KnowledgeGraph().build(docs.values())
 
 

@@ -6,10 +6,14 @@ Scoring follows bm25s's default ("lucene": idf = log(1 + (N - df + 0.5) / (df + 
 tf part = tf / (tf + k1 * (1 - b + b * dl / avgdl))), computed per query term with numpy
 over that term's postings; a query token that appears twice counts twice, like bm25s.
 
-Removing a row tombstones it: its statistics leave N, the total length and the document
-frequencies at once, its postings stay until `compact()` drops them (scores of dead rows
-are always zero). Rows are slots handed out by the caller (SearchIndex), append-only
-between compactions.
+Removing a row tombstones it: its statistics leave N and the total length at once, its
+postings stay until `compact()` drops them (scores of dead rows are always zero). A term's
+document frequency is its postings' count, less the dead rows among them while there are
+any (counted at query time over the postings the score reads anyway), so a removal needs
+neither the row's tokens nor a per-term counter. Rows are slots handed out by the caller
+(SearchIndex), append-only between compactions.
+
+Memory: 6 bytes per posting (int32 row, uint16 term frequency).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+TF_DTYPE = np.uint16
+TF_MAX = int(np.iinfo(TF_DTYPE).max)
 EMPTY_TOKEN = "\u2205"  # a passage without tokens still counts as one token long (as before)
 
 
@@ -27,17 +33,18 @@ class _Postings:
 
     __slots__ = ("n", "rows", "tfs")
 
-    def __init__(self) -> None:
-        self.rows = np.zeros(4, dtype=np.int32)
-        self.tfs = np.zeros(4, dtype=np.float32)
-        self.n = 0
+    def __init__(self, rows: np.ndarray | None = None, tfs: np.ndarray | None = None) -> None:
+        self.rows = np.zeros(2, dtype=np.int32) if rows is None else rows
+        self.tfs = np.zeros(2, dtype=TF_DTYPE) if tfs is None else tfs
+        self.n = 0 if rows is None else len(rows)
 
     def append(self, row: int, tf: int) -> None:
         if self.n == len(self.rows):
-            self.rows = np.concatenate([self.rows, np.zeros(self.n, dtype=np.int32)])
-            self.tfs = np.concatenate([self.tfs, np.zeros(self.n, dtype=np.float32)])
+            grow = max(2, self.n // 2)  # 1.5x: less slack than doubling
+            self.rows = np.concatenate([self.rows, np.zeros(grow, dtype=np.int32)])
+            self.tfs = np.concatenate([self.tfs, np.zeros(grow, dtype=TF_DTYPE)])
         self.rows[self.n] = row
-        self.tfs[self.n] = tf
+        self.tfs[self.n] = min(tf, TF_MAX)
         self.n += 1
 
 
@@ -46,13 +53,12 @@ class IncrementalBM25:
         self.k1 = k1
         self.b = b
         self.postings: dict[str, _Postings] = {}
-        self.df: dict[str, int] = {}
         self.lengths = np.zeros(0, dtype=np.float32)  # per row; 0 for dead or unused rows
         self.alive = np.zeros(0, dtype=bool)
         self.n_rows = 0  # slots handed out (live and dead)
         self.n_docs = 0  # live rows: N
         self.total_length = 0  # sum of live rows' lengths
-        self.dead_postings = 0
+        self.dead_rows = 0  # tombstoned rows whose postings are still there
         self.work = 0  # postings touched by writes since creation (a counter for tests)
 
     # ---- statistics ---------------------------------------------------------------
@@ -83,26 +89,18 @@ class IncrementalBM25:
             if postings is None:
                 postings = self.postings[term] = _Postings()
             postings.append(row, tf)
-            self.df[term] = self.df.get(term, 0) + 1
             self.work += 1
         self.lengths[row] = len(tokens)
         self.alive[row] = True
         self.n_docs += 1
         self.total_length += len(tokens)
 
-    def remove(self, row: int, tokens: Sequence[str]) -> None:
-        """Tombstones row `row`, whose tokens were `tokens`."""
+    def remove(self, row: int) -> None:
+        """Tombstones row `row` (O(1): its postings go at the next `compact()`)."""
         if row >= self.n_rows or not self.alive[row]:
             return
-        tokens = list(tokens) or [EMPTY_TOKEN]
-        for term in set(tokens):
-            left = self.df.get(term, 0) - 1
-            if left > 0:
-                self.df[term] = left
-            else:
-                self.df.pop(term, None)
-            self.dead_postings += 1
-            self.work += 1
+        self.dead_rows += 1
+        self.work += 1
         self.alive[row] = False
         self.n_docs -= 1
         self.total_length -= int(self.lengths[row])
@@ -128,11 +126,34 @@ class IncrementalBM25:
         lengths[mapping[live]] = self.lengths[live]
         alive[mapping[live]] = True
         self.lengths, self.alive, self.n_rows = lengths, alive, n_rows
-        self.dead_postings = 0
+        self.dead_rows = 0
+
+    def load(self, terms: Sequence[str], offsets: np.ndarray, rows: np.ndarray, tfs: np.ndarray,
+             lengths: np.ndarray) -> None:
+        """Fills an empty BM25 from compact arrays (a snapshot: every row alive)."""
+        for i, term in enumerate(terms):
+            lo, hi = int(offsets[i]), int(offsets[i + 1])
+            self.postings[term] = _Postings(rows[lo:hi].copy(), tfs[lo:hi].astype(TF_DTYPE))
+        n = len(lengths)
+        self.lengths = lengths.astype(np.float32)
+        self.alive = np.ones(n, dtype=bool)
+        self.n_rows = self.n_docs = n
+        self.total_length = int(self.lengths.sum())
 
     # ---- reading ------------------------------------------------------------------
+    def df(self, term: str) -> int:
+        """Live rows holding `term`."""
+        p = self.postings.get(term)
+        if p is None:
+            return 0
+        if not self.dead_rows:
+            return p.n
+        return int(np.count_nonzero(self.alive[p.rows[: p.n]]))
+
     def idf(self, term: str) -> float:
-        df = self.df.get(term, 0)
+        return self._idf(self.df(term))
+
+    def _idf(self, df: int) -> float:
         return float(np.log1p((self.n_docs - df + 0.5) / (df + 0.5)))
 
     def scores(self, tokens: Sequence[str], n_rows: int | None = None) -> np.ndarray:
@@ -147,16 +168,22 @@ class IncrementalBM25:
         touched = False
         for term, count in Counter(tokens).items():
             p = self.postings.get(term)
-            if p is None or term not in self.df:
+            if p is None:
                 continue
-            rows, tfs = p.rows[: p.n], p.tfs[: p.n]
+            rows = p.rows[: p.n]
+            df = p.n if not self.dead_rows else int(np.count_nonzero(self.alive[rows]))
+            if df == 0:
+                continue
+            tfs = p.tfs[: p.n].astype(np.float32)
             part = tfs / (tfs + (base + slope * self.lengths[rows]))
-            out[rows] += np.float32(self.idf(term) * count) * part
+            out[rows] += np.float32(self._idf(df) * count) * part
             touched = True
-        if touched and self.dead_postings:
+        if touched and self.dead_rows:
             out[: self.n_rows] *= self.alive[: self.n_rows]
         return out
 
     def statistics(self) -> tuple[int, int, dict[str, int]]:
-        """(N, total length, document frequencies): what a from-scratch build must equal."""
-        return self.n_docs, self.total_length, dict(self.df)
+        """(N, total length, document frequencies): what a from-scratch build must equal.
+        O(postings): for checks and tests."""
+        df = {term: self.df(term) for term in self.postings}
+        return self.n_docs, self.total_length, {t: n for t, n in df.items() if n}

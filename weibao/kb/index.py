@@ -6,9 +6,16 @@ tombstones rows (`weibao.kb.bm25`), FAISS removes and adds only their vectors. R
 slots in arrival order; a removed chunk leaves a dead slot (chunk id -1, matching no
 filter, scoring zero) until `compact()` renumbers them (the snapshot thread does it).
 
-The dense index is exact (`IndexFlatIP`) for small corpora; past `IVF_THRESHOLD` chunks
+The dense index is a flat scan of float16 vectors (`IndexScalarQuantizer` QT_fp16: half
+the memory of float32, recall@10 against exact float32 search 0.99+, see
+bench/bench_quantisation.py) for small corpora; past `IVF_THRESHOLD` chunks
 `upgrade_dense()` trains an IVF index with 8-bit scalar quantisation once (a quarter of
-the memory, adds and removes in place).
+the memory of float32, adds and removes in place).
+
+Memory per chunk (issue 12: at most 3 KB above the model): the passage text and tokens
+live on disk (`weibao.kb.textstore`; `chunks[cid]` reads them back, `meta[cid]` is what
+stays in memory: ids, title, heading and tags, strings interned and tag lists shared),
+string columns are small integer codes, and BM25 postings take 6 bytes each.
 
 `save()` writes a snapshot into a staging folder unique to the process and flips the
 CURRENT pointer only forwards (by change-log seq); `load()` reads the newest snapshot.
@@ -26,7 +33,7 @@ import pickle
 import secrets
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -35,11 +42,12 @@ import faiss
 import numpy as np
 
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
-from weibao.kb.bm25 import IncrementalBM25, _Postings
+from weibao.kb.bm25 import IncrementalBM25
+from weibao.kb.textstore import TextStore, encode_record, record_text, record_tokens
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: texts on disk (texts.bin), fp16 flat vectors, coded columns
 IVF_THRESHOLD = 20_000  # chunks: below, an exact flat index; above, IVF + SQ8
 IVF_NPROBE = 32
 SNAPSHOTS_KEPT = 2
@@ -118,20 +126,98 @@ class Filters:
         )
 
 
+@dataclass(slots=True)
+class ChunkMeta:
+    """What the index keeps in memory of a chunk: no text, no tokens (those are on disk)."""
+
+    chunk_id: int
+    row: int
+    doc_kind: str
+    doc_id: str
+    title: str
+    heading: str
+    systems: tuple[str, ...]
+    symptoms: tuple[str, ...]
+    departments: tuple[str, ...]
+    audience: str
+    language: str
+    hospital_id: str | None
+
+    @property
+    def doc_key(self) -> tuple[str, str]:
+        return (self.doc_kind, self.doc_id)
+
+
+class _Chunks(Mapping[int, IndexedChunk]):
+    """chunk id -> the whole chunk, its text and tokens read from disk (a few at a time)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, cid: int) -> IndexedChunk:
+        index = self._index
+        meta = index.meta[cid]
+        record = index.record(cid)
+        return IndexedChunk(
+            chunk_id=meta.chunk_id, doc_kind=meta.doc_kind, doc_id=meta.doc_id, title=meta.title,
+            heading=meta.heading, text=record_text(record), tokens=record_tokens(record),
+            systems=list(meta.systems), symptoms=list(meta.symptoms),
+            departments=list(meta.departments), audience=meta.audience, language=meta.language,
+            hospital_id=meta.hospital_id,
+        )
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._index.meta)
+
+    def __len__(self) -> int:
+        return len(self._index.meta)
+
+    def __contains__(self, cid: object) -> bool:
+        return cid in self._index.meta
+
+
+class _RowOf(Mapping[int, int]):
+    """chunk id -> its row (kept on the chunk's meta, no dict of its own)."""
+
+    def __init__(self, meta: dict[int, ChunkMeta]) -> None:
+        self._meta = meta
+
+    def __getitem__(self, cid: int) -> int:
+        return self._meta[cid].row
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._meta)
+
+    def __len__(self) -> int:
+        return len(self._meta)
+
+
 class IndexMismatchError(RuntimeError):
     """The persisted index was built with another model or format; rebuild it."""
 
 
-_FIELDS = (
-    "chunk_id", "doc_kind", "doc_id", "title", "heading", "text", "tokens", "systems",
-    "symptoms", "departments", "audience", "language", "hospital_id",
+_META_FIELDS = (
+    "chunk_id", "doc_kind", "doc_id", "title", "heading", "systems", "symptoms", "departments",
+    "audience", "language", "hospital_id",
 )
-_COLUMNS = ("_ids", "_system_bits", "_symptom_bits", "_audience", "_language", "_kind")
+_COLUMNS = (
+    "_ids", "_system_bits", "_symptom_bits", "_audience", "_language", "_kind",
+    "_text_seg", "_text_off", "_text_len",
+)
+_CODE_COLUMNS = ("_audience", "_language", "_kind")  # small integer codes of strings
+_TEXT_COLUMNS = ("_text_seg", "_text_off", "_text_len")
+_CODE_DTYPE = np.uint16
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
 def new_flat_index(dimension: int) -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    """Exact scan of float16 vectors (no training; half of float32). IndexIDMap, not
+    IndexIDMap2: no reverse hash map of ids (tens of bytes per vector)."""
+    flat = faiss.IndexScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIDMap(flat)
+    cast(Any, flat).this.disown()
+    index.own_fields = True
+    return index
 
 
 def build_ivf_index(vectors: np.ndarray, ids: np.ndarray, nprobe: int = IVF_NPROBE) -> faiss.Index:
@@ -183,6 +269,21 @@ def snapshot_seq(name: str | None) -> int:
         return -1
 
 
+def current_snapshot_seq(index_dir: Path) -> int:
+    """The seq of the snapshot CURRENT points at; -1 for none, or for one of another format
+    (which a snapshot of the same seq then replaces: the index was rebuilt from the
+    database after a format change, and start-up must not rebuild again)."""
+    name = SearchIndex.current_generation(index_dir)
+    seq = snapshot_seq(name)
+    if seq < 0 or name is None:
+        return -1
+    try:
+        manifest = json.loads((index_dir / name / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return -1
+    return seq if isinstance(manifest, dict) and manifest.get("format") == FORMAT_VERSION else -1
+
+
 @dataclass(slots=True)
 class SnapshotState:
     """Everything a snapshot writes, copied under the index lock, written outside it."""
@@ -192,26 +293,35 @@ class SnapshotState:
     terms: list[str]
     arrays: dict[str, np.ndarray]
     dense: np.ndarray
+    texts: TextStore  # where each row's record lies: arrays text_seg/text_off/text_len
 
 
 class SearchIndex:
-    def __init__(self, dimension: int, model_name: str, tokenizer_signature: str) -> None:
+    def __init__(
+        self, dimension: int, model_name: str, tokenizer_signature: str,
+        text_dir: Path | None = None,
+    ) -> None:
         self.dimension = dimension
         self.model_name = model_name
         self.tokenizer_signature = tokenizer_signature
         self.generation = 0  # changes applied by this object (and its snapshot ancestors)
         self.applied_seq = 0  # the change log is applied up to here
-        self.chunks: dict[int, IndexedChunk] = {}
+        self.meta: dict[int, ChunkMeta] = {}  # chunk id -> what stays in memory
         self._dense: faiss.Index = new_flat_index(dimension)
         self._ivf: faiss.IndexIVF | None = None
         self._n = 0  # row slots used (live and dead)
         self._ids = np.zeros(0, dtype=np.int64)  # row -> chunk id, -1 when dead
         self._system_bits = np.zeros(0, dtype=np.int64)
         self._symptom_bits = np.zeros(0, dtype=np.int64)
-        self._audience = np.zeros(0, dtype="U16")
-        self._language = np.zeros(0, dtype="U8")
-        self._kind = np.zeros(0, dtype="U16")
-        self.row_of: dict[int, int] = {}  # chunk id -> row
+        self._audience = np.zeros(0, dtype=_CODE_DTYPE)
+        self._language = np.zeros(0, dtype=_CODE_DTYPE)
+        self._kind = np.zeros(0, dtype=_CODE_DTYPE)
+        self._text_seg = np.zeros(0, dtype=np.uint16)
+        self._text_off = np.zeros(0, dtype=np.int64)
+        self._text_len = np.zeros(0, dtype=np.uint32)
+        self._codes: dict[str, int] = {"": 0}  # string -> code of the coded columns
+        self._texts = TextStore(text_dir)
+        self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each tag tuple
         self.doc_chunks: dict[tuple[str, str], list[int]] = {}  # document -> its chunk ids
         self._bm25 = IncrementalBM25()
         self._max_id = 0
@@ -219,7 +329,39 @@ class SearchIndex:
 
     # ---- reading -------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.chunks)
+        return len(self.meta)
+
+    @property
+    def chunks(self) -> Mapping[int, IndexedChunk]:
+        """chunk id -> the whole chunk (text and tokens read from disk): for the few shown."""
+        return _Chunks(self)
+
+    @property
+    def row_of(self) -> Mapping[int, int]:
+        return _RowOf(self.meta)
+
+    def record(self, cid: int) -> bytes:
+        row = self.meta[cid].row
+        return self._texts.read(
+            int(self._text_seg[row]), int(self._text_off[row]), int(self._text_len[row])
+        )
+
+    def text(self, cid: int) -> str:
+        """The passage's text, read from disk."""
+        return record_text(self.record(cid))
+
+    def _code(self, value: str) -> int:
+        code = self._codes.get(value)
+        if code is None:
+            code = len(self._codes)
+            if code > np.iinfo(_CODE_DTYPE).max:
+                raise ValueError("too many distinct audience/language/kind values")
+            self._codes[sys.intern(value)] = code
+        return code
+
+    def _shared_tuple(self, values: Iterable[str]) -> tuple[str, ...]:
+        key = tuple(values)
+        return self._shared.setdefault(key, tuple(sys.intern(v) for v in key))
 
     @property
     def row_chunk_ids(self) -> np.ndarray:
@@ -232,7 +374,7 @@ class SearchIndex:
 
     @property
     def dense_kind(self) -> str:
-        return "ivf-sq8" if self._ivf is not None else "flat"
+        return "ivf-sq8" if self._ivf is not None else "flat-fp16"
 
     def doc_keys(self) -> set[tuple[str, str]]:
         return set(self.doc_chunks)
@@ -247,13 +389,13 @@ class SearchIndex:
             mask &= (self._system_bits[:n] & _bits(filters.systems, SYSTEM_BIT)) != 0
         if filters.symptoms:
             mask &= (self._symptom_bits[:n] & _bits(filters.symptoms, SYMPTOM_BIT)) != 0
+        codes = self._codes
         for column, wanted in ((self._audience, filters.audience), (self._language, filters.language)):
             if wanted:
-                mask &= column[:n] == wanted
-        if filters.kinds:
-            mask &= np.isin(self._kind[:n], list(filters.kinds))
-        if filters.readable:
-            mask &= np.isin(self._audience[:n], list(filters.readable))
+                mask &= column[:n] == codes.get(wanted, -1)
+        for column, allowed in ((self._kind, filters.kinds), (self._audience, filters.readable)):
+            if allowed:
+                mask &= np.isin(column[:n], [codes.get(v, -1) for v in allowed])
         mask &= self._ids[:n] >= 0
         return mask
 
@@ -315,7 +457,7 @@ class SearchIndex:
         doomed_docs = set(remove) | {c.doc_key for c in add}
         doomed = [cid for key in doomed_docs for cid in self.doc_chunks.get(key, ())]
         # A chunk id the database has handed to another document meanwhile (SQLite reuses ids).
-        doomed += [c.chunk_id for c in add if c.chunk_id in self.chunks]
+        doomed += [c.chunk_id for c in add if c.chunk_id in self.meta]
         doomed = list(dict.fromkeys(doomed))
         if doomed:
             # The selector Index.remove_ids builds itself from an id array (faiss's wrapper).
@@ -344,33 +486,46 @@ class SearchIndex:
             new[:capacity] = old
             setattr(self, name, new)
 
+    def _new_meta(self, values: Sequence[Any], row: int) -> ChunkMeta:
+        """A ChunkMeta from `_META_FIELDS` values: strings interned, tag tuples shared."""
+        cid, kind, doc_id, title, heading, systems, symptoms, departments, audience, language, hospital = values
+        intern = sys.intern
+        return ChunkMeta(
+            int(cid), row, intern(kind), intern(doc_id), intern(title), intern(heading),
+            self._shared_tuple(systems), self._shared_tuple(symptoms), self._shared_tuple(departments),
+            intern(audience), intern(language), intern(hospital) if hospital is not None else None,
+        )
+
     def _append_row(self, chunk: IndexedChunk) -> None:
         row = self._n
         cid = chunk.chunk_id
         self._ids[row] = cid
         self._system_bits[row] = _bits(chunk.systems, SYSTEM_BIT)
         self._symptom_bits[row] = _bits(chunk.symptoms, SYMPTOM_BIT)
-        self._audience[row] = chunk.audience
-        self._language[row] = chunk.language
-        self._kind[row] = chunk.doc_kind
+        self._audience[row] = self._code(chunk.audience)
+        self._language[row] = self._code(chunk.language)
+        self._kind[row] = self._code(chunk.doc_kind)
+        record = encode_record(chunk.text, chunk.tokens)
+        self._text_seg[row], self._text_off[row] = self._texts.append(record)
+        self._text_len[row] = len(record)
         self._n = row + 1
-        self.row_of[cid] = row
-        self.chunks[cid] = chunk
-        self.doc_chunks.setdefault(chunk.doc_key, []).append(cid)
+        meta = self._new_meta([getattr(chunk, f) for f in _META_FIELDS], row)
+        self.meta[meta.chunk_id] = meta
+        self.doc_chunks.setdefault(meta.doc_key, []).append(meta.chunk_id)
         self._bm25.add(row, chunk.tokens)
         if cid > self._max_id:
             self._max_id = cid
 
     def _drop_row(self, cid: int) -> None:
-        chunk = self.chunks.pop(cid)
-        row = self.row_of.pop(cid)
-        self._bm25.remove(row, chunk.tokens)
+        chunk = self.meta.pop(cid)
+        row = chunk.row
+        self._bm25.remove(row)
         self._ids[row] = -1
         self._system_bits[row] = 0
         self._symptom_bits[row] = 0
-        self._audience[row] = ""
-        self._language[row] = ""
-        self._kind[row] = ""
+        self._audience[row] = 0
+        self._language[row] = 0
+        self._kind[row] = 0
         siblings = self.doc_chunks.get(chunk.doc_key)
         if siblings is not None:
             siblings.remove(cid)
@@ -392,12 +547,15 @@ class SearchIndex:
             kept = getattr(self, name)[:n][live]
             setattr(self, name, np.ascontiguousarray(kept))
         self._n = len(live)
-        self.row_of = {int(cid): row for row, cid in enumerate(self._ids[: self._n])}
+        meta = self.meta
+        for row, cid in enumerate(self._ids[: self._n].tolist()):
+            meta[cid].row = row
         self.dead_rows = 0
         return True
 
     def upgrade_dense(self, threshold: int = IVF_THRESHOLD) -> bool:
-        """Swaps the exact flat index for IVF + SQ8 once the corpus passes `threshold`."""
+        """Swaps the flat index for IVF + SQ8 once the corpus passes `threshold` (trained
+        on the flat index's float16 vectors)."""
         if self._ivf is not None or self._dense.ntotal < threshold:
             return False
         flat = self._dense
@@ -405,8 +563,7 @@ class SearchIndex:
         if not isinstance(flat, faiss.IndexIDMap) or not isinstance(inner, faiss.IndexFlatCodes):
             raise TypeError(f"expected a flat index under an id map, found {type(flat).__name__}")
         ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
-        codes = faiss.vector_to_array(inner.codes)
-        vectors = codes.view(np.float32).reshape(-1, self.dimension)
+        vectors = inner.reconstruct_n(0, inner.ntotal)
         self.set_dense(build_ivf_index(vectors, ids))
         return True
 
@@ -419,14 +576,15 @@ class SearchIndex:
         """A copy of the state to persist (compacts first); call it under the index lock."""
         self.compact()
         n = self._n
-        chunks = [tuple(getattr(self.chunks[int(cid)], f) for f in _FIELDS) for cid in self._ids[:n]]
+        meta = self.meta
+        chunks = [tuple(getattr(meta[cid], f) for f in _META_FIELDS) for cid in self._ids[:n].tolist()]
         postings = self._bm25.postings
         terms = list(postings)
         counts = np.fromiter((postings[t].n for t in terms), dtype=np.int64, count=len(terms))
         offsets = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         rows = np.concatenate([postings[t].rows[: postings[t].n] for t in terms]) if terms else np.zeros(0, np.int32)
-        tfs = np.concatenate([postings[t].tfs[: postings[t].n] for t in terms]) if terms else np.zeros(0, np.float32)
+        tfs = np.concatenate([postings[t].tfs[: postings[t].n] for t in terms]) if terms else np.zeros(0, np.uint16)
         arrays = {
             "offsets": offsets, "rows": rows, "tfs": tfs,
             "lengths": self._bm25.lengths[:n].copy(),
@@ -441,8 +599,11 @@ class SearchIndex:
             "seq": self.applied_seq,
             "chunks": n,
             "dense": self.dense_kind,
+            "codes": sorted(self._codes, key=self._codes.__getitem__),
         }
-        return SnapshotState(manifest, chunks, terms, arrays, faiss.serialize_index(self._dense))
+        return SnapshotState(
+            manifest, chunks, terms, arrays, faiss.serialize_index(self._dense), self._texts
+        )
 
     def save(self, index_dir: Path) -> Path | None:
         return write_snapshot(index_dir, self.export_snapshot())
@@ -483,40 +644,33 @@ class SearchIndex:
                 payload = pickle.load(fh)  # our own file, its checksum verified above
             arrays = dict(np.load(folder / "arrays.npz"))
             dense = faiss.read_index(str(folder / "dense.faiss"))
+            index = cls(dimension, model_name, tokenizer_signature, text_dir=folder.parent)
+            segment = index._texts.open_segment(folder / "texts.bin")
         except IndexMismatchError:
             raise
         except (OSError, KeyError, ValueError, RuntimeError, pickle.UnpicklingError) as exc:
             raise IndexMismatchError(f"snapshot {folder} is unreadable: {exc}") from exc
-        index = cls(dimension, model_name, tokenizer_signature)
         index.generation = int(manifest["generation"])
         index.applied_seq = int(manifest["seq"])
+        index._codes = {sys.intern(v): i for i, v in enumerate(manifest["codes"])}
         n = int(manifest["chunks"])
         for name in _COLUMNS:
-            setattr(index, name, arrays[name.lstrip("_")])
+            if name != "_text_seg":
+                setattr(index, name, arrays[name.lstrip("_")])
+        index._text_seg = np.full(n, segment, dtype=np.uint16)
         index._n = n
-        chunks = index.chunks
+        meta = index.meta
         doc_chunks = index.doc_chunks
-        for values in payload["chunks"]:
-            chunk = IndexedChunk(*values)
-            chunks[chunk.chunk_id] = chunk
-            doc_chunks.setdefault((chunk.doc_kind, chunk.doc_id), []).append(chunk.chunk_id)
-        index.row_of = {int(cid): row for row, cid in enumerate(index._ids[:n])}
+        for row, values in enumerate(payload["chunks"]):
+            chunk = index._new_meta(values, row)
+            meta[chunk.chunk_id] = chunk
+            doc_chunks.setdefault(chunk.doc_key, []).append(chunk.chunk_id)
         index._max_id = int(index._ids[:n].max()) if n else 0
-        bm25 = index._bm25
-        offsets, rows, tfs = arrays["offsets"], arrays["rows"], arrays["tfs"]
-        for i, term in enumerate(payload["terms"]):
-            postings = _Postings()
-            postings.rows = rows[offsets[i] : offsets[i + 1]].copy()
-            postings.tfs = tfs[offsets[i] : offsets[i + 1]].copy()
-            postings.n = len(postings.rows)
-            bm25.postings[term] = postings
-            bm25.df[term] = postings.n
-        bm25.lengths = arrays["lengths"].astype(np.float32)
-        bm25.alive = np.ones(n, dtype=bool)
-        bm25.n_rows = bm25.n_docs = n
-        bm25.total_length = int(bm25.lengths.sum())
+        index._bm25.load(
+            payload["terms"], arrays["offsets"], arrays["rows"], arrays["tfs"], arrays["lengths"]
+        )
         index.set_dense(dense)
-        if dense.ntotal != n or len(chunks) != n:
+        if dense.ntotal != n or len(meta) != n:
             raise IndexMismatchError(f"index at {folder} is inconsistent; rebuild it")
         return index
 
@@ -533,7 +687,7 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
     seq = state.manifest["seq"]
     if not isinstance(seq, int):
         raise TypeError(f"snapshot manifest seq must be an int, not {seq!r}")
-    if snapshot_seq(SearchIndex.current_generation(index_dir)) >= seq:
+    if current_snapshot_seq(index_dir) >= seq:
         return None
     name = f"snap-{seq:012d}"
     target = index_dir / name
@@ -541,6 +695,7 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
     staging = index_dir / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         staging.mkdir()
+        _write_texts(staging / "texts.bin", state)
         _write_synced(staging / "dense.faiss", state.dense.tobytes())
         _write_synced(
             staging / "chunks.pkl",
@@ -552,7 +707,7 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
             os.fsync(fh.fileno())
         manifest = dict(state.manifest)
         manifest["files"] = {
-            f: _sha256(staging / f) for f in ("dense.faiss", "chunks.pkl", "arrays.npz")
+            f: _sha256(staging / f) for f in ("dense.faiss", "chunks.pkl", "arrays.npz", "texts.bin")
         }
         _write_synced(staging / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
         if target.exists():
@@ -566,6 +721,33 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
         raise
     _prune(index_dir, keep=name)
     return target
+
+
+def _write_texts(path: Path, state: SnapshotState) -> None:
+    """Copies every row's text record, in row order, into one file, and points the state's
+    text_off at the new places (the state's own copy of the columns, not the index's).
+    Reads runs of neighbouring records at once; the records never change once written."""
+    seg, off, length = (state.arrays.pop(k) for k in ("text_seg", "text_off", "text_len"))
+    n = len(off)
+    new_off = np.zeros(n, dtype=np.int64)
+    if n:
+        np.cumsum(length[:-1], out=new_off[1:])
+    # A run: rows whose records follow each other in the same segment.
+    breaks = np.flatnonzero((seg[1:] != seg[:-1]) | (off[1:] != off[:-1] + length[:-1])) + 1
+    starts = np.concatenate([[0], breaks]).astype(np.int64) if n else np.zeros(0, np.int64)
+    ends = np.concatenate([breaks, [n]]).astype(np.int64) if n else np.zeros(0, np.int64)
+    with open(path, "wb") as fh:
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            position, left = int(off[lo]), int(off[hi - 1] + length[hi - 1] - off[lo])
+            while left:
+                block = state.texts.read(int(seg[lo]), position, min(left, 1 << 22))
+                fh.write(block)
+                position += len(block)
+                left -= len(block)
+        fh.flush()
+        os.fsync(fh.fileno())
+    state.arrays["text_off"] = new_off
+    state.arrays["text_len"] = length
 
 
 def _drop_leftovers(index_dir: Path) -> None:

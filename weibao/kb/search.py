@@ -175,10 +175,10 @@ def hybrid_search(
     if dense_weight > 0 and embedder is not None:
         rankings.append((dense_ranking(index, prepared.vector(), mask, options.candidates), dense_weight))
     fused = reciprocal_rank_fusion(rankings)
-    groups = group_best(fused, key_of=lambda cid: index.chunks[cid].doc_key)
+    groups = group_best(fused, key_of=lambda cid: index.meta[cid].doc_key)
     hits: list[DocumentHit] = []
     for group in groups:
-        best = index.chunks[group.best_item]
+        best = index.meta[group.best_item]
         score = group.score
         if use_graph and coverage is not None:
             score *= 1.0 + GRAPH_WEIGHT * coverage(best.doc_kind, best.doc_id, best.systems, best.symptoms)
@@ -187,9 +187,9 @@ def hybrid_search(
                 kind=best.doc_kind,
                 id=best.doc_id,
                 title=best.title,
-                systems=best.systems,
-                symptoms=best.symptoms,
-                departments=best.departments,
+                systems=list(best.systems),
+                symptoms=list(best.symptoms),
+                departments=list(best.departments),
                 audience=best.audience,
                 language=best.language,
                 score=score,
@@ -202,6 +202,5 @@ def hybrid_search(
     hits = hits[: options.top_k]
     terms = [*tokens, *expansion]
     for hit in hits:
-        chunk = index.chunks[hit.chunk_id]
-        hit.snippet = make_snippet(chunk.text, terms)
+        hit.snippet = make_snippet(index.text(hit.chunk_id), terms)  # read from disk
     return hits

@@ -19,7 +19,13 @@ from weibao.core.settings import Settings
 from weibao.kb.changelog import ChangeCursor, log_changes, max_seq
 from weibao.kb.embedding import Embedder, open_embedder
 from weibao.kb.graph_context import graph_context, understanding_from
-from weibao.kb.index import Filters, IndexMismatchError, SearchIndex, snapshot_seq, write_snapshot
+from weibao.kb.index import (
+    Filters,
+    IndexMismatchError,
+    SearchIndex,
+    current_snapshot_seq,
+    write_snapshot,
+)
 from weibao.kb.indexer import load_documents, rebuild_index
 from weibao.kb.ingest import IngestReport, ingest_sources, read_sources
 from weibao.kb.models import Article, ArticleVersion, Chunk
@@ -163,7 +169,9 @@ class KnowledgeBase:
             embedded = 0
             rebuilt = index is None
             if index is None:
-                index = SearchIndex(embedder.dimension, embedder.name, self.tokenizer_signature)
+                index = SearchIndex(
+                    embedder.dimension, embedder.name, self.tokenizer_signature, text_dir=folder
+                )
                 with session_scope(self.sessions) as session:
                     # Read first: a change committed meanwhile is applied again, harmlessly.
                     index.applied_seq = max_seq(session)
@@ -311,7 +319,7 @@ class KnowledgeBase:
         with snapshot_lock(self.sessions, folder) as mine:
             if not mine:
                 return None
-            if snapshot_seq(SearchIndex.current_generation(folder)) >= self._cursor.safe_seq():
+            if current_snapshot_seq(folder) >= self._cursor.safe_seq():
                 # Another worker has saved this state already: no export, no stall here.
                 self._snapshot_generation = index.generation
                 self._snapshot_at = time.monotonic()
