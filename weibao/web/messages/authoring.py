@@ -66,6 +66,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "authoring_err_forbidden": {"zh": "您没有权限执行此操作。", "en": "You are not allowed to do this."},
     "authoring_err_state": {"zh": "文章当前状态不允许此操作，请刷新页面。", "en": "The article's state does not allow this; reload the page."},
     "authoring_err_comment": {"zh": "请填写需要修改的内容。", "en": "Say what should change."},
+    "authoring_err_versions": {"zh": "每行写一个本文涉及的系统编号和它的版本，如 his 5.2 5.3",
+                               "en": "one line per system of the article: its id and versions, e.g. his 5.2 5.3"},
     "authoring_err_no_right": {"zh": "您没有审核文章的权限，请管理员在工程师资料中授予。",
                                "en": "You have no review right; an admin grants it on your engineer profile."},
     "authoring_err_other": {"zh": "操作未完成，请稍后再试。", "en": "That did not work; try again later."},

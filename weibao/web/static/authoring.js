@@ -63,7 +63,8 @@
       var field = String(loc[loc.length - 1] || "");
       if (field === "comment") { return fmt("authoring_err_comment"); }
       var unknown = /unknown id '([^']*)'/.exec(d.msg || "");
-      var message = unknown ? fmt("authoring_err_unknown_id", { id: unknown[1] }) : fmt("authoring_err_required");
+      var message = unknown ? fmt("authoring_err_unknown_id", { id: unknown[1] })
+        : fmt(field === "affected_versions" ? "authoring_err_versions" : "authoring_err_required");
       return fmt("authoring_err_field", { field: fieldLabel(field), message: message });
     }
     return fmt("authoring_err_other");
