@@ -13,9 +13,9 @@ from weibao.routing.matching import EngineerProfile, History, TicketNeeds, rank_
 from weibao.routing.planning import TicketDraft
 
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-DAY_SHIFT = {"days": WEEK[:5], "start": "08:30", "end": "17:30"}
-NIGHT_ON_CALL = {"days": WEEK, "start": "17:30", "end": "08:30", "on_call": True}
-WEEKEND_DAYS = {"days": WEEK[5:], "start": "08:30", "end": "17:30"}
+DAY_SHIFT: dict[str, object] = {"days": WEEK[:5], "start": "08:30", "end": "17:30"}
+NIGHT_ON_CALL: dict[str, object] = {"days": WEEK, "start": "17:30", "end": "08:30", "on_call": True}
+WEEKEND_DAYS: dict[str, object] = {"days": WEEK[5:], "start": "08:30", "end": "17:30"}
 WEDNESDAY_02_SHANGHAI = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 
 
@@ -54,7 +54,7 @@ def test_routine_ticket_due_after_the_normal_shift_starts_waits_for_it() -> None
 
 
 def test_a_normal_shift_wins_over_on_call_for_urgent_tickets_too() -> None:
-    night_shift = {"days": WEEK, "start": "22:00", "end": "06:00"}
+    night_shift: dict[str, object] = {"days": WEEK, "start": "22:00", "end": "06:00"}
     [ranked] = rank_candidates([profile("nightshift", [night_shift, NIGHT_ON_CALL])], needs("P1", timedelta(hours=1)),
                                History())
     assert ranked.availability == "on_shift"
