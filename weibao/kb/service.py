@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.db import session_scope
@@ -34,6 +35,7 @@ from weibao.kb.query import PreparedQuery, language_of
 from weibao.kb.search import Coverage, DocumentHit, SearchOptions, Understanding, hybrid_search
 from weibao.kb.snapshot import snapshot_lock
 from weibao.kb.tokenize import Tokenizer
+from weibao.kb.vector_model import claim_vectors, model_identity
 from weibao.kb.versions import published_view
 
 if TYPE_CHECKING:
@@ -159,9 +161,12 @@ class KnowledgeBase:
         embedder = self.embedder
         folder = self.settings.index_dir
         with self._apply_lock:
+            cleared = self._claim_vectors(model_identity(embedder.name, embedder.dimension))
             try:
-                index = SearchIndex.load(folder, embedder.name, embedder.dimension, self.tokenizer_signature)
-                if index is None:
+                index = None if cleared else SearchIndex.load(
+                    folder, embedder.name, embedder.dimension, self.tokenizer_signature
+                )
+                if index is None and not cleared:
                     log.info("no search index snapshot in %s: building it from the database", folder)
             except IndexMismatchError as exc:
                 log.warning("search index snapshot unusable (%s): building it from the database", exc)
@@ -187,6 +192,24 @@ class KnowledgeBase:
             # The graph is not rebuilt here: the graph service builds itself from the
             # database and follows the changes this index applies (add_listener).
             return embedded
+
+    def _claim_vectors(self, identity: str) -> int:
+        """Clears the stored vectors when another embedding model made them (switching the
+        backend or the model folder re-embeds every passage; never two models mixed)."""
+        for attempt in range(2):
+            try:
+                with session_scope(self.sessions) as session:
+                    cleared = claim_vectors(session, identity)
+                break
+            except IntegrityError:  # another worker recorded it at the same moment
+                if attempt:
+                    raise
+        if cleared:
+            log.warning(
+                "stored vectors of %d passages were made by another embedding model: "
+                "embedding them again with %s", cleared, identity,
+            )
+        return cleared
 
     def catch_up(self) -> DocKeys:
         """Applies the change log since this index's seq; returns the documents changed."""
