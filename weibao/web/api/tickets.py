@@ -163,6 +163,8 @@ class CandidateOut(BaseModel):
     score: float
     factors: dict[str, float]
     excluded_because: str | None = None
+    availability: Literal["on_shift", "on_call"] | None = Field(
+        None, description="how an eligible engineer can respond in time: on their normal shift, or on call (P1/P2 only)")
 
 
 class AssigneeOut(BaseModel):
