@@ -1,7 +1,7 @@
 """Index write benchmark: a write costs O(the document), not O(corpus).
 
 Usage: python bench/bench_index_writes.py --chunks 10000 100000 [--writes 60] [--searches 200]
-       [--folder bench/out/index_writes] [--database-url URL]
+       [--folder bench/out/index_writes] [--database-url URL] [--backend use|sentence-transformers]
 Per corpus size: builds a SQLite database (or a fresh schema on --database-url) holding
 N synthetic passages (bench/synthetic_corpus.py) with their vectors written straight into
 Chunk.vector (each a real embedding of a seed passage plus noise, so the vectors have the
@@ -44,7 +44,7 @@ from bench.synthetic_corpus import synthetic_chunks
 from weibao.core.db import session_scope
 from weibao.core.settings import REPO_DIR, Settings
 from weibao.kb.changelog import log_change
-from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.kb.embedding import Embedder, open_embedder
 from weibao.kb.evaluation import load_queries
 from weibao.kb.indexer import embedding_text
 from weibao.kb.models import Chunk
@@ -52,6 +52,7 @@ from weibao.kb.passages import SearchDocument
 from weibao.kb.runtime import build_knowledge_base, prepare_database
 from weibao.kb.search import SearchOptions
 from weibao.kb.service import KnowledgeBase
+from weibao.kb.vector_model import claim_vectors, model_identity
 
 TOPICS = ["影像归档 {} 号服务器磁盘告警", "检验科条码打印机 {} 号模糊", "HIS 收费窗口 {} 结算超时",
           "PACS workstation {} cannot load studies", "LIS interface {} HL7 queue stuck"]
@@ -78,6 +79,8 @@ def fill_database(settings: Settings, n: int, embedder: Embedder) -> None:
     rng = np.random.default_rng(11)
     started = time.perf_counter()
     with session_scope(database.sessions) as session:
+        # These vectors are the bench embedder's: recorded, so opening does not re-embed them.
+        claim_vectors(session, model_identity(embedder.name, embedder.dimension))
         for start in range(0, n, 5000):
             part = chunks[start : start + 5000]
             noise = rng.normal(scale=0.03, size=(len(part), embedder.dimension)).astype(np.float32)
@@ -107,13 +110,13 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from weibao.core.settings import Settings
-from weibao.kb.embedding import Embedder, resolve_model_path
+from weibao.kb.embedding import open_embedder
 from weibao.kb.runtime import build_knowledge_base
 def rss():
     for line in open('/proc/self/status'):
         if line.startswith('VmRSS:'):
             return int(line.split()[1]) / 1024
-e = Embedder(resolve_model_path(''))
+e = open_embedder({backend!r})
 e.encode_query('warm up')
 kb = build_knowledge_base(Settings(data_dir=Path({folder!r}), database_url={url!r}), e)
 kb.tokenizer.tokens('预热 warm up')
@@ -126,9 +129,10 @@ print(json.dumps({{"startup_s": took, "rss_before_mb": before, "rss_after_mb": r
 """
 
 
-def startup(folder: Path, url: str) -> dict[str, float]:
+def startup(folder: Path, url: str, backend: str) -> dict[str, float]:
+    snippet = STARTUP_SNIPPET.format(repo=str(REPO_DIR), folder=str(folder), url=url, backend=backend)
     out = subprocess.run(
-        [sys.executable, "-c", STARTUP_SNIPPET.format(repo=str(REPO_DIR), folder=str(folder), url=url)],
+        [sys.executable, "-c", snippet],
         capture_output=True, text=True, check=True,
     ).stdout.strip().splitlines()[-1]
     return json.loads(out)
@@ -203,7 +207,7 @@ def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, objec
     kb.snapshot(force=True)
     snapshot_s = time.perf_counter() - t0
     print(f"  rebuild {rebuild_s:.1f} s, snapshot {snapshot_s:.1f} s ({kb.index.dense_kind})", flush=True)
-    started = startup(settings.data_dir, url)
+    started = startup(settings.data_dir, url, args.backend)
     # Another worker: its own data folder (a copy of the snapshot), the same database.
     shutil.copytree(settings.index_dir, folder / "other" / "index")
     other = build_knowledge_base(Settings(data_dir=folder / "other", database_url=url), embedder)
@@ -294,8 +298,11 @@ def main() -> None:
     parser.add_argument("--folder", default=str(REPO_DIR / "bench" / "out" / "index_writes"))
     parser.add_argument("--database-url", default="")
     parser.add_argument("--keep", action="store_true", help="keep the databases and snapshots")
+    parser.add_argument("--backend", default=Settings().embed_backend, choices=("sentence-transformers", "use"),
+                        help="embedding model: USE v3 512-d (the default), or MiniLM 384-d")
     args = parser.parse_args()
-    embedder = Embedder(resolve_model_path(""))
+    embedder = open_embedder(args.backend)
+    print(f"embedder {embedder.name} ({embedder.dimension}-d)", flush=True)
     rows = [run(n, args, embedder) for n in args.chunks]
     columns = [
         ("chunks", "chunks", "{:d}"), ("dense", "dense", "{}"),
