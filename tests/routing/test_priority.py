@@ -57,3 +57,44 @@ def test_every_reason_names_the_words_that_triggered_it() -> None:
     matched = {r["code"]: r["matched"] for r in decision.reasons}
     assert decision.priority == "P1"
     assert matched["critical_area"] and matched["critical_moment"] in "正在抢救"
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected", "reason"),
+    [
+        # A safety signal that does not get through is P1 even without a stopped flow.
+        ("危急值结果出来了病房没收到提醒", "lis", "data_sync", "P1", "safety_risk"),
+        ("critical results are not being flagged to the ward", "lis", "data_sync", "P1", "safety_risk"),
+        # Resuscitation is a critical moment by itself.
+        ("抢救室的腕带打印机打不出来", "terminal", "print_failure", "P1", "critical_moment"),
+        # Patients queuing at a failing step of the emergency department.
+        ("急诊收费窗口很卡，病人在排队", "his", "slow", "P1", "people_waiting"),
+        # Tomorrow's list is not this moment's emergency.
+        ("手术室排程里看不到明天的手术申请，明天的手术排不了", "or_anesthesia", "data_sync", "P2", "blocked_flow"),
+        # Hospital-wide but only slower: degraded, not stopped.
+        ("全院打开病历都要等一两分钟", "emr", "slow", "P2", "scope_hospital"),
+        ("opening results takes minutes on every ward, hospital-wide", "lis", "slow", "P2", "scope_hospital"),
+        # Figures to reconcile, part of an output missing: nothing has stopped.
+        ("门诊收费日报和财务系统金额对不上", "his", "data_sync", "P3", "mismatch"),
+        ("stock figures in the pharmacy system don't match the shelf count", "pharmacy", "data_sync", "P3", "mismatch"),
+        ("出院小结打印出来少了最后一页", "emr", "print_failure", "P3", "partial_output"),
+        # Patients waiting at a counter for a failing step, outside safety areas: P2.
+        ("入院处打不出押金收据，病人在等着", "his", "print_failure", "P2", "people_waiting"),
+        # Re-keying results by hand is a burden, not a way round; typing one number is.
+        ("血气分析仪结果传不到LIS，只能一个个手工录", "lis", "device_connect", "P2", "workaround"),
+        ("scanner won't read the wristband so we type the patient number by hand", "nursing", "device_connect",
+         "P3", "workaround"),
+        # A question with no complaint is a consultation whatever symptom was linked.
+        ("Is it possible to reprint yesterday's discharge summary from the ward?", "emr", "print_failure",
+         "P4", "question"),
+        # A question about a warning's impact.
+        ("服务器右下角提示授权快到期了，会不会影响使用？", "infrastructure", "cert_license", "P3", "impact_question"),
+        # A critical alert on a store that is full (writes refused), not one filling.
+        ("[FIRING] severity=critical tablespace USERS is full, ORA-01653", "his", "storage_alarm", "P1", "alert_critical"),
+        ("[FIRING] severity=critical volume /data usage 91%", "pacs", "storage_alarm", "P2", "alert_critical"),
+    ],
+)
+def test_impact_rules_for_unseen_phrasing(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision
+    assert reason in {r["code"] for r in decision.reasons}, decision.reasons

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 CORE_SYSTEMS = frozenset(
     {"his", "registration", "emr", "lis", "pacs", "insurance", "emergency", "icu",
-     "or_anesthesia", "integration", "infrastructure"}
+     "or_anesthesia", "integration", "infrastructure", "pharmacy"}
 )
 SAFETY_SYSTEMS = frozenset({"emergency", "icu", "or_anesthesia"})
 SAFETY_DEPARTMENTS = frozenset({"emergency", "surgery", "icu"})
@@ -35,7 +35,7 @@ DEGRADING = frozenset({"settlement_failure", "interface_error", "data_sync", "up
 
 _I = re.I
 SCOPE_HOSPITAL = re.compile(
-    r"全院|整个医院|全医院|整家医院|所有科室|全部科室|各科室|各个科室|各科|所有窗口|全部窗口|所有收费|所有人|"
+    r"全院|整个医院|全医院|整家医院|所有科室|全部科室|各科室|各个科室|各科|所有窗口|全部窗口|所有收费|所有人|所有接口|全部接口|"
     r"全部停|全停了|都停了|都进不去|都上不去|都登不上|都打不开|所有电脑|所有终端|所有系统|"
     r"hospital[- ]wide|whole hospital|entire hospital|across the hospital|all departments|every department|"
     r"all wards|every ward|everyone|every ?body|nobody (in|can)|no one (in|can)|no cashier|no pc|"
@@ -49,36 +49,80 @@ SCOPE_GROUP = re.compile(
     r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient", _I)
 SCOPE_SINGLE = re.compile(
     r"一台|某台|这台|那台|个别|单台|某个病人|一个病人|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
-    r"别的.{0,8}(正常|可以|没问题)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|"
+    r"别的.{0,8}(正常|可以|没问题)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|新来的|这个人|"
     r"\bone (pc|computer|workstation|printer|user|patient|bed|reading workstation)\b|a single|only (one|this|my)|"
     r"others? (are|is|work|open)s? (fine|ok|normal)|the others are fine|others open fine|just (me|mine|my)|"
-    r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+", _I)
+    r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+|\bnew (doctor|nurse|user|resident|staff)", _I)
 CRITICAL_AREA = re.compile(
     r"急诊|抢救|icu|重症|监护室|手术室|手术间|手术中|术中|做手术|麻醉|产房|分娩|待产|新生儿|危急值|输血|血库|"
     r"\bed\b|\ber\b|emergency|resus|intensive care|operating (room|theatre)|\bor ?\d|theatres?|surgery|"
     r"anaesthe|anesthe|in labou?r|delivery room|critical (lab )?value|blood bank|transfusion|patient safety|患者安全",
     _I)
 CRITICAL_MOMENT = re.compile(
-    r"正在|手术中|术中|抢救中|在抢救|马上要?开始|马上|立即|立刻|紧急|急需|在分娩|在等|"
+    r"正在|手术中|术中|抢救|马上要?开始|马上|立即|立刻|紧急|急需|在分娩|在等|在催|"
+    r"resuscitat|code blue|cardiac arrest|"
     r"urgent|immediately|right now|asap|in progress|ongoing|mid-|during (an|the)? ?(surgery|operation|case)|"
     r"starts in|is in labou?r|while we", _I)
-FLOW = (r"挂号|收费|结算|结账|缴费|发药|配药|取药|摆药|医嘱|处方|登记|建档|分诊|入院|出院|签名|"
-        r"regist|billing|bills?|payments?|pay|settl|dispens|orders?|prescri|admission|discharge|triage|sign")
+FLOW = (r"挂号|收费|结算|结账|缴费|发药|配药|取药|摆药|医嘱|处方|登记|建档|分诊|入院|出院|签名|保存|"
+        r"regist|billing|bills?|payments?|pay|settl|dispens|orders?|prescri|admission|discharge|triage|sign|sav(e|ing)")
 BLOCKED = re.compile(
-    rf"({FLOW}).{{0,12}}(不了|不上|不能|无法|没法|失败|报错|停了|过不去|下不去|排不了|做不了|进不去)|"
+    rf"({FLOW}).{{0,12}}(不了|(?<!对)不上|不能|无法|没法|失败|报错|停了|过不去|下不去|排不了|做不了|进不去)|"
     rf"(无法|不能|没法|不了).{{0,6}}({FLOW})|"
     rf"(cannot|can't|can not|unable to|won't|no one can|nobody can|fails?|failing|failed|errors?|throws)"
     rf".{{0,20}}({FLOW})|({FLOW}).{{0,25}}(fails?|failing|failed|errors?|impossible|blocked|stopped)|"
     r"停诊|停摆|瘫痪|全停|业务停|停了|排不了|没法分诊|can't triage|cannot take|no cashier can|stopped", _I)
 WORKAROUND = re.compile(
     r"手写|手工|手动|手抄|纸质|纸上|先用|改用|换到|换了.{0,6}(电脑|机器|浏览器)?.{0,4}(可以|正常)|暂时用|临时用|"
-    r"可以正常|能正常|.{0,6}可以用|代替|先让|先到|人工窗口|截图|"
+    r"可以正常|能正常|.{0,6}可以用|代替|先让|先到|人工窗口|截图|只能|只好|"
     r"by hand|manually|on paper|paper|works (on|from) another|from the pc next door|another (pc|computer|machine)|"
     r"instead|workaround|fallback|works fine|is fine|works\b|screenshot", _I)
 QUESTION = re.compile(
     r"怎么(?!办|回事|了|都|也|搞的|这么)|如何|怎样|能不能|能否|可不可以|是否可以|在哪|哪里|请问|咨询|想问|"
     r"\bhow (do|can|to|should|is)\b|\bwhere (do|can|is)\b|\bcan i\b|is it possible|is there a way|"
     r"what does|what is the", _I)
+# Patient safety named outright: a critical result that nobody is told of, a danger.
+SAFETY_RISK = re.compile(
+    r"危急值|危险|安全隐患|患者安全|病人安全|critical (lab )?(value|result)|patient safety|dangerous|unsafe", _I)
+# People waiting at a counter or a bedside for the step that fails.
+WAITING = re.compile(
+    r"(病人|患者|家属|人).{0,6}(在等|等着|排队|排了)|排了.{0,8}(队|人)|排长队|后面排|在催|"
+    r"patients? (are |is )?(waiting|queuing)|waiting to be|queue (is |keeps )?(growing|building|long)|"
+    r"queue keeps", _I)
+# The impact lies ahead (tomorrow's list), not at this moment.
+LATER = re.compile(r"明天|明早|下周|下个月|tomorrow|next week|next month", _I)
+# Figures that disagree, nothing stopped: reconciled by a person, not an emergency.
+MISMATCH = re.compile(
+    r"对不上|不一致|不平|差了|跳号|不连续|多算|少算|不同步|"
+    r"mismatch|do(es)?n'?t match|differs?|out of sync|discrepanc", _I)
+# Part of an output is wrong or missing (a page, a line, an image on a page, the preview).
+PARTIAL = re.compile(
+    r"不全|不完整|只打出|少了|缺了|缺页|没了|显示不对|显示不全|显示错|红叉|预览|"
+    r"incomplete|missing (the )?(last )?(page|line|part)|cut off|truncated|preview", _I)
+# Doing by hand what a machine or interface should do for a whole service (results re-keyed,
+# vitals copied, drugs picked): a burden and an error risk, so it does not make the problem
+# partial. Typing one patient's number instead of scanning it does.
+TRANSCRIBING = re.compile(
+    r"手工录|手动录|一个个录|手工输|手工抄|抄写|人工摆药|人工发药|"
+    r"typ(e|ing) .{0,30}(in )?manually|copied by hand|copying .{0,20}by hand|transcrib|re-?enter|"
+    r"picking by hand", _I)
+CARRIED_DATA = re.compile(r"结果|数据|体征|医嘱|处方|报告|results?|vitals?|readings?|demographics|data|"
+                          r"prescriptions?|orders?", _I)
+# Words that report a failure: a question carrying one is a complaint, not a consultation.
+COMPLAINT = re.compile(
+    r"不了|不出|不上|不到|不动|不去|不来|断了|断网|停了|挂了|宕|失败|报错|错误|没反应|打不开|白屏|黑屏|蓝屏|死机|"
+    r"闪退|重启|异常|卡|慢|坏了|"
+    r"派人|来人|来看看|send someone|come (and )?(look|check|fix)|"
+    r"can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fail|error|broken|\bdown\b|slow|stuck|missing",
+    _I)
+# "Will it affect anything?": an impact question about a warning.
+IMPACT_QUESTION = re.compile(r"会不会影响|有没有影响|影响大吗|will it affect|does it matter|is it a problem", _I)
+# Only slower, nothing refused: degraded, not stopped.
+SLOWNESS = re.compile(r"慢|卡|要等|半天|\d+ ?(分钟|秒)|slow|takes? (over )?(a |\d+|several |minutes)|minutes to|lag", _I)
+HARD_FAILURE = re.compile(
+    r"打不开|进不去|登不上|保存不了|失败|报错|白屏|黑屏|闪退|宕|挂了|用不了|"
+    r"can'?t|cannot|won'?t|unable|fail|error|down\b|crash", _I)
+# A store that is full (writes refused), not one filling up.
+STORAGE_FULL = re.compile(r"\bfull\b|满了|已满|写满|no space|ORA-\d+", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -124,12 +168,24 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     single = "" if wide else _found(SCOPE_SINGLE, text)
     area = _found(CRITICAL_AREA, text)
     critical = bool(area) or system in SAFETY_SYSTEMS or department in SAFETY_DEPARTMENTS
-    moment = _found(CRITICAL_MOMENT, text) if critical else ""
+    later = _found(LATER, text)
+    moment = _found(CRITICAL_MOMENT, text) if critical and not later else ""
     blocked = _found(BLOCKED, text)
     workaround = _found(WORKAROUND, text)
+    transcribing = _found(TRANSCRIBING, text)
     question = _found(QUESTION, text)
+    complaint = _found(COMPLAINT, text)
     alert = _alert_level(text)
+    safety = _found(SAFETY_RISK, text)
+    waiting = _found(WAITING, text)
+    mismatch = _found(MISMATCH, text)
+    partial = _found(PARTIAL, text)
     failing = symptom in FAILING or bool(blocked)
+    # Slower but nothing refused: "takes minutes to open" on every ward is degraded, not down.
+    only_slow = bool(SLOWNESS.search(text)) and not HARD_FAILURE.search(text) and not blocked
+    # A workaround in use makes the problem partial, except where re-keying by hand is the
+    # workaround for a shared link (results, vitals, worklists): that is a burden, not a way round.
+    eased = bool(workaround) and not (transcribing and CARRIED_DATA.search(text))
 
     if wide:
         why("scope_hospital", wide)
@@ -141,8 +197,12 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         why("critical_area", area or (system or department or ""))
     if moment:
         why("critical_moment", moment)
+    if safety:
+        why("safety_risk", safety)
     if blocked:
         why("blocked_flow", blocked)
+    if waiting:
+        why("people_waiting", waiting)
     if workaround:
         why("workaround", workaround)
     if alert:
@@ -151,7 +211,7 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if symptom == "security" and RANSOM.search(text):
         why("ransomware", _found(RANSOM, text))
         return PriorityDecision("P1", "ransomware or encrypted files: whole-hospital security incident", reasons)
-    if symptom == "how_to" or (question and symptom is None and not blocked):
+    if (symptom == "how_to" or question) and not complaint and (question or not blocked) and symptom != "security":
         why("question", question)
         return PriorityDecision("P4", "how-to question or request", reasons)
     if symptom == "security":
@@ -163,26 +223,44 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P3", "unknown system: asking the reporter before raising it", reasons)
     if alert in ("warning", "info") and symptom != "outage":
         return PriorityDecision("P3", "monitoring warning: nothing has stopped yet", reasons)
-    if critical and failing and (moment or blocked or symptom == "outage") and not single:
+    if safety and (failing or symptom == "data_sync") and not question:
+        return PriorityDecision("P1", "patient safety at risk: a safety signal is not getting through", reasons)
+    if critical and failing and (moment or blocked or symptom == "outage") and not single and not later:
         return PriorityDecision("P1", "patient-safety area: work stopped at a critical moment", reasons)
+    if critical and waiting and (failing or symptom == "slow") and not single and not later:
+        return PriorityDecision("P1", "queue in a patient-safety area: patients wait at a step that fails", reasons)
+    if wide and failing and not only_slow:
+        return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
     if wide and (failing or symptom == "slow"):
-        return PriorityDecision("P1", "hospital-wide: core business stopped or degraded for everyone", reasons)
-    if symptom == "outage" and system in CORE_SYSTEMS and not single and not workaround:
+        return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
+    if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased:
         return PriorityDecision("P1", f"core business system {system} is down", reasons)
-    if alert == "critical" and symptom in ("outage", "interface_error"):
+    if alert == "critical" and (symptom in ("outage", "interface_error")
+                                or (symptom == "storage_alarm" and STORAGE_FULL.search(text))):
         return PriorityDecision("P1", "critical monitoring alert: a service is failing", reasons)
+    if IMPACT_QUESTION.search(text) and not blocked:
+        why("impact_question", _found(IMPACT_QUESTION, text))
+        return PriorityDecision("P3", "a question about a warning: nothing has stopped", reasons)
+    if mismatch and not blocked and not waiting:
+        why("mismatch", mismatch)
+        return PriorityDecision("P3", "figures disagree: to reconcile, nothing has stopped", reasons)
+    if partial and not blocked and not waiting:
+        why("partial_output", partial)
+        return PriorityDecision("P3", "part of an output is wrong or missing; the work goes on", reasons)
+    if waiting and failing and not single:
+        return PriorityDecision("P2", "patients wait at a step that fails", reasons)
     if critical and failing and not single:
         return PriorityDecision("P2", "degraded function in a patient-safety area", reasons)
-    if single or (workaround and not blocked):
+    if single or eased:
         return PriorityDecision("P3", "partial problem: one workstation or user, or a workaround exists", reasons)
     if symptom == "outage" or alert in ("critical", "high"):
         return PriorityDecision("P2", "a service is down or alarming", reasons)
-    if blocked or group or (symptom in DEGRADING and system in CORE_SYSTEMS):
+    if blocked or group or transcribing or (symptom in DEGRADING and system in CORE_SYSTEMS):
         return PriorityDecision("P2", "core function degraded without a workaround", reasons)
     if symptom == "slow" and system in CORE_SYSTEMS and not workaround:
         return PriorityDecision("P2", "core system slow for its users, no workaround", reasons)
     if symptom == "storage_alarm":
         return PriorityDecision("P2", "storage filling: the systems on it will stop", reasons)
-    if failing and system in CORE_SYSTEMS | {"pharmacy"} and symptom not in ("print_failure", "login_failure"):
+    if failing and system in CORE_SYSTEMS and symptom not in ("print_failure", "login_failure"):
         return PriorityDecision("P2", "core function failing, no workaround mentioned", reasons)
     return PriorityDecision("P3", "partial problem: nothing says it stops more than one task", reasons)

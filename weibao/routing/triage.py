@@ -199,7 +199,15 @@ def triage(
     if department is None and system is not None:
         department = DEFAULT_DEPARTMENT.get(system)
         evidence.append({"source": "default", "field": "department", "value": department})
-    decision = decide(text, system, symptom, department)
+    # The priority reads what the text says: a system, department or symptom only the
+    # similar tickets suggest must not raise it (a vague "nobody can work" is asked about,
+    # not sent as an operating-room emergency because a near ticket was one).
+    decision = decide(
+        text,
+        system if about_system else None,
+        symptom if linked_symptoms or about_system else None,
+        department if about_system else None,
+    )
     evidence.append({"source": "rule", "field": "priority", "value": decision.priority, "rule": decision.rule})
     clarify = "which_system" if system is None else "which_symptom" if symptom is None else None
     low = (clarify is not None or _share(system_votes, system) < CONFIDENT_SHARE
