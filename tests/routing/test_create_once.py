@@ -58,7 +58,7 @@ def desk(seeded_kb: KnowledgeBase, tmp_path: Path) -> Iterator[TicketDesk]:
 @pytest.mark.parametrize(
     ("title", "description", "embeddings"),
     [
-        ("放射科电脑上看不了片子", "阅片工作站打开影像一直转圈", 0),  # Chinese: BM25 and graph only
+        ("放射科电脑上看不了片子", "阅片工作站打开影像一直转圈", 1),  # the default USE reads Chinese
         ("Label printer on the ward prints blank pages", "nurses cannot print wristbands", 1),
     ],
 )
