@@ -10,6 +10,7 @@ from weibao.graph.ensemble import EnsembleLinker, ModelWatcher
 from weibao.routing.training import (
     alias_samples,
     article_samples,
+    phrasing_samples,
     retrain,
     ticket_samples,
     train_and_save,
@@ -41,12 +42,27 @@ def test_aliases_teach_their_kind_and_that_they_name_nothing_of_the_other(seeded
     assert any(s.systems == ("pacs",) and s.symptoms == () for s in samples)
 
 
+def test_everyday_phrasing_teaches_each_kind_alone_and_systems_with_symptoms_together(seeded_services) -> None:  # type: ignore[no-untyped-def]
+    ontology = seeded_services.kb.linker.ontology
+    samples = phrasing_samples(ontology)
+    alone = [s for s in samples if s.systems == () and s.symptoms]
+    paired = [s for s in samples if s.systems and s.symptoms]
+    assert {s.symptoms[0] for s in alone} == set(ontology.symptoms)  # every symptom has phrasing
+    assert any(s.systems == ("lis",) and s.symptoms == () for s in samples)
+    # Each symptom phrase is trained in two sentences naming a system, systems taken in turn.
+    assert len(paired) == 2 * len(alone) and len({s.systems for s in paired}) == len(ontology.systems)
+    assert any(s.text == "takes minutes to open" and s.symptoms == ("slow",) for s in alone)
+    assert all(s.source == "phrasing" for s in samples)
+    # No phrasing file: nothing (a custom ontology folder need not have one).
+    assert phrasing_samples(type(ontology)(directory=None)) == []
+
+
 def test_train_writes_the_model_into_the_data_folder_and_a_watcher_loads_it(seeded_services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with session_scope(seeded_services.database.sessions) as session:
         _, report = train_and_save(session, seeded_services.kb.linker.ontology, tmp_path)
     path = model_path(tmp_path)
     assert report.size_bytes == path.stat().st_size and report.path == str(path)
-    assert {"article", "ticket", "alias"} <= set(report.by_source)
+    assert {"article", "ticket", "alias", "phrasing"} <= set(report.by_source)
     assert load_model(path) is not None
     linker = EnsembleLinker(seeded_services.kb.linker.ontology)
     watcher = ModelWatcher(linker, path, every_seconds=0)

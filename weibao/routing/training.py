@@ -5,7 +5,9 @@ Samples, each labelled with systems and/or symptoms:
   (how people really describe the problem) with the article's labels;
 - resolved tickets: title + description with the ticket's labels, where an engineer's
   correction (weibao.routing.corrections) replaces what triage had set;
-- the ontology: every alias and typo of a system or symptom, for its own kind only.
+- the ontology: every alias and typo of a system or symptom, for its own kind only;
+- everyday phrasing written from the taxonomy (data/ontology/phrasing.yaml), alone and in
+  short sentences pairing a system with a symptom.
 
 The held-out evaluation set (data/eval/heldout) is never read here.
 """
@@ -17,6 +19,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -109,8 +112,43 @@ def alias_samples(ontology: Ontology) -> list[Sample]:
     return samples
 
 
+PHRASING_FILE = "phrasing.yaml"
+
+
+def phrasing_samples(ontology: Ontology) -> list[Sample]:
+    """Everyday phrasing of the taxonomy (the ontology folder's phrasing.yaml, optional): each
+    symptom phrase alone (no system), each system phrase alone (no symptom), and each symptom
+    phrase in two short sentences with system phrases (both labels), the systems taken in
+    turn so that every pair of kinds is seen without multiplying the samples."""
+    path = (ontology.directory or Path()) / PHRASING_FILE
+    if ontology.directory is None or not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    symptoms = {k: [str(x) for x in v or []] for k, v in (data.get("symptoms") or {}).items() if k in SYMPTOMS}
+    systems = {k: [str(x) for x in v or []] for k, v in (data.get("systems") or {}).items() if k in SYSTEMS}
+    templates = [str(t) for t in data.get("templates") or []]
+    samples = [Sample(phrase, systems=(), symptoms=(sid,), source="phrasing")
+               for sid, phrases in symptoms.items() for phrase in phrases]
+    samples += [Sample(phrase, systems=(sid,), symptoms=(), source="phrasing")
+                for sid, phrases in systems.items() for phrase in phrases]
+    pairs = [(sid, phrase) for sid, phrases in sorted(systems.items()) for phrase in phrases]
+    if not pairs or not templates:
+        return samples
+    turn = 0
+    for symptom_id, phrases in sorted(symptoms.items()):
+        for phrase in phrases:
+            for _ in range(2):
+                system_id, system_phrase = pairs[turn % len(pairs)]
+                template = templates[turn % len(templates)]
+                turn += 1
+                text = template.format(system=system_phrase, symptom=phrase)
+                samples.append(Sample(text[:1].upper() + text[1:], (system_id,), (symptom_id,), "phrasing"))
+    return samples
+
+
 def training_samples(session: Session, ontology: Ontology) -> list[Sample]:
-    return [*article_samples(session), *ticket_samples(session), *alias_samples(ontology)]
+    return [*article_samples(session), *ticket_samples(session), *alias_samples(ontology),
+            *phrasing_samples(ontology)]
 
 
 def train_and_save(session: Session, ontology: Ontology, data_dir: Path) -> tuple[LabelModel, TrainReport]:
