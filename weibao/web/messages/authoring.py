@@ -95,6 +95,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "authoring_reason_in_review": {"zh": "作者已提交", "en": "submitted"},
     "authoring_reason_ticket_draft": {"zh": "来自工单的草稿", "en": "draft from a ticket"},
     "authoring_reason_low_helpfulness": {"zh": "读者反馈没帮助", "en": "readers found it unhelpful"},
+    "authoring_reason_tickets_after_reading": {"zh": "读后仍报修", "en": "tickets after reading"},
+    "authoring_tickets_after_reading": {
+        "zh": "近 {days} 天有 {n} 个工单是读过本文后提交的",
+        "en": "{n} tickets filed after reading it in the last {days} days",
+    },
+    "authoring_still_not_solved": {"zh": "仍未解决？报修", "en": "Still not solved? Report a problem"},
     "authoring_submitted_by": {"zh": "提交人", "en": "Submitted by"},
     "authoring_own": {"zh": "（您写的）", "en": "(yours)"},
     "authoring_open_review": {"zh": "审核", "en": "Review"},
