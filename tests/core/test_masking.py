@@ -38,7 +38,7 @@ STRUCTURED = {
     ("tickets", "response_state"), ("tickets", "resolution_state"),
     # Service management: contract terms as ids, tiers and numbers; the query log's
     # ontology ids and document id; review enums and quarters.
-    ("tickets", "sla_targets"), ("contract_versions", "hospital_id"), ("contract_versions", "tier"),
+    ("tickets", "sla_targets"), ("tickets", "tried_articles"), ("contract_versions", "hospital_id"), ("contract_versions", "tier"),
     ("contract_versions", "targets"), ("contract_versions", "trainings_per_year"),
     ("contract_versions", "account_manager_id"), ("contract_versions", "dedicated_engineers"),
     ("contract_versions", "created_by"), ("service_query_log", "hospital_id"),

@@ -418,6 +418,9 @@ class Assistant:
                                  title_of=self._title_of)
         url_fields = {k: v for k, v in prefill.items() if v and k != "tried_articles"}
         url_fields["description"] = shorten(prefill["description"], MAX_URL_DESCRIPTION_CHARS)
+        if prefill["tried_articles"]:
+            # The form keeps the ids in a hidden field: the ticket records what was read.
+            url_fields["tried"] = ",".join(prefill["tried_articles"])
         return {"type": "open_ticket", "prefill": prefill, "url": f"/tickets/new?{urlencode(url_fields)}"}
 
     def _ticket_status(self, code: str, lang: str, ctx: TurnContext) -> Reply:

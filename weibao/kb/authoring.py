@@ -43,6 +43,7 @@ from weibao.kb.index import Filters
 from weibao.kb.ingest import stored_hash
 from weibao.kb.models import Article, ArticleVersion, Chunk
 from weibao.kb.passages import SearchDocument
+from weibao.kb.reading import TICKETS_AFTER_READING_MIN, ReadingFacts
 from weibao.kb.search import SearchOptions
 from weibao.kb.service import KnowledgeBase
 from weibao.kb.versions import (
@@ -150,7 +151,11 @@ class QueueItem:
     submitted_at: datetime | None
     helpful: int
     not_helpful: int
-    reason: str  # in_review, ticket_draft, low_helpfulness
+    reason: str  # in_review, ticket_draft, low_helpfulness, tickets_after_reading
+    # Every reason, the first being `reason` (a published article may have two).
+    reasons: list[str] = field(default_factory=list)
+    # Tickets filed after reading it since its last review (weibao.kb.reading).
+    tickets_after_reading: int = 0
 
     @property
     def helpfulness(self) -> float | None:
@@ -506,23 +511,27 @@ class Authoring:
             return counts[0], counts[1], latest
 
     # ---- queues --------------------------------------------------------------------
-    def review_queue(self) -> list[QueueItem]:
+    def review_queue(self, reading: ReadingFacts | None = None) -> list[QueueItem]:
         """Articles waiting for a reviewer: submitted ones, drafts from tickets, and
-        published ones readers found unhelpful. Low helpfulness rises to the top."""
+        published ones readers found unhelpful or, given the facts from the desk, filed
+        tickets about after reading them. Low helpfulness and more tickets after reading
+        rise to the top."""
+        reading = reading or ReadingFacts()
         with self._tx() as session:
             waiting = list(session.scalars(select(Article).where(
                 (Article.status == IN_REVIEW)
                 | ((Article.status == DRAFT) & Article.created_by.is_(None))
             )))
             counts = _vote_counts(session, None)
-            poor = [
+            poor = {
                 aid for aid, (yes, no) in counts.items()
                 if no >= 2 and no > yes
-            ]
+            }
             ids = {a.id for a in waiting}
-            if poor:
+            wanted = (poor | set(reading.candidates())) - ids
+            if wanted:
                 waiting += [a for a in session.scalars(select(Article).where(
-                    Article.id.in_(poor), Article.status == PUBLISHED)) if a.id not in ids]
+                    Article.id.in_(sorted(wanted)), Article.status == PUBLISHED))]
             submitted = {
                 aid: (actor, at) for aid, actor, at in session.execute(
                     select(ArticleEvent.article_id, ArticleEvent.actor, ArticleEvent.at)
@@ -532,15 +541,25 @@ class Authoring:
         items = []
         for article in waiting:
             yes, no = counts.get(article.id, (0, 0))
-            reason = {IN_REVIEW: "in_review", DRAFT: "ticket_draft"}.get(article.status, "low_helpfulness")
+            tickets = reading.count(article.id, article.reviewed_at)
+            reasons = [{IN_REVIEW: "in_review", DRAFT: "ticket_draft"}.get(article.status, "")]
+            if article.status == PUBLISHED:
+                reasons = ["low_helpfulness"] if article.id in poor else []
+            if tickets >= TICKETS_AFTER_READING_MIN:
+                reasons.append("tickets_after_reading")
+            if not reasons:
+                continue  # too few tickets since its last review
             by, at = submitted.get(article.id, (None, None))
-            items.append(QueueItem(article, by, at, yes, no, reason))
+            items.append(QueueItem(article, by, at, yes, no, reasons[0], reasons, tickets))
 
         def rank(item: QueueItem) -> tuple[float, float]:
-            share = item.helpfulness
-            # Unhelpful first (more net "not helpful" votes), then the longest waiting.
+            # Unhelpful first (more net "not helpful" votes, more tickets after reading),
+            # then the longest waiting.
+            net = item.not_helpful - item.helpful if item.helpfulness is not None else 0
+            if "tickets_after_reading" in item.reasons:
+                net += item.tickets_after_reading
             waited = (item.submitted_at or item.article.modified_at).timestamp()
-            return (-(item.not_helpful - item.helpful) if share is not None else 0.0, waited)
+            return (-net, waited)
 
         return sorted(items, key=rank)
 

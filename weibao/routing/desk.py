@@ -124,6 +124,7 @@ class TicketDesk:
                 alert_key=draft.alert_key,
                 contract_version_id=plan.terms.version_id,
                 sla_targets=plan.terms.stored_targets or None,
+                tried_articles=list(dict.fromkeys(draft.tried_articles)),
             )
             session.add(ticket)
             session.flush()

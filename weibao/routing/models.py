@@ -114,6 +114,10 @@ class Ticket(Base):
     # kept so that a later contract change rewrites neither this SLA nor past reports.
     contract_version_id: Mapped[int | None] = mapped_column(Integer)
     sla_targets: Mapped[dict[str, list[int]] | None] = mapped_column(JSON)
+    # Ids of the articles the reporter read before filing (the chat's citations, the
+    # article page's "still not solved" link): a ticket after reading counts against an
+    # article in the review queue (weibao.service.reading_tickets). Ids only, never text.
+    tried_articles: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     __table_args__ = (Index("ix_tickets_hospital_alert", "hospital_id", "alert_key"),)
 

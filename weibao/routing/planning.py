@@ -34,6 +34,7 @@ NEIGHBOURS = 10
 SUGGESTIONS = 3
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
+MAX_TRIED_ARTICLES = 10
 
 
 @dataclass(slots=True)
@@ -54,6 +55,9 @@ class TicketDraft:
     # warning): these win over what triage reads from the text.
     system: str | None = None
     symptom: str | None = None
+    # Ids of the articles the reporter read before filing; the caller checks that each
+    # exists and is readable (weibao.web.tried_articles), the desk only stores them.
+    tried_articles: tuple[str, ...] = ()
 
     def validate(self) -> None:
         if not self.title.strip():
@@ -72,6 +76,10 @@ class TicketDraft:
             raise Invalid(f"system {self.system!r} is not a taxonomy id", "system")
         if self.symptom is not None and self.symptom not in SYMPTOMS:
             raise Invalid(f"symptom {self.symptom!r} is not a taxonomy id", "symptom")
+        if len(self.tried_articles) > MAX_TRIED_ARTICLES or any(
+            not isinstance(a, str) or not a or len(a) > 64 for a in self.tried_articles
+        ):
+            raise Invalid(f"tried_articles: at most {MAX_TRIED_ARTICLES} article ids", "tried_articles")
 
 
 @dataclass(slots=True)

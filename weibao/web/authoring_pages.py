@@ -10,9 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from weibao.core.db import session_scope
 from weibao.kb.authoring import STALE_MONTHS, Authoring, AuthoringError
+from weibao.kb.reading import TICKETS_AFTER_READING_DAYS, TICKETS_AFTER_READING_MIN
 from weibao.kb.versions import source_of, unified
-from weibao.web.api.authoring import get_authoring, may_review, stale_items
+from weibao.service.reading_tickets import reading_facts
+from weibao.web.api.authoring import get_authoring, may_review, queue_items, stale_items
 from weibao.web.deps import Caller
 from weibao.web.desk_view import local_time
 from weibao.web.i18n import MESSAGES, request_lang
@@ -107,8 +110,8 @@ def review_queue_page(
     request: Request, authoring: AuthoringDep, caller: Caller = Permission("articles.review")
 ) -> Response:
     # Engineers without the review right see the queue read-only.
-    return _page(request, "authoring_queue.html", items=authoring.review_queue(),
-                 may_review=may_review(request, caller))
+    return _page(request, "authoring_queue.html", items=queue_items(request, authoring),
+                 may_review=may_review(request, caller), reading_days=TICKETS_AFTER_READING_DAYS)
 
 
 @router.get("/review/stale", response_class=HTMLResponse)
@@ -133,8 +136,12 @@ def review_page(
     changes = unified(live[0].source, source_of(article), f"v{live[0].version}", f"v{article.version}") if live else []
     helpful, unhelpful, votes = authoring.feedback(article_id)
     own = caller.username in (article.created_by, article.modified_by)
+    with session_scope(request.app.state.database.sessions) as session:
+        after_reading = reading_facts(session).count(article_id, article.reviewed_at)
     return _page(
         request, "authoring_review.html", article=article, body_html=render_markdown(article.body),
         changes=changes, events=authoring.events(article_id), helpful=helpful,
         unhelpful=unhelpful, votes=votes, own=own, may_review=may_review(request, caller),
+        tickets_after_reading=after_reading, reading_days=TICKETS_AFTER_READING_DAYS,
+        reading_min=TICKETS_AFTER_READING_MIN,
     )

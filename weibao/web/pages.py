@@ -104,6 +104,8 @@ def article_page(
         matched=matched,
         back_href=f"/?{back}" if back else "/",
         history=kb.article_history(article_id),
+        # Signed-in readers it did not help file a ticket that records they read it.
+        may_report=not caller.is_anonymous and allows("tickets.create", caller.role, public_search=False),
     )
 
 

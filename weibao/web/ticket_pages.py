@@ -26,7 +26,7 @@ from weibao.routing.listing import STATUS_FILTERS, TicketFilter, find
 from weibao.routing.models import OPEN_STATUSES, PRIORITIES, Engineer, Ticket
 from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
 from weibao.routing.records import open_counts
-from weibao.web import desk_view, understanding_view
+from weibao.web import desk_view, tried_articles, understanding_view
 from weibao.web.api.followup import attachment_store
 from weibao.web.api.tickets import actor_of, case_payload, scope_of
 from weibao.web.deps import Caller, DeskDep
@@ -214,11 +214,23 @@ def _attach_limits(request: Request, caller: Caller) -> dict[str, object]:
 @router.get("/tickets/new", response_class=HTMLResponse)
 def new_ticket_page(request: Request, caller: Caller = Permission("tickets.create")) -> Response:
     prefill = {k: request.query_params.get(k, "")[:MAX_DESCRIPTION] for k in PREFILL}
+    prefill["tried"] = _tried(request, caller, prefill["tried"])
     return render(
         request, "ticket_form.html", prefill=prefill, hospitals=_hospitals(request, caller),
         priorities=PRIORITIES, error=None, max_title=MAX_TITLE, max_description=MAX_DESCRIPTION,
         attach=_attach_limits(request, caller),
     )
+
+
+def _tried(request: Request, caller: Caller, value: str) -> str:
+    """The hidden field's article ids: only those the caller may read, the rest dropped
+    silently (a link or a chat may name a draft or an internal article)."""
+    ids = tried_articles.from_query(value)
+    if not ids:
+        return ""
+    with session_scope(request.app.state.database.sessions) as session:
+        ok, _ = tried_articles.readable(session, caller.role, ids)
+    return ",".join(ok)
 
 
 def _attach_at_filing(request: Request, desk: TicketDesk, caller: Caller, code: str,
@@ -263,11 +275,13 @@ def create_ticket_form(
     priority_reason: Annotated[str, Form(max_length=500)] = "",
     system: Annotated[str, Form(max_length=32)] = "",
     symptom: Annotated[str, Form(max_length=32)] = "",
+    tried: Annotated[str, Form(max_length=1000)] = "",
     file: Annotated[UploadFile | None, File()] = None,
     caller: Caller = Permission("tickets.create"),
 ) -> Response:
     if caller.role in HOSPITAL_ROLES:
         hospital_id = caller.hospital_id or ""
+    tried = _tried(request, caller, tried)  # a form can be sent by hand: checked again
     # A system or problem type the reporter (or the chat's hand-over) named wins over what
     # triage reads from the text; an unknown id is ignored rather than stored.
     draft = TicketDraft(
@@ -275,12 +289,13 @@ def create_ticket_form(
         reporter_user_id=caller.user_id, reporter_name=caller.username or "",
         reporter_role=caller.role, priority=priority or None, priority_reason=priority_reason,
         system=system if system in SYSTEMS else None, symptom=symptom if symptom in SYMPTOMS else None,
+        tried_articles=tuple(filter(None, tried.split(","))),
     )
     try:
         ticket, _ = desk.create(draft, actor_of(caller))
     except DeskError as exc:
         prefill = {"title": title, "description": description, "hospital_id": hospital_id,
-                   "system": system, "symptom": symptom}
+                   "system": system, "symptom": symptom, "tried": tried}
         return render(
             request, "ticket_form.html", status_code=exc.status_code if exc.status_code != 404 else 422,
             prefill=prefill, hospitals=_hospitals(request, caller), priorities=PRIORITIES,

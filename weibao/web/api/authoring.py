@@ -25,11 +25,13 @@ from weibao.kb.authoring import (
     Conflict,
     InvalidField,
     NotFound,
+    QueueItem,
     StaleItem,
 )
 from weibao.kb.models import Article
 from weibao.routing import engineers
 from weibao.service.article_freshness import freshness_facts
+from weibao.service.reading_tickets import reading_facts
 from weibao.web.api.schemas import MAX_DB_INT, QueryRowId, RowId
 from weibao.web.deps import Caller, KnowledgeBaseDep
 from weibao.web.markdown import render_markdown
@@ -356,14 +358,25 @@ def list_feedback(
     }
 
 
-@router.get("/review-queue", summary="Articles waiting for a reviewer, low helpfulness first")
-def review_queue(authoring: AuthoringDep, caller: Caller = Permission("articles.review")) -> Any:
+def queue_items(request: Request, authoring: Authoring) -> list[QueueItem]:
+    """The review queue with the desk's tickets filed after reading, read here above both
+    layers."""
+    with session_scope(request.app.state.database.sessions) as session:
+        reading = reading_facts(session)
+    return authoring.review_queue(reading=reading)
+
+
+@router.get("/review-queue", summary="Articles waiting for a reviewer, low helpfulness and "
+            "tickets after reading first")
+def review_queue(request: Request, authoring: AuthoringDep, caller: Caller = Permission("articles.review")) -> Any:
     return [
         {"id": i.article.id, "title": i.article.title, "status": i.article.status,
-         "version": i.article.version, "reason": i.reason, "submitted_by": i.submitted_by,
+         "version": i.article.version, "reason": i.reason, "reasons": i.reasons,
+         "submitted_by": i.submitted_by,
          "submitted_at": i.submitted_at, "helpful": i.helpful, "not_helpful": i.not_helpful,
+         "tickets_after_reading": i.tickets_after_reading,
          "own": _who(caller) in (i.article.created_by, i.article.modified_by)}
-        for i in authoring.review_queue()
+        for i in queue_items(request, authoring)
     ]
 
 

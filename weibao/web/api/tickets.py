@@ -18,7 +18,7 @@ from weibao.kb.passages import SearchDocument
 from weibao.routing.desk import ALL, Scope, TicketDesk
 from weibao.routing.errors import DeskError, NotFound
 from weibao.routing.models import PRIORITIES, Contract, Engineer, Ticket
-from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, TicketDraft
+from weibao.routing.planning import MAX_DESCRIPTION, MAX_TITLE, MAX_TRIED_ARTICLES, TicketDraft
 from weibao.routing.presenters import ticket_payload
 from weibao.web.api.schemas import Tagged
 from weibao.web.audience_filter import readable_refs
@@ -26,6 +26,7 @@ from weibao.web.deps import Caller, DeskDep
 from weibao.web.security.errors import ErrorOut, SecurityProblem
 from weibao.web.security.policy import Permission, allows, record_cross_hospital_read
 from weibao.web.security.ratelimit import client_address
+from weibao.web.tried_articles import readable
 
 router = APIRouter(prefix="/api", tags=["tickets"])
 
@@ -118,6 +119,10 @@ class TicketIn(BaseModel):
     priority: Priority | None = Field(None, description="the reporter's override")
     priority_reason: str = Field("", max_length=500)
     needs_onsite: bool | None = None
+    tried_articles: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_TRIED_ARTICLES,
+        description="ids of the articles the reporter read before filing (each one the caller may read)",
+    )
 
 
 class TransitionIn(BaseModel):
@@ -340,8 +345,19 @@ def desk_errors() -> Iterator[None]:
     "/tickets", status_code=201, response_model=CreatedTicketOut, responses=NOT_FOUND,
     summary="Create a ticket: triage, SLA, suggested articles, assignment with reasons",
 )
-def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("tickets.create")) -> dict[str, object]:
+def create_ticket(
+    body: TicketIn, request: Request, desk: DeskDep, caller: Caller = Permission("tickets.create")
+) -> dict[str, object]:
     hospital_id = reporting_hospital(caller, body.hospital_id, "body")
+    tried: list[str] = []
+    if body.tried_articles:
+        with session_scope(request.app.state.database.sessions) as session:
+            tried, refused = readable(session, caller.role, body.tried_articles)
+        if refused:
+            raise RequestValidationError([{
+                "loc": ["body", "tried_articles"], "type": "value_error",
+                "msg": f"tried_articles: no article you may read has the id {refused[0]!r}",
+            }])
     draft = TicketDraft(
         hospital_id=hospital_id,
         title=body.title,
@@ -353,6 +369,7 @@ def create_ticket(body: TicketIn, desk: DeskDep, caller: Caller = Permission("ti
         priority=body.priority,
         priority_reason=body.priority_reason,
         needs_onsite=body.needs_onsite,
+        tried_articles=tuple(tried),
     )
     with desk_errors():
         ticket, plan = desk.create(draft, actor_of(caller))
