@@ -66,9 +66,12 @@ def test_every_reason_names_the_words_that_triggered_it() -> None:
         ("危急值结果出来了病房没收到提醒", "lis", "data_sync", "P1", "safety_risk"),
         ("critical results are not being flagged to the ward", "lis", "data_sync", "P1", "safety_risk"),
         # Resuscitation is a critical moment by itself.
-        ("抢救室的腕带打印机打不出来", "terminal", "print_failure", "P1", "critical_moment"),
-        # Patients queuing at a failing step of the emergency department.
-        ("急诊收费窗口很卡，病人在排队", "his", "slow", "P1", "people_waiting"),
+        ("正在抢救的病人腕带打不出来", "terminal", "print_failure", "P1", "critical_moment"),
+        # The resuscitation room as a place is a safety area, not a moment.
+        ("抢救室电脑的腕带打印机打不出来", "terminal", "print_failure", "P2", "critical_area"),
+        # A long or growing queue at a failing step of the emergency department; a queue alone is P2.
+        ("急诊收费窗口很卡，病人排了很长的队", "his", "slow", "P1", "people_waiting"),
+        ("急诊收费窗口很卡，病人在排队", "his", "slow", "P2", "people_waiting"),
         # Tomorrow's list is not this moment's emergency.
         ("手术室排程里看不到明天的手术申请，明天的手术排不了", "or_anesthesia", "data_sync", "P2", "blocked_flow"),
         # Hospital-wide but only slower: degraded, not stopped.

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 CORE_SYSTEMS = frozenset(
     {"his", "registration", "emr", "lis", "pacs", "insurance", "emergency", "icu",
-     "or_anesthesia", "integration", "infrastructure", "pharmacy"}
+     "or_anesthesia", "integration", "infrastructure"}
 )
 SAFETY_SYSTEMS = frozenset({"emergency", "icu", "or_anesthesia"})
 SAFETY_DEPARTMENTS = frozenset({"emergency", "surgery", "icu"})
@@ -49,22 +49,22 @@ SCOPE_GROUP = re.compile(
     r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient", _I)
 SCOPE_SINGLE = re.compile(
     r"一台|某台|这台|那台|个别|单台|某个病人|一个病人|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
-    r"别的.{0,8}(正常|可以|没问题)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|新来的|这个人|"
+    r"别的.{0,8}(正常|可以|没问题)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|这个人|"
     r"\bone (pc|computer|workstation|printer|user|patient|bed|reading workstation)\b|a single|only (one|this|my)|"
     r"others? (are|is|work|open)s? (fine|ok|normal)|the others are fine|others open fine|just (me|mine|my)|"
-    r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+|\bnew (doctor|nurse|user|resident|staff)", _I)
+    r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+", _I)
 CRITICAL_AREA = re.compile(
     r"急诊|抢救|icu|重症|监护室|手术室|手术间|手术中|术中|做手术|麻醉|产房|分娩|待产|新生儿|危急值|输血|血库|"
     r"\bed\b|\ber\b|emergency|resus|intensive care|operating (room|theatre)|\bor ?\d|theatres?|surgery|"
     r"anaesthe|anesthe|in labou?r|delivery room|critical (lab )?value|blood bank|transfusion|patient safety|患者安全",
     _I)
 CRITICAL_MOMENT = re.compile(
-    r"正在|手术中|术中|抢救|马上要?开始|马上|立即|立刻|紧急|急需|在分娩|在等|在催|"
-    r"resuscitat|code blue|cardiac arrest|"
+    r"正在|手术中|术中|抢救(?!室)|马上要?开始|马上|立即|立刻|紧急|急需|在分娩|在等|在催|"
+    r"resuscitation patient|resuscitating|code blue|cardiac arrest|"
     r"urgent|immediately|right now|asap|in progress|ongoing|mid-|during (an|the)? ?(surgery|operation|case)|"
     r"starts in|is in labou?r|while we", _I)
-FLOW = (r"挂号|收费|结算|结账|缴费|发药|配药|取药|摆药|医嘱|处方|登记|建档|分诊|入院|出院|签名|保存|"
-        r"regist|billing|bills?|payments?|pay|settl|dispens|orders?|prescri|admission|discharge|triage|sign|sav(e|ing)")
+FLOW = (r"挂号|收费|结算|结账|缴费|发药|配药|取药|摆药|医嘱|处方|登记|建档|分诊|入院|出院|签名|"
+        r"regist|billing|bills?|payments?|pay|settl|dispens|orders?|prescri|admission|discharge|triage|sign")
 BLOCKED = re.compile(
     rf"({FLOW}).{{0,12}}(不了|(?<!对)不上|不能|无法|没法|失败|报错|停了|过不去|下不去|排不了|做不了|进不去)|"
     rf"(无法|不能|没法|不了).{{0,6}}({FLOW})|"
@@ -85,9 +85,13 @@ SAFETY_RISK = re.compile(
     r"危急值|危险|安全隐患|患者安全|病人安全|critical (lab )?(value|result)|patient safety|dangerous|unsafe", _I)
 # People waiting at a counter or a bedside for the step that fails.
 WAITING = re.compile(
-    r"(病人|患者|家属|人).{0,6}(在等|等着|排队|排了)|排了.{0,8}(队|人)|排长队|后面排|在催|"
+    r"(病人|患者|人).{0,6}(在等|等着|排队|排了)|排了.{0,8}(队|人)|排长队|后面排|"
     r"patients? (are |is )?(waiting|queuing)|waiting to be|queue (is |keeps )?(growing|building|long)|"
     r"queue keeps", _I)
+# A queue that is long or growing: in a patient-safety area, an emergency.
+LONG_QUEUE = re.compile(r"很长|长队|一长串|越排越|越来越多|排满|keeps? growing|growing|long queue|building up", _I)
+# Nobody can save their work: a hospital-wide stop even when the symptom reads as an alarm.
+SAVE_BLOCKED = re.compile(r"保存不了|存不了|保存不上|无法保存|不能保存|can'?t save|cannot save|unable to save", _I)
 # The impact lies ahead (tomorrow's list), not at this moment.
 LATER = re.compile(r"明天|明早|下周|下个月|tomorrow|next week|next month", _I)
 # Figures that disagree, nothing stopped: reconciled by a person, not an emergency.
@@ -96,8 +100,10 @@ MISMATCH = re.compile(
     r"mismatch|do(es)?n'?t match|differs?|out of sync|discrepanc", _I)
 # Part of an output is wrong or missing (a page, a line, an image on a page, the preview).
 PARTIAL = re.compile(
-    r"不全|不完整|只打出|少了|缺了|缺页|没了|显示不对|显示不全|显示错|红叉|预览|"
+    r"打印不全|打不全|只打出|少了一页|缺页|最后一页|显示不全|红叉|预览|"
     r"incomplete|missing (the )?(last )?(page|line|part)|cut off|truncated|preview", _I)
+# Data that does not arrive is a failure, not a mismatch to reconcile.
+NOT_ARRIVING = re.compile(r"刷不出|看不到|没过来|没有过来|收不到|不见了|not (showing|arriving|received|visible)", _I)
 # Doing by hand what a machine or interface should do for a whole service (results re-keyed,
 # vitals copied, drugs picked): a burden and an error risk, so it does not make the problem
 # partial. Typing one patient's number instead of scanning it does.
@@ -109,11 +115,13 @@ CARRIED_DATA = re.compile(r"结果|数据|体征|医嘱|处方|报告|results?|v
                           r"prescriptions?|orders?", _I)
 # Words that report a failure: a question carrying one is a complaint, not a consultation.
 COMPLAINT = re.compile(
-    r"不了|不出|不上|不到|不动|不去|不来|断了|断网|停了|挂了|宕|失败|报错|错误|没反应|打不开|白屏|黑屏|蓝屏|死机|"
-    r"闪退|重启|异常|卡|慢|坏了|"
+    r"不了|不出|不上|(?<!找)不到|不动|不去|不来|断了|断网|停了|挂了|宕|失败|报错|错误|没反应|打不开|白屏|黑屏|蓝屏|"
+    r"死机|闪退|重启|异常|很卡|好卡|卡死|卡住|卡顿|很慢|太慢|好慢|变慢|坏了|"
     r"派人|来人|来看看|send someone|come (and )?(look|check|fix)|"
     r"can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fail|error|broken|\bdown\b|slow|stuck|missing",
     _I)
+# What a how-to never says: the thing is broken.
+BROKEN = re.compile(r"can'?t|cannot|won'?t|blank|白屏|黑屏|打不开|进不去|闪退|报错|用不了", _I)
 # "Will it affect anything?": an impact question about a warning.
 IMPACT_QUESTION = re.compile(r"会不会影响|有没有影响|影响大吗|will it affect|does it matter|is it a problem", _I)
 # Only slower, nothing refused: degraded, not stopped.
@@ -211,7 +219,9 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if symptom == "security" and RANSOM.search(text):
         why("ransomware", _found(RANSOM, text))
         return PriorityDecision("P1", "ransomware or encrypted files: whole-hospital security incident", reasons)
-    if (symptom == "how_to" or question) and not complaint and (question or not blocked) and symptom != "security":
+    if (symptom == "how_to" and not BROKEN.search(text)) or (
+        question and not complaint and symptom != "security"
+    ):
         why("question", question)
         return PriorityDecision("P4", "how-to question or request", reasons)
     if symptom == "security":
@@ -227,9 +237,9 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P1", "patient safety at risk: a safety signal is not getting through", reasons)
     if critical and failing and (moment or blocked or symptom == "outage") and not single and not later:
         return PriorityDecision("P1", "patient-safety area: work stopped at a critical moment", reasons)
-    if critical and waiting and (failing or symptom == "slow") and not single and not later:
+    if critical and waiting and LONG_QUEUE.search(text) and (failing or symptom == "slow") and not single and not later:
         return PriorityDecision("P1", "queue in a patient-safety area: patients wait at a step that fails", reasons)
-    if wide and failing and not only_slow:
+    if wide and (failing or SAVE_BLOCKED.search(text)) and not only_slow:
         return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
     if wide and (failing or symptom == "slow"):
         return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
@@ -241,7 +251,7 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if IMPACT_QUESTION.search(text) and not blocked:
         why("impact_question", _found(IMPACT_QUESTION, text))
         return PriorityDecision("P3", "a question about a warning: nothing has stopped", reasons)
-    if mismatch and not blocked and not waiting:
+    if mismatch and not blocked and not waiting and not NOT_ARRIVING.search(text):
         why("mismatch", mismatch)
         return PriorityDecision("P3", "figures disagree: to reconcile, nothing has stopped", reasons)
     if partial and not blocked and not waiting:
