@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
@@ -44,6 +45,8 @@ def test_when_the_answer_is_still_broken_the_ticket_is_prefilled_from_the_conver
     assert "13812345678" not in prefill["description"] and "张三" not in prefill["description"]
     assert prefill["tried_articles"] == [c["id"] for c in answer.citations]
     assert action["url"].startswith("/tickets/new?") and "system=lis" in action["url"]
+    # The form keeps the ids in a hidden field, so the ticket records what was read.
+    assert parse_qs(urlsplit(action["url"]).query)["tried"] == [",".join(prefill["tried_articles"])]
 
 
 def test_still_broken_before_any_problem_asks_for_the_problem(make_chat) -> None:  # type: ignore[no-untyped-def]
