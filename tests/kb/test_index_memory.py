@@ -168,3 +168,41 @@ def test_the_spill_file_is_private_and_unnamed(tmp_path: Path) -> None:
     index.replace_documents([], [passage(1, "d", random.Random(1))], vectors(1))
     assert list(tmp_path.iterdir()) == []  # nothing another process could open or share
     assert index.chunks[1].text.startswith("第 1 段")
+
+
+def test_texts_read_outside_the_index_lock_stay_right_while_rows_are_renumbered() -> None:
+    import threading
+
+    rng = random.Random(8)
+    index = SearchIndex(DIM, "m", "t")
+    chunks = [passage(i, f"d{i // 2}", rng) for i in range(1, 2001)]
+    index.replace_documents([], chunks, vectors(len(chunks)))
+    text_of = {c.chunk_id: c.text for c in chunks}
+    steady = [c.chunk_id for c in chunks if c.doc_id.endswith("7")]  # never removed below
+    wrong: list[int] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            for cid in steady:
+                try:
+                    if index.text(cid) != text_of[cid]:
+                        wrong.append(cid)
+                except Exception:  # a torn read: a row past the columns, a cut record
+                    wrong.append(-cid)
+
+    thread = threading.Thread(target=reader)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often: a torn read shows up
+    thread.start()
+    try:
+        for round_ in range(15):
+            doomed = [("article" if len(f"d{d}") % 2 == 0 else "ticket", f"d{d}")
+                      for d in range(round_ * 40, round_ * 40 + 40) if not str(d).endswith("7")]
+            index.replace_documents(doomed, [], vectors(0))
+            assert index.compact()
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert wrong == []

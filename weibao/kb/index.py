@@ -33,6 +33,7 @@ import pickle
 import secrets
 import shutil
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,6 +322,9 @@ class SearchIndex:
         self._text_len = np.zeros(0, dtype=np.uint32)
         self._codes: dict[str, int] = {"": 0}  # string -> code of the coded columns
         self._texts = TextStore(text_dir)
+        # Reading a chunk's place on disk (row, then its columns) against compaction, which
+        # renumbers rows: readers outside the index lock (chat reads a hit's passages).
+        self._rows_lock = threading.Lock()
         self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each tag tuple
         self.doc_chunks: dict[tuple[str, str], list[int]] = {}  # document -> its chunk ids
         self._bm25 = IncrementalBM25()
@@ -341,10 +345,10 @@ class SearchIndex:
         return _RowOf(self.meta)
 
     def record(self, cid: int) -> bytes:
-        row = self.meta[cid].row
-        return self._texts.read(
-            int(self._text_seg[row]), int(self._text_off[row]), int(self._text_len[row])
-        )
+        with self._rows_lock:
+            row = self.meta[cid].row
+            place = int(self._text_seg[row]), int(self._text_off[row]), int(self._text_len[row])
+        return self._texts.read(*place)
 
     def text(self, cid: int) -> str:
         """The passage's text, read from disk."""
@@ -543,13 +547,14 @@ class SearchIndex:
         mapping = np.full(n, -1, dtype=np.int64)
         mapping[live] = np.arange(len(live))
         self._bm25.compact(mapping, len(live))
-        for name in _COLUMNS:
-            kept = getattr(self, name)[:n][live]
-            setattr(self, name, np.ascontiguousarray(kept))
-        self._n = len(live)
-        meta = self.meta
-        for row, cid in enumerate(self._ids[: self._n].tolist()):
-            meta[cid].row = row
+        kept = {name: np.ascontiguousarray(getattr(self, name)[:n][live]) for name in _COLUMNS}
+        with self._rows_lock:
+            for name, column in kept.items():
+                setattr(self, name, column)
+            self._n = len(live)
+            meta = self.meta
+            for row, cid in enumerate(self._ids[: self._n].tolist()):
+                meta[cid].row = row
         self.dead_rows = 0
         return True
 
