@@ -53,6 +53,9 @@ class SearchOptions:
     mode: str = "hybrid"
     candidates: int = 100
     use_graph: bool = True
+    # In hybrid mode, the dense ranking's weight where the model votes at all (see
+    # DENSE_WEIGHTS); None: the model's weight for articles.
+    dense_weight: float | None = None
 
 
 # A re-ranker gets (kind, doc id, systems, symptoms) of a hit and returns a coverage in [0, 1].
@@ -182,6 +185,8 @@ def hybrid_search(
         )
     language = understanding.language if understanding.text == query else ""
     dense_weight = dense_weight_for(query, options.mode, language, getattr(embedder, "name", ""))
+    if options.mode == "hybrid" and options.dense_weight is not None and dense_weight > 0:
+        dense_weight = options.dense_weight
     if dense_weight > 0 and embedder is not None:
         rankings.append((dense_ranking(index, prepared.vector(), mask, options.candidates), dense_weight))
     fused = reciprocal_rank_fusion(rankings)
