@@ -8,7 +8,7 @@ keys, their order and the comments above them, and the modules' docstrings as fi
 The dictionaries were deleted in the same commit, so it runs only on a checkout from before
 that commit (kept for the record and to make the conversion reproducible):
 
-    git worktree add /tmp/before <commit before "UI strings move to Babel catalogues">
+    git worktree add /tmp/before 413f2cfb51e1ad7a389baa895239ffc42a40129f
     cd /tmp/before && python scripts/messages_to_po.py [--root weibao/web/locale]
 
 Generated keys are not written: the ticket statuses' names (status_<status>) stay defined

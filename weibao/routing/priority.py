@@ -12,7 +12,7 @@ exists; P4 a question or request. The text is read for the signals a dispatcher 
 - question form ("怎么…", "how do I…") for a consultation;
 - a monitoring alert's own severity.
 Each decision returns its reasons as codes with the words that triggered them, so a page can
-explain the priority in the reader's language (weibao/web/messages/understanding.py).
+explain the priority in the reader's language (weibao/web/locale/*/LC_MESSAGES/understanding.po).
 """
 
 from __future__ import annotations

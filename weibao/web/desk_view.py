@@ -32,7 +32,7 @@ RULE_KEYS = (
     ("core function degraded", "desk_rule_degraded"),
     ("partial problem", "desk_rule_partial"),
     ("unknown system", "desk_rule_unknown_system"),
-    # Impact-aware rules (routing.priority.decide); their words live in messages/understanding.py.
+    # Impact-aware rules (routing.priority.decide); their words live in locale/*/LC_MESSAGES/understanding.po.
     ("security incident", "understanding_rule_security"),
     ("monitoring warning", "understanding_rule_alert_warning"),
     ("patient-safety area", "understanding_rule_safety_stopped"),
