@@ -194,6 +194,14 @@ def _wait_for_successes(writer: Writer, more: int, timeout: float = 120) -> None
         time.sleep(0.05)
 
 
+def _wait_for_resolved(writer: Writer, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while len(writer.resolved) < count:
+        assert time.monotonic() < deadline, f"the writer resolved {len(writer.resolved)} of {count}"
+        assert writer.thread is not None and writer.thread.is_alive(), writer.errors
+        time.sleep(0.05)
+
+
 def _settle(server: Server, token: str) -> dict[int, httpx.Client]:
     """Clients bound to each worker, once every worker has caught up with the log."""
     clients = worker_clients(server, 2, headers={"Authorization": f"Bearer {token}"})
@@ -239,6 +247,8 @@ def _kill_during_writes(deployment: Deployment, servers: list[Server]) -> None:
         server.start()
         writer.url = server.url
         _wait_for_successes(writer, 20)
+        # Enough resolves for the checks below, however fast the workers came back up.
+        _wait_for_resolved(writer, 40)
     finally:
         writer.finish()
 
