@@ -10,7 +10,7 @@ import pytest
 from weibao.core import accounts
 from weibao.core.db import Database, session_scope
 from weibao.routing.models import Ticket
-from weibao.service.gaps import adjust_for_codes, knowledge_gaps, log_query
+from weibao.service.gaps import adjust_for_codes, grouping_similarity, knowledge_gaps, log_query
 
 T0 = dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.UTC)
 
@@ -81,3 +81,14 @@ def test_a_code_no_answer_mentions_halves_the_confidence() -> None:
     assert adjust_for_codes(0.8, "检验仪器报错 E-4471", "检验仪器通讯中断的处理") == 0.4
     assert adjust_for_codes(0.8, "检验仪器报错 E-4471", "E-4471 是试剂不足") == 0.8
     assert adjust_for_codes(0.8, "检验仪器报错", "无关") == 0.8
+
+
+@pytest.mark.slow
+def test_the_default_model_groups_two_phrasings_of_one_question_and_not_others(embedder) -> None:  # type: ignore[no-untyped-def]
+    # The threshold follows the model's scale (bench/gap_grouping.py): with USE v3 a fixed
+    # 0.80 would never group two people asking the same thing in different words.
+    vectors = embedder.encode(["自助机吞卡怎么办", "自助挂号机把就诊卡吞了", "PACS 影像调阅很慢", "医保结算一直转圈"])
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    threshold = grouping_similarity(embedder.name)
+    assert float(vectors[0] @ vectors[1]) >= threshold
+    assert float(vectors[0] @ vectors[2]) < threshold and float(vectors[1] @ vectors[3]) < threshold

@@ -16,7 +16,7 @@ from weibao.routing.errors import DeskError
 from weibao.routing.models import TIERS
 from weibao.service import exports
 from weibao.service.dashboard import DashboardFilter, dashboard
-from weibao.service.gaps import knowledge_gaps
+from weibao.service.gaps import DEFAULT_SIMILARITY, grouping_similarity, knowledge_gaps
 from weibao.service.reports import Period, service_report
 from weibao.web.api.enums import SystemId
 from weibao.web.api.tickets import desk_error
@@ -118,11 +118,14 @@ def gaps_between(request: Request, first: dt.date, last: dt.date, hospital: str 
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     kb = getattr(request.app.state, "kb", None)
     # The knowledge base's own sentence model groups by meaning; without one, by text.
-    encode = kb.embedder.encode if kb is not None and hasattr(kb, "embedder") else None
+    embedder = getattr(kb, "embedder", None) if kb is not None else None
+    encode = embedder.encode if embedder is not None else None
+    similarity = grouping_similarity(embedder.name) if embedder is not None else DEFAULT_SIMILARITY
     settings = request.app.state.settings
     with session_scope(request.app.state.database.sessions) as session:
         result = knowledge_gaps(session=session, start=start, end=end, hospital_id=hospital,
-                                min_confidence=settings.gap_min_confidence, encode=encode)
+                                min_confidence=settings.gap_min_confidence, similarity=similarity,
+                                encode=encode)
     result["from"], result["to"] = first.isoformat(), last.isoformat()
     return result
 
