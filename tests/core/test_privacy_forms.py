@@ -176,6 +176,8 @@ NEAR_MISSES = [
     row("mrn-without-digits", "MRN field is empty", "MRN field is empty"),
     row("record-cue-without-number", "病历号是什么格式", "病历号是什么格式"),
     row("cue-then-verb-not-name", "患者王反映挂号慢", "患者王反映挂号慢"),
+    row("cue-then-particle-not-name", "抢救病人来了没法分诊", "抢救病人来了没法分诊"),
+    row("cue-then-negation-not-name", "患者都不能挂号", "患者都不能挂号"),
     row("name-cue-without-name", "患者信息无法同步", "患者信息无法同步"),
     row("full-width-text-kept", "ＰＡＣＳ 看不了片子，ｖ５．３", "ＰＡＣＳ 看不了片子，ｖ５．３"),
 ]

@@ -191,6 +191,9 @@ _NOT_NAME_STARTS = (
     "入院", "出院", "打印", "报告", "病历", "档案",
     "卡", "表", "栏", "字段",
 )
+# Particles and negations: a "given name" starting with one is a sentence going on after a
+# surname-like word ("病人来了没法分诊", "患者都不能挂号"), not a name.
+_NOT_GIVEN_FIRST = frozenset("了着过没不吗呢吧啊呀")
 # What typically follows a name; a character there is not part of it.
 _AFTER_NAME = (
     "反映", "反馈", "说", "称", "诉", "的", "在",
@@ -406,7 +409,7 @@ def _name_end(text: str, start: int) -> int | None:
         pos += 1
         if spaced and pos + 1 < n and text[pos] == " " and _HAN.match(text[pos + 1]):
             pos += 1
-    if not given:
+    if not given or text[given[0]] in _NOT_GIVEN_FIRST:
         return None
     if (_AFTER_NAME_RE if spaced else _AFTER_SURNAME_RE).match(text, given[0]):
         return None
