@@ -167,7 +167,17 @@ def test_the_body_limit_lets_a_full_size_file_through_on_this_path(tmp_path: Pat
         answer = _file(client, csrf, "大日志", ("lis.log", log, "text/plain"))
         assert answer.status_code == 303, answer.text
         assert "fu=filing_ok_attached" in answer.headers["location"]
-        # Elsewhere the ordinary limit still holds.
-        assert client.post("/tickets/x/comments", data={"csrf_token": csrf, "body": "y" * 5000}).status_code == 413
+        # Elsewhere the ordinary limit still holds, refused in words for a person.
+        refused = client.post("/tickets/x/comments", data={"csrf_token": csrf, "body": "y" * 5000},
+                              headers={"referer": "http://testserver/tickets/x?tab=reply"})
+        assert refused.status_code == 413 and refused.headers["content-type"].startswith("text/html")
+        assert "内容太大" in refused.text and "4096 bytes" in refused.text
+        assert 'href="/tickets/x?tab=reply"' in refused.text and "detail" not in refused.text
+        client.cookies.set("lang", "en")
+        assert "Too large to send" in client.post("/tickets/x/comments", data={"body": "y" * 5000}).text
+        # The API keeps its JSON answer.
+        api = client.post("/api/tickets", content=b"{" + b" " * 5000 + b"}",
+                          headers={"content-type": "application/json"})
+        assert api.status_code == 413 and "too large" in api.json()["detail"]
     finally:
         env.database.engine.dispose()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from weibao.web.i18n import LANGS, translator
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -59,6 +62,37 @@ class _TooLarge(Exception):
     pass
 
 
+def _is_api(path: str) -> bool:
+    return path.startswith("/api") or path == "/healthz"
+
+
+def _too_large_page(request: Request, limit: int) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    lang = lang if lang in LANGS else "zh"
+    t = translator(lang)
+    size = f"{limit / 1_000_000:.1f} MB" if limit >= 100_000 else f"{limit} bytes"
+    title = html.escape(t("body_too_large_title"))
+    text = html.escape(t("body_too_large_text").format(limit=size))
+    back = html.escape(t("body_too_large_back"))
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    return (
+        f'<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{title}</title><link rel="stylesheet" href="/static/style.css"></head>'
+        f'<body><main><h1>{title}</h1><p class="error" role="alert">{text}</p>'
+        f'<p><a href="{html.escape(_back_link(request))}">{back}</a></p></main></body></html>'
+    )
+
+
+def _back_link(request: Request) -> str:
+    """The page the form was on (same site only), else the home page."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.headers.get("host", ""):
+        return "/"
+    path = referer.path if referer.path.startswith("/") and not referer.path.startswith("//") else "/"
+    return path + (f"?{referer.query}" if referer.query and path != "/" else "")
+
+
 class BodySizeLimitMiddleware:
     """413 when Content-Length, or the bytes actually received, exceed the limit."""
 
@@ -74,16 +108,23 @@ class BodySizeLimitMiddleware:
         return next((limit for pattern, limit in self.overrides if pattern.fullmatch(path)),
                     self.max_bytes)
 
-    async def _reject(self, send: Send, limit: int) -> None:
-        body = json.dumps(
-            {"detail": f"request body too large (limit {limit} bytes)"}
-        ).encode()
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        if _is_api(scope["path"]):
+            body = json.dumps(
+                {"detail": f"request body too large (limit {limit} bytes)"}
+            ).encode()
+            content_type = b"application/json"
+        else:
+            # A person sent a form (a file far above the limit, without the page's script
+            # to stop it): a page in the UI language, not a bare JSON answer.
+            body = _too_large_page(Request(scope), limit).encode()
+            content_type = b"text/html; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }
@@ -102,7 +143,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     too_large = True
                 if too_large:
-                    await self._reject(send, limit)
+                    await self._reject(scope, send, limit)
                     return
         received = 0
         started = False
@@ -126,7 +167,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send, limit)
+                await self._reject(scope, send, limit)
 
 
 # Characters no stored text may hold: PostgreSQL text cannot take NUL, and a lone
