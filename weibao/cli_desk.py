@@ -1,4 +1,4 @@
-"""`weibao triage`, `weibao sla-check` and `weibao link`: the ticket desk and the graph."""
+"""`weibao triage`, `weibao sla-check`, `weibao tickets` and `weibao link`: the ticket desk and the graph."""
 
 from __future__ import annotations
 
@@ -75,6 +75,29 @@ def cmd_sla_check(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("tickets")
+def cmd_tickets(args: argparse.Namespace) -> int:
+    """`weibao tickets autoclose [--dry-run]`: the job `serve` runs, under the same lock."""
+    from datetime import timedelta
+
+    from weibao.core import migrate
+    from weibao.core.db import Database
+    from weibao.routing.autoclose import run_autoclose
+
+    settings = get_settings()
+    database = Database(settings.resolved_database_url)
+    migrate.check_current(database.engine)
+    window = timedelta(days=settings.followup_window_days)
+    codes = run_autoclose(database.sessions, window, dry_run=args.dry_run)
+    if codes is None:
+        print("an autoclose run is under way elsewhere; nothing done")
+        return 0
+    verb = "would close" if args.dry_run else "closed"
+    listed = f": {' '.join(codes)}" if codes else ""
+    print(f"{verb} {len(codes)} resolved tickets unconfirmed for {settings.followup_window_days:g} days{listed}")
+    return 0
+
+
 @command("link")
 def cmd_link(args: argparse.Namespace) -> int:
     from weibao.graph.classifier import ModelFileError, load_model, model_path
@@ -111,6 +134,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--priority", choices=["P1", "P2", "P3", "P4"])
     p.add_argument("--json", action="store_true")
     sub.add_parser("sla-check", help="evaluate open tickets' SLA; warn, breach and escalate")
+    p = sub.add_parser("tickets", help="ticket housekeeping")
+    actions = p.add_subparsers(dest="tickets_command", required=True)
+    close = actions.add_parser(
+        "autoclose", help="close resolved tickets whose reporter neither confirmed nor reopened "
+                          "within WEIBAO_FOLLOWUP_WINDOW_DAYS (serve does it every 10 minutes)")
+    close.add_argument("--dry-run", action="store_true", help="list them, change nothing")
     p = sub.add_parser("link", help="the systems, symptoms, departments and terms a text names")
     p.add_argument("text")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")

@@ -38,6 +38,7 @@ ACTIONS = (
     "ticket.escalated",
     "ticket.reopened",
     "ticket.confirmed",
+    "ticket.auto_closed",
     "ticket.rated",
     "ticket.promoted",
     "ticket.attachment_added",

@@ -23,6 +23,7 @@ EVENT_ACTIONS = {
     "escalated": "ticket.escalated",
     "reopened": "ticket.reopened",
     "confirmed": "ticket.confirmed",
+    "auto_closed": "ticket.auto_closed",
     "rated": "ticket.rated",
     "promoted": "ticket.promoted",
     "attachment_added": "ticket.attachment_added",

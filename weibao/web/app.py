@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -87,7 +88,8 @@ def create_app(
                 raise RuntimeError("create_app needs the services or open_services")
             app.state.kb, app.state.desk = open_services()
         metrics.instrument_kb(app.state.kb)
-        monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds)
+        monitor = start_sla_monitor(app.state.desk, settings.sla_check_seconds,
+                                    timedelta(days=settings.followup_window_days))
         notifier = start_notify_monitor(app.state.desk, settings)
         inspector = start_inspection_monitor(app, settings.inspection_check_seconds)
         trainer = start_training_monitor(app, settings.train_every_hours * 3600)

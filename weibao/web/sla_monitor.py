@@ -1,4 +1,6 @@
-"""The periodic SLA check inside `weibao serve`: warnings, breaches and escalations.
+"""The periodic SLA check inside `weibao serve`: warnings, breaches and escalations; and,
+on the same scheduler, the automatic close of resolved tickets whose reporter let the
+confirmation window pass (`weibao.routing.autoclose`, every 10 minutes).
 
 With several workers (and hosts) on PostgreSQL the check runs once per period across all
 of them: only the scheduler leader ticks, under the job's advisory lock
@@ -11,10 +13,12 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
 from weibao.core.run_once import Job, Scheduler
+from weibao.routing.autoclose import autoclose_job
 from weibao.routing.desk import TicketDesk
 
 log = logging.getLogger(__name__)
@@ -48,8 +52,12 @@ def sla_job(desk: TicketDesk, every_seconds: float) -> Job:
     return Job(SLA_JOB, every_seconds, run)
 
 
-def sla_scheduler(desk: TicketDesk, every_seconds: float) -> Scheduler:
-    return Scheduler(_engine_of(desk), [sla_job(desk, every_seconds)])
+def sla_scheduler(desk: TicketDesk, every_seconds: float,
+                  autoclose_window: timedelta | None = None) -> Scheduler:
+    jobs = [sla_job(desk, every_seconds)]
+    if autoclose_window is not None:
+        jobs.append(autoclose_job(desk.sessions, autoclose_window))
+    return Scheduler(_engine_of(desk), jobs)
 
 
 async def _loop(scheduler: Scheduler, every: float) -> None:
@@ -61,10 +69,11 @@ async def _loop(scheduler: Scheduler, every: float) -> None:
             log.error("sla-check failed: %s", type(exc).__name__)
 
 
-def start_sla_monitor(desk: TicketDesk | None, every_seconds: float) -> SlaMonitor | None:
+def start_sla_monitor(desk: TicketDesk | None, every_seconds: float,
+                      autoclose_window: timedelta | None = None) -> SlaMonitor | None:
     if desk is None or every_seconds <= 0:
         return None
-    scheduler = sla_scheduler(desk, every_seconds)
+    scheduler = sla_scheduler(desk, every_seconds, autoclose_window)
     return SlaMonitor(asyncio.create_task(_loop(scheduler, every_seconds)), scheduler)
 
 
