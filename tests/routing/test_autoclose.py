@@ -21,7 +21,7 @@ from weibao.routing.desk import ALL
 from weibao.routing.errors import Conflict
 from weibao.routing.followup import FollowUp
 from weibao.routing.models import Ticket, TicketEvent
-from weibao.web.desk_view import event_line
+from weibao.web.desk_view import event_line, local_time
 from weibao.web.i18n import translator
 
 WINDOW = timedelta(days=7)
@@ -29,7 +29,8 @@ WINDOW = timedelta(days=7)
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> Env:
-    return build_env(tmp_path, database_url, notify_seconds=0, sla_check_seconds=0)
+    return build_env(tmp_path, database_url, notify_seconds=0, sla_check_seconds=0,
+                     followup_window_days=WINDOW.days)
 
 
 def _resolved(env: Env, days_ago: float, now: datetime) -> str:
@@ -163,3 +164,24 @@ def test_the_cli_closes_under_the_job_lock_and_says_so_in_one_line(env: Env, dat
     assert env.desk.get(code).status == "closed"
     bad = _cli(["tickets", "autoclose", "--days", "3"], database_url, tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
+
+
+def test_the_ticket_page_tells_the_deadline_and_then_the_close_in_words(env: Env) -> None:
+    now = utcnow()
+    code = _resolved(env, 6, now)
+    nurse = env.client("clinician")
+    page = nurse.get(f"/tickets/{code}")
+    assert page.status_code == 200, page.text
+    ticket = env.desk.get(code)
+    # The deadline in words, in the hospital's time zone.
+    assert ticket.resolved_at is not None
+    ends = ticket.resolved_at + WINDOW
+    assert "届时未答复，工单将由系统自动关闭" in page.text
+    assert local_time(ends, ticket.timezone, "zh") in page.text
+    english = nurse.get(f"/tickets/{code}", params={"lang": "en"}).text
+    assert "the ticket is closed automatically" in english and local_time(ends, ticket.timezone, "en") in english
+    assert close_expired(env.database.sessions, WINDOW, now=now + timedelta(days=2)) == [code]
+    page = nurse.get(f"/tickets/{code}", params={"lang": "zh"})
+    assert "确认期已过，系统自动关闭" in page.text and "auto_closed" not in page.text
+    assert "Closed automatically: the confirmation window passed" in nurse.get(
+        f"/tickets/{code}", params={"lang": "en"}).text
