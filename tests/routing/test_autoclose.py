@@ -16,13 +16,15 @@ from sqlalchemy import select
 from tests.web.security.conftest import Env, build_env
 from weibao.core.audit import AuditEvent
 from weibao.core.db import session_scope, utcnow
-from weibao.routing.autoclose import close_expired, run_autoclose
+from weibao.core.run_once import exclusive
+from weibao.routing.autoclose import AUTOCLOSE_JOB, close_expired, run_autoclose
 from weibao.routing.desk import ALL
 from weibao.routing.errors import Conflict
 from weibao.routing.followup import FollowUp
 from weibao.routing.models import Ticket, TicketEvent
 from weibao.web.desk_view import event_line, local_time
 from weibao.web.i18n import translator
+from weibao.web.sla_monitor import sla_scheduler
 
 WINDOW = timedelta(days=7)
 
@@ -185,3 +187,22 @@ def test_the_ticket_page_tells_the_deadline_and_then_the_close_in_words(env: Env
     assert "确认期已过，系统自动关闭" in page.text and "auto_closed" not in page.text
     assert "Closed automatically: the confirmation window passed" in nurse.get(
         f"/tickets/{code}", params={"lang": "en"}).text
+
+
+def test_the_scheduler_inside_serve_runs_it_and_a_run_elsewhere_holds_it_off(env: Env) -> None:
+    code = _resolved(env, 8, utcnow())
+    engine = env.database.engine
+    with exclusive(engine, AUTOCLOSE_JOB) as mine:
+        assert mine
+        assert run_autoclose(env.database.sessions, WINDOW) is None  # the CLI's run waits its turn
+        scheduler = sla_scheduler(env.desk, 60, WINDOW)
+        try:
+            assert AUTOCLOSE_JOB not in scheduler.tick()
+        finally:
+            scheduler.close()
+    scheduler = sla_scheduler(env.desk, 60, WINDOW)
+    try:
+        assert scheduler.tick()[AUTOCLOSE_JOB] == 1
+    finally:
+        scheduler.close()
+    assert env.desk.get(code).status == "closed"
