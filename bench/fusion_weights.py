@@ -2,10 +2,11 @@
 dense weights (English and Chinese queries apart), with the configured embedder.
 
 Usage: WEIBAO_DATA_DIR=... WEIBAO_EMBED_BACKEND=use python bench/fusion_weights.py [--weights 0 1]
+       [--set heldout]   (the first held-out set, a development set since 2026-12-01)
 The first lines are dense only, BM25 with the graph, and the weights in weibao/kb/search.py;
 then one line per dense weight tried (the same for both languages; the zh and en columns
-show each language's best apart). Only the existing labelled set is read: never tune on a
-held-out set.
+show each language's best apart). Only development sets are read: data/eval/queries.yaml and
+the first held-out set (seen while tuning); never the fresh one (data/eval/heldout2).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from weibao.kb.evaluation import evaluate, load_queries
 from weibao.kb.index import Filters
 from weibao.kb.runtime import build_knowledge_base
 from weibao.kb.search import SearchOptions
+from weibao.kb.service import KnowledgeBase
+from weibao.routing import heldout
+from weibao.routing.heldout import HeldOutQuery
 from weibao.routing.runtime import open_graph
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -32,16 +36,21 @@ GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weights", type=float, nargs="*", default=list(GRID))
+    parser.add_argument("--set", choices=["queries", "heldout"], default="queries")
     args = parser.parse_args()
     settings = Settings()
     kb = build_knowledge_base(settings)
     kb.open()
     open_graph(kb)
     queries = load_queries(settings.eval_dir / "queries.yaml")
-    print(f"embedder {kb.embedder.name}, {len(queries)} queries")
+    # The held-out sets name the answering articles rather than a system and symptom.
+    dev = heldout.load_queries(settings.eval_dir, "heldout") if args.set == "heldout" else []
+    print(f"embedder {kb.embedder.name}, {len(dev or queries)} queries ({args.set})")
 
     def table(mode: str, graph: bool) -> dict[str, tuple[float, float, int]]:
         options = SearchOptions(top_k=10, mode=mode, use_graph=graph, filters=Filters(kinds=("article",)))
+        if dev:
+            return heldout_table(kb, dev, options)
         scores = evaluate(queries, lambda q: kb.search_linked(q, options).hits, lambda q: q.lang)
         return {k: (s.hit_at_3, s.mrr_at_10, s.n) for k, s in scores.items()}
 
@@ -64,6 +73,21 @@ def main() -> int:
         else:
             search_module.DENSE_WEIGHTS[kb.embedder.name] = saved
     return 0
+
+
+def heldout_table(kb: KnowledgeBase, dev: list[HeldOutQuery],
+                  options: SearchOptions) -> dict[str, tuple[float, float, int]]:
+    """hit@3 and MRR@10 per language, a hit being one of the query's answering articles."""
+    sums: dict[str, list[float]] = {}
+    for q in dev:
+        hits = kb.search_linked(q.q, options).hits[:10]
+        rank = next((i for i, h in enumerate(hits, start=1) if h.id in q.articles), None)
+        for key in ("all", q.lang):
+            row = sums.setdefault(key, [0, 0.0, 0.0])
+            row[0] += 1
+            row[1] += rank is not None and rank <= 3
+            row[2] += 1 / rank if rank else 0.0
+    return {k: (h3 / n, rr / n, int(n)) for k, (n, h3, rr) in sums.items()}
 
 
 if __name__ == "__main__":
