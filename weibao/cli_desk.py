@@ -68,7 +68,17 @@ def cmd_triage(args: argparse.Namespace) -> int:
 
 @command("sla-check")
 def cmd_sla_check(args: argparse.Namespace) -> int:
-    changes = _services().desk.sla_check()
+    """The check `serve` runs, under the same job lock, so a run from cron and the servers'
+    scheduler never warn or escalate the same ticket twice."""
+    from weibao.core.run_once import exclusive
+    from weibao.web.sla_monitor import SLA_JOB
+
+    desk = _services().desk
+    with exclusive(desk.sessions.kw["bind"], SLA_JOB) as mine:
+        if not mine:
+            print("an SLA check is under way elsewhere; nothing done")
+            return 0
+        changes = desk.sla_check()
     for change in changes:
         print(f"{change['ticket']} {change['target']} → {change['state']}")
     print(f"{len(changes)} SLA state changes")

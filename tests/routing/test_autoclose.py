@@ -206,3 +206,19 @@ def test_the_scheduler_inside_serve_runs_it_and_a_run_elsewhere_holds_it_off(env
     finally:
         scheduler.close()
     assert env.desk.get(code).status == "closed"
+
+
+def test_the_sla_check_command_waits_for_a_run_holding_the_sla_job(env: Env, database_url: str,
+                                                                   tmp_path: Path) -> None:
+    # Across processes only PostgreSQL's advisory lock is shared (SQLite serves one process).
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the job lock is shared between processes on PostgreSQL only")
+    from weibao.web.sla_monitor import SLA_JOB
+
+    with exclusive(env.database.engine, SLA_JOB) as mine:
+        assert mine
+        held = _cli(["sla-check"], database_url, tmp_path)
+    assert held.returncode == 0, held.stderr
+    assert held.stdout.splitlines() == ["an SLA check is under way elsewhere; nothing done"]
+    free = _cli(["sla-check"], database_url, tmp_path)
+    assert free.returncode == 0 and free.stdout.splitlines()[-1].endswith("SLA state changes")
