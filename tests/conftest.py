@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +46,26 @@ def make_settings(tmp: Path, database_url: str = "", **overrides: object) -> Set
         eval_dir=REPO_DIR / "data" / "eval",
         **overrides,
     )
+
+
+# Modules marked `pg_crowd` open many PostgreSQL connections at once (several server
+# processes, racing threads). `make test` runs two pytest processes; two such modules at the
+# same time would pass the server's 100 connections, so they take turns, module by module,
+# under a lock file shared by the processes (each module stays whole on one process).
+PG_CROWD_LOCK = Path(tempfile.gettempdir()) / "weibao-tests-pg-crowd.lock"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pg_crowds_take_turns(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("pg_crowd") is None:
+        yield
+        return
+    with open(PG_CROWD_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

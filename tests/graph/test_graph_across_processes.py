@@ -24,7 +24,7 @@ from weibao.core import accounts
 from weibao.core.db import session_scope
 from weibao.routing.planning import TicketDraft
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.pg_crowd]
 
 SYSTEM, SYMPTOM = "pacs", "image_load"
 HOSPITAL = "h-hzsy"

@@ -9,6 +9,7 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.web.security.conftest import build_env
@@ -24,6 +25,8 @@ from weibao.inspections.warnings import WarningService
 from weibao.routing.desk import TicketDesk
 from weibao.routing.errors import Conflict
 from weibao.routing.models import Comment, Contract, Engineer, Ticket
+
+pytestmark = pytest.mark.pg_crowd
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 PLANS = {  # hospital → (tier, templates)

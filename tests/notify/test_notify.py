@@ -27,6 +27,8 @@ from weibao.notify.outbox import deliver, dispatch, retry_delay
 from weibao.routing.desk import TicketDesk
 from weibao.web.notify_monitor import delivery_policy, notify_scheduler
 
+pytestmark = pytest.mark.pg_crowd
+
 PHONE = "13912345678"
 SECRET = "SECdingtalk-test-secret"
 

@@ -6,12 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.web.browser import serve
 from tests.web.security.conftest import HOSPITAL_A, build_env
 from weibao.core.db import session_scope
 from weibao.routing.models import Ticket
+
+pytestmark = pytest.mark.pg_crowd
 
 PARALLEL = 24  # more than the connection pool holds: waiters must not drain it
 

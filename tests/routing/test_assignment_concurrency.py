@@ -14,6 +14,8 @@ from tests.web.security.conftest import ENGINEER, HOSPITAL_A, build_env
 from weibao.core.db import session_scope
 from weibao.routing.models import OPEN_STATUSES, Engineer, Ticket, TicketEvent
 
+pytestmark = pytest.mark.pg_crowd
+
 CAP = 3
 PARALLEL = 8
 

@@ -26,6 +26,8 @@ from weibao.web.desk_view import event_line, local_time
 from weibao.web.i18n import translator
 from weibao.web.sla_monitor import sla_scheduler
 
+pytestmark = pytest.mark.pg_crowd
+
 WINDOW = timedelta(days=7)
 
 

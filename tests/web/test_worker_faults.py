@@ -39,6 +39,8 @@ from weibao.core.db import Database, session_scope
 from weibao.kb.models import Chunk, IndexChange
 from weibao.routing.models import Resolution, Ticket
 
+pytestmark = pytest.mark.pg_crowd
+
 _PG_SKIP = postgres_reason()
 needs_postgresql = pytest.mark.skipif(_PG_SKIP is not None, reason=_PG_SKIP or "")
 

@@ -20,6 +20,8 @@ from weibao.routing.seed import load_engineers, load_hospitals
 from weibao.routing.sla import due_times
 from weibao.web.sla_monitor import sla_scheduler
 
+pytestmark = pytest.mark.pg_crowd
+
 SEED_OPS = REPO_DIR / "data" / "seed_ops"
 
 

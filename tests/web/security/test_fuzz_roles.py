@@ -16,6 +16,8 @@ import pytest
 from bench.fuzz_api import ROLES, format_report, run_role
 from tests.conftest import _PG_SKIP
 
+pytestmark = pytest.mark.pg_crowd
+
 # Per role: about 3 fuzzed cases per operation and ~20 stateful steps; a few seconds.
 CASES = 100
 

@@ -20,6 +20,8 @@ from weibao.routing.desk import TicketDesk
 from weibao.web.app import create_app
 from weibao.web.security.ratelimit import DatabaseRateLimiter
 
+pytestmark = pytest.mark.pg_crowd
+
 # 15 s into a minute: tests pin the limiter's clock so no run straddles a window boundary.
 MINUTE = 1_800_000_000 // 60 * 60
 T0 = MINUTE + 15
