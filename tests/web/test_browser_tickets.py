@@ -52,11 +52,16 @@ def test_file_a_ticket_with_suggestions_then_see_it_in_the_queue(app, seeded_ser
         countdown = page.locator(".sla-target .countdown").first
         assert re.search(r"\d+ (分钟|小时|天).*后超时", countdown.inner_text())  # kept by countdown.js
         events = page.locator("ol.events li").all_inner_texts()
-        assert "通过网页提交了工单" in events[0] and "分派给" in events[1]
+        assert "通过网页提交了工单" in events[0]
+        # Assigned, or queued for the service manager when nobody matching is on shift at the
+        # wall-clock hour (or every matching engineer is at cap after earlier tests).
+        assert "分派给" in events[1] or "暂无符合条件的工程师" in events[1], events[1]
         assert page.locator("details.triage-why summary").inner_text() == "分诊依据"
         assert page.locator("form[action$='/status']").count() == 0  # hospital staff do not work tickets
 
         assignee = seeded_services.desk.get(code).assignee_id
+        if assignee is None:
+            assignee = seeded_services.desk.reassign(code, "eng-zhouhaitao", "t", "测试指派").assignee_id
         _sign_in(page, base, "eng_browser")
         page.goto(f"{base}/queue?engineer={assignee}")  # another engineer's queue
         assert page.locator(f"table.queue a[href='/tickets/{code}']").count() == 1
