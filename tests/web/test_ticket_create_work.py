@@ -77,11 +77,14 @@ def test_a_ticket_list_reads_its_assignees_in_one_query(
     app: FastAPI, as_user: Callable[[str], TestClient]
 ) -> None:
     manager = as_user("manager")
-    counts = []
+    counts, assignees = [], []
     for limit in (3, 60):
         with statements(app) as seen:
             response = manager.get("/api/tickets", params={"limit": limit})
         assert response.status_code == 200, response.text
-        assert len({t["assignee"]["id"] for t in response.json() if t["assignee"]}) > 1
+        assignees.append({t["assignee"]["id"] for t in response.json() if t["assignee"]})
         counts.append(sum(bool(ENGINEERS.search(s)) for s in seen))
+    # The long page names many engineers (the newest three may share one at night, when
+    # few are on shift): still one query each time.
+    assert len(assignees[1]) > 1
     assert counts[0] == counts[1] == 1
