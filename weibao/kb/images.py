@@ -12,7 +12,7 @@ import hashlib
 import io
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from weibao.core.db import Base, UTCDateTime, utcnow
@@ -75,8 +75,8 @@ def add_image(session: Session, article_id: str, filename: str, data: bytes, act
     if session.get(Article, article_id) is None:
         raise ImageError(f"no article {article_id}", "article_id", 404)
     kind = image_type(data)
-    count = len(list(session.scalars(select(ArticleImage.id).where(ArticleImage.article_id == article_id))))
-    if count >= MAX_IMAGES_PER_ARTICLE:
+    count = session.scalar(select(func.count()).select_from(ArticleImage).where(ArticleImage.article_id == article_id))
+    if (count or 0) >= MAX_IMAGES_PER_ARTICLE:
         raise ImageError(f"file: an article holds at most {MAX_IMAGES_PER_ARTICLE} images")
     image = ArticleImage(article_id=article_id, filename=clean_filename(filename), content_type=kind,
                          size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by=actor)
