@@ -261,6 +261,14 @@ def test_start_up_from_snapshot_then_log_and_rebuild_when_corrupt(
     lines = [r.getMessage() for r in caplog.records if "building it from the database" in r.getMessage()]
     assert len(lines) == 1 and "checksum" in lines[0]
     assert set(again.index.doc_chunks) == set(writer.index.doc_chunks)
+    # The rebuilt index's snapshot replaces the corrupt one at the same seq: the next
+    # start loads it instead of rebuilding again.
+    replaced = again.snapshot()
+    assert replaced is not None and replaced.name == newer.name
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="weibao.kb.service"):
+        assert build_knowledge_base(settings, embedder).open() == 0
+    assert not [r for r in caplog.records if "building it from the database" in r.getMessage()]
     # Missing: the same.
     import shutil
 

@@ -680,10 +680,11 @@ class SearchIndex:
         return index
 
 
-def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
+def write_snapshot(index_dir: Path, state: SnapshotState, replace: str | None = None) -> Path | None:
     """Writes a snapshot and flips CURRENT to it, never backwards.
 
-    Returns the folder, or None when CURRENT already records this seq or a newer one. The
+    Returns the folder, or None when CURRENT already records this seq or a newer one
+    (unless CURRENT is `replace`, a snapshot found unusable, which any seq replaces). The
     files go to a staging folder unique to this process first; a failure (a full disk)
     removes the staging folder and leaves the previous snapshot as it was. Callers hold
     the snapshot lock (see `weibao.kb.snapshot`), so one process writes at a time.
@@ -692,7 +693,8 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
     seq = state.manifest["seq"]
     if not isinstance(seq, int):
         raise TypeError(f"snapshot manifest seq must be an int, not {seq!r}")
-    if current_snapshot_seq(index_dir) >= seq:
+    current = SearchIndex.current_generation(index_dir)
+    if (replace is None or current != replace) and current_snapshot_seq(index_dir) >= seq:
         return None
     name = f"snap-{seq:012d}"
     target = index_dir / name
@@ -716,7 +718,7 @@ def write_snapshot(index_dir: Path, state: SnapshotState) -> Path | None:
         }
         _write_synced(staging / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
         if target.exists():
-            shutil.rmtree(target, ignore_errors=True)  # left by a crash before its CURRENT flip
+            shutil.rmtree(target, ignore_errors=True)  # a crash's leftover, or the unusable one
         staging.rename(target)
         pointer = index_dir / f".CURRENT.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         _write_synced(pointer, name.encode("utf-8"))

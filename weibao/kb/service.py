@@ -94,6 +94,7 @@ class KnowledgeBase:
         self._listeners: list[Callable[[DocKeys], None]] = []
         self._snapshot_generation = 0
         self._snapshot_at = time.monotonic()
+        self._unusable_snapshot: str | None = None  # the snapshot open() could not load
         self._snapshot_stop: threading.Event | None = None
         self._snapshot_thread: threading.Thread | None = None
         self.linker: EntityLinker | None = None
@@ -177,6 +178,9 @@ class KnowledgeBase:
             except IndexMismatchError as exc:
                 log.warning("search index snapshot unusable (%s): building it from the database", exc)
                 index = None
+                # The rebuilt index's snapshot replaces it even at the same seq (otherwise
+                # every start would find it again and rebuild again).
+                self._unusable_snapshot = SearchIndex.current_generation(folder)
             embedded = 0
             rebuilt = index is None
             if index is None:
@@ -348,7 +352,10 @@ class KnowledgeBase:
         with snapshot_lock(self.sessions, folder) as mine:
             if not mine:
                 return None
-            if current_snapshot_seq(folder) >= self._cursor.safe_seq():
+            unusable = self._unusable_snapshot
+            if unusable is not None and SearchIndex.current_generation(folder) != unusable:
+                unusable = None  # another worker has replaced it already
+            if unusable is None and current_snapshot_seq(folder) >= self._cursor.safe_seq():
                 # Another worker has saved this state already: no export, no stall here.
                 self._snapshot_generation = index.generation
                 self._snapshot_at = time.monotonic()
@@ -358,7 +365,8 @@ class KnowledgeBase:
                 state = index.export_snapshot()
                 state.manifest["seq"] = self._cursor.safe_seq()
                 generation = index.generation
-            path = write_snapshot(folder, state)
+            path = write_snapshot(folder, state, replace=unusable)
+        self._unusable_snapshot = None
         self._snapshot_generation = generation
         self._snapshot_at = time.monotonic()
         if path is not None:
