@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 CORE_SYSTEMS = frozenset(
     {"his", "registration", "emr", "lis", "pacs", "insurance", "emergency", "icu",
-     "or_anesthesia", "integration", "infrastructure"}
+     "or_anesthesia", "integration", "infrastructure", "pharmacy"}
 )
 SAFETY_SYSTEMS = frozenset({"emergency", "icu", "or_anesthesia"})
 SAFETY_DEPARTMENTS = frozenset({"emergency", "surgery", "icu"})
@@ -49,9 +49,13 @@ SCOPE_GROUP = re.compile(
     r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient", _I)
 SCOPE_SINGLE = re.compile(
     r"一台|某台|这台|那台|个别|单台|某个病人|一个病人|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
-    r"别的.{0,8}(正常|可以|没问题)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|这个人|"
+    r"别的.{0,8}(正常|可以|没问题|好的|能)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|这个人|"
+    r"其他.{0,8}(好的|能用|能打|还行)|另外一台.{0,4}(能|可以|正常)|(换|另)一台.{0,6}(可以|正常|能)|"
+    r"老电脑.{0,2}(可以|正常)|同事.{0,4}(还行|正常|没事)|"
     r"\bone (pc|computer|workstation|printer|user|patient|bed|reading workstation)\b|a single|only (one|this|my)|"
     r"others? (are|is|work|open)s? (fine|ok|normal)|the others are fine|others open fine|just (me|mine|my)|"
+    r"(the )?other (\w+ ){0,2}(are |is )?(fine|ok|work|works|working|normal)|on my pc|my pc only|"
+    r"\bonly (the|bed|room|in room)\b|another (pc|computer|one) works|"
     r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+", _I)
 CRITICAL_AREA = re.compile(
     r"急诊|抢救|icu|重症|监护室|手术室|手术间|手术中|术中|做手术|麻醉|产房|分娩|待产|新生儿|危急值|输血|血库|"
@@ -131,6 +135,15 @@ HARD_FAILURE = re.compile(
     r"can'?t|cannot|won'?t|unable|fail|error|down\b|crash", _I)
 # A store that is full (writes refused), not one filling up.
 STORAGE_FULL = re.compile(r"\bfull\b|满了|已满|写满|no space|ORA-\d+", _I)
+# Usage figures in an alarm ("使用率 92%", "usage 96%", "还剩不到5%" = 95 % used).
+USAGE = re.compile(r"(\d{2,3}(?:\.\d+)?) ?%")
+LEFT = re.compile(r"(剩|remaining|left|free)[^\d]{0,6}(\d{1,2}(?:\.\d+)?) ?%|(\d{1,2}) ?% ?(free|left|remaining)", _I)
+# A store that will stop writes soon, or a disk that has failed: the stop is near.
+STORAGE_URGENT = re.compile(r"RAID|降级|degraded|硬盘故障|disk (failed|failure)|failed disk|今晚|撑不了|tonight|"
+                            r"within (a|the) (day|hour)|一周内会满|will (be )?(fill|full)", _I)
+# A certificate or licence that still has days to run.
+EXPIRING = re.compile(r"(expires?|expiring|到期).{0,12}(in )?\d+ ?(days?|d\b|天)|"
+                      r"\d+ ?(days?|天).{0,6}(后|left|remaining)?.{0,4}(到期|过期|expire)|expiringsoon|快到期|即将到期|将于", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -162,6 +175,15 @@ def _alert_level(text: str) -> str:
             return _ALERT_LEVEL.get(word, "warning")
         level = level or "unknown"
     return level
+
+
+def _usage(text: str) -> float:
+    """The highest usage figure an alarm names (percent), 0 when none."""
+    used = [float(m.group(1)) for m in USAGE.finditer(text) if float(m.group(1)) <= 100]
+    for m in LEFT.finditer(text):
+        free = m.group(2) or m.group(3)
+        used.append(100.0 - float(free))
+    return max(used, default=0.0)
 
 
 def decide(text: str, system: str | None, symptom: str | None, department: str | None) -> PriorityDecision:
@@ -251,6 +273,11 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if IMPACT_QUESTION.search(text) and not blocked:
         why("impact_question", _found(IMPACT_QUESTION, text))
         return PriorityDecision("P3", "a question about a warning: nothing has stopped", reasons)
+    expiring = _found(EXPIRING, text) if symptom == "cert_license" else ""
+    if expiring and not blocked and not HARD_FAILURE.search(text):
+        why("expiring_soon", expiring)
+        return PriorityDecision("P3", "monitoring warning: a certificate or licence expires soon, nothing has stopped",
+                                reasons)
     if mismatch and not blocked and not waiting and not NOT_ARRIVING.search(text):
         why("mismatch", mismatch)
         return PriorityDecision("P3", "figures disagree: to reconcile, nothing has stopped", reasons)
@@ -270,7 +297,11 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if symptom == "slow" and system in CORE_SYSTEMS and not workaround:
         return PriorityDecision("P2", "core system slow for its users, no workaround", reasons)
     if symptom == "storage_alarm":
-        return PriorityDecision("P2", "storage filling: the systems on it will stop", reasons)
+        usage = _usage(text)
+        if usage >= 95 or STORAGE_URGENT.search(text) or STORAGE_FULL.search(text) or usage == 0:
+            return PriorityDecision("P2", "storage filling: the systems on it will stop", reasons)
+        why("storage_headroom", f"{usage:g}%")
+        return PriorityDecision("P3", "monitoring warning: storage filling, with room left", reasons)
     if failing and system in CORE_SYSTEMS and symptom not in ("print_failure", "login_failure"):
         return PriorityDecision("P2", "core function failing, no workaround mentioned", reasons)
     return PriorityDecision("P3", "partial problem: nothing says it stops more than one task", reasons)
