@@ -38,3 +38,27 @@ def test_priority_across_writers(text: str, system: str, symptom: str, expected:
     assert decision.priority == expected, decision
     if reason:
         assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected", "reason"),
+    [
+        # Part of a printout missing is partial output, also in a safety area.
+        ("麻醉记录单只打出来第一页", "or_anesthesia", "print_failure", "P3", "partial_output"),
+        ("The ICU chart prints only the first page", "icu", "print_failure", "P3", "partial_output"),
+        # The vendor's remote access delays the fix; the wards work on.
+        ("堡垒机连不上，你们工程师没法远程", "infrastructure", "device_connect", "P3", "vendor_access"),
+        ("Your support engineer can't get in over the VPN", "infrastructure", "outage", "P3", "vendor_access"),
+        # Setting up someone new is one account's problem, outside safety areas.
+        ("新入职的护士在护理系统里看不到病人", "nursing", "login_failure", "P3", "new_setup"),
+        ("A new doctor cannot be picked as requester in the LIS", "lis", "data_sync", "P3", "new_setup"),
+        ("急诊新来的医生登不上", "emergency", "login_failure", "P2", ""),
+        # A question that carries a failure (a timeout, money taken) is a complaint, not a consultation.
+        ("医保结算超时了，钱也扣了，怎么处理？", "insurance", "settlement_failure", "P2", ""),
+    ],
+)
+def test_partial_and_setup_problems(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision
+    if reason:
+        assert reason in {r["code"] for r in decision.reasons}, decision.reasons

@@ -105,7 +105,9 @@ MISMATCH = re.compile(
 # Part of an output is wrong or missing (a page, a line, an image on a page, the preview).
 PARTIAL = re.compile(
     r"打印不全|打不全|只打出|少了一页|缺页|最后一页|显示不全|红叉|预览|"
-    r"incomplete|missing (the )?(last )?(page|line|part)|cut off|truncated|preview", _I)
+    r"只打(出来)?(一|第一)页|只出来第一页|只打一半|"
+    r"incomplete|missing (the )?(last )?(page|line|part)|cut off|truncated|preview|"
+    r"prints? only (half|the first page|one page)|misses the (second|last|next) page|half (of every page|blank)", _I)
 # Data that does not arrive is a failure, not a mismatch to reconcile.
 NOT_ARRIVING = re.compile(r"刷不出|看不到|没过来|没有过来|收不到|不见了|not (showing|arriving|received|visible)", _I)
 # Doing by hand what a machine or interface should do for a whole service (results re-keyed,
@@ -120,9 +122,10 @@ CARRIED_DATA = re.compile(r"结果|数据|体征|医嘱|处方|报告|results?|v
 # Words that report a failure: a question carrying one is a complaint, not a consultation.
 COMPLAINT = re.compile(
     r"不了|不出|不上|(?<!找)不到|不动|不去|不来|断了|断网|停了|挂了|宕|失败|报错|错误|没反应|打不开|白屏|黑屏|蓝屏|"
-    r"死机|闪退|重启|异常|很卡|好卡|卡死|卡住|卡顿|很慢|太慢|好慢|变慢|坏了|"
+    r"死机|闪退|重启|异常|很卡|好卡|卡死|卡住|卡顿|很慢|太慢|好慢|变慢|坏了|超时|扣了钱|扣钱|"
     r"派人|来人|来看看|send someone|come (and )?(look|check|fix)|"
-    r"can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fail|error|broken|\bdown\b|slow|stuck|missing",
+    r"can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fail|error|broken|\bdown\b|slow|stuck|missing|"
+    r"time[sd]? ?out|charged",
     _I)
 # What a how-to never says: the thing is broken.
 BROKEN = re.compile(r"can'?t|cannot|won'?t|blank|白屏|黑屏|打不开|进不去|闪退|报错|用不了", _I)
@@ -144,6 +147,13 @@ STORAGE_URGENT = re.compile(r"RAID|降级|degraded|硬盘故障|disk (failed|fai
 # A certificate or licence that still has days to run.
 EXPIRING = re.compile(r"(expires?|expiring|到期).{0,12}(in )?\d+ ?(days?|d\b|天)|"
                       r"\d+ ?(days?|天).{0,6}(后|left|remaining)?.{0,4}(到期|过期|expire)|expiringsoon|快到期|即将到期|将于", _I)
+# The vendor's own way in (VPN, bastion host, remote support): it delays the fix, the wards work on.
+VENDOR_ACCESS = re.compile(r"\bvpn\b|堡垒机|bastion|jumpserver|远程(支持|协助|维护)|remote (support|session)|teamviewer|"
+                           r"向日葵|(厂家|工程师)没法远程", _I)
+# Setting up someone or something new (a new doctor, a new department, a transfer): one account's set-up.
+NEW_SETUP = re.compile(r"新来的(医生|护士|同事)|新入职|新开的.{0,4}科|新建科室|新增科室|调到|调去|转科的(护士|医生)|"
+                       r"new (doctor|nurse|intern|user|staff|colleague|department|clinic)|joined (last|this)|"
+                       r"newly (transferred|hired|joined)|transferred (nurse|doctor)", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -255,6 +265,11 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P3", "unknown system: asking the reporter before raising it", reasons)
     if alert in ("warning", "info") and symptom != "outage":
         return PriorityDecision("P3", "monitoring warning: nothing has stopped yet", reasons)
+    vendor = _found(VENDOR_ACCESS, text)
+    if vendor and not wide and not group and not area and symptom != "security":
+        why("vendor_access", vendor)
+        return PriorityDecision("P3", "partial problem: only the vendor's remote access fails, the wards work on",
+                                reasons)
     if safety and (failing or symptom == "data_sync") and not question:
         return PriorityDecision("P1", "patient safety at risk: a safety signal is not getting through", reasons)
     if critical and failing and (moment or blocked or symptom == "outage") and not single and not later:
@@ -278,6 +293,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         why("expiring_soon", expiring)
         return PriorityDecision("P3", "monitoring warning: a certificate or licence expires soon, nothing has stopped",
                                 reasons)
+    setup = _found(NEW_SETUP, text)
+    if setup and not wide and not blocked and not critical and symptom in (None, "login_failure", "data_sync", "crash_error"):
+        why("new_setup", setup)
+        return PriorityDecision("P3", "partial problem: setting up a new user or department", reasons)
     if mismatch and not blocked and not waiting and not NOT_ARRIVING.search(text):
         why("mismatch", mismatch)
         return PriorityDecision("P3", "figures disagree: to reconcile, nothing has stopped", reasons)
