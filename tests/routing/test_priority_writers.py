@@ -62,3 +62,21 @@ def test_partial_and_setup_problems(text: str, system: str, symptom: str, expect
     assert decision.priority == expected, decision
     if reason:
         assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected", "reason"),
+    [
+        # The queue-calling display is P3 for all three writers and the seed desk: call by voice.
+        ("三楼候诊区叫号大屏不亮了，护士出去喊号", "registration", "outage", "P3", "queue_display"),
+        ("The calling screen in the eye clinic is dead", "registration", "outage", "P3", "queue_display"),
+        # ... but registration itself failing is not a display problem.
+        ("门诊所有挂号窗口都挂不了号，叫号屏也黑了", "registration", "outage", "P1", "blocked_flow"),
+        # "Other buildings are fine" names an area that is down, not one workstation.
+        ("急诊楼整个网络断了，其他楼正常", "emergency", "outage", "P1", "critical_area"),
+    ],
+)
+def test_display_and_area_scope(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision
+    assert reason in {r["code"] for r in decision.reasons}, decision.reasons

@@ -154,6 +154,13 @@ VENDOR_ACCESS = re.compile(r"\bvpn\b|堡垒机|bastion|jumpserver|远程(支持|
 NEW_SETUP = re.compile(r"新来的(医生|护士|同事)|新入职|新开的.{0,4}科|新建科室|新增科室|调到|调去|转科的(护士|医生)|"
                        r"new (doctor|nurse|intern|user|staff|colleague|department|clinic)|joined (last|this)|"
                        r"newly (transferred|hired|joined)|transferred (nurse|doctor)", _I)
+# The queue-calling display or its speaker: patients are called by voice meanwhile.
+QUEUE_DISPLAY = re.compile(r"叫号(屏|大屏|不响|不叫|没声音|没反应)|候诊.{0,6}(屏|大屏)|"
+                           r"queue screen|(waiting[- ]room|calling|queue) (calling )?(screen|display)|"
+                           r"call(ing)? (button|next patient)", _I)
+# "The other buildings/floors/wards are fine": an area is down, not one workstation.
+OTHER_AREAS_FINE = re.compile(r"(其他|其它|别的)(楼|楼层|病区|科室|院区)|other (floors|buildings|wards|departments|sites)",
+                              _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -205,7 +212,7 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
 
     wide = _found(SCOPE_HOSPITAL, text)
     group = _found(SCOPE_GROUP, text)
-    single = "" if wide else _found(SCOPE_SINGLE, text)
+    single = "" if wide or OTHER_AREAS_FINE.search(text) else _found(SCOPE_SINGLE, text)
     area = _found(CRITICAL_AREA, text)
     critical = bool(area) or system in SAFETY_SYSTEMS or department in SAFETY_DEPARTMENTS
     later = _found(LATER, text)
@@ -265,6 +272,11 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P3", "unknown system: asking the reporter before raising it", reasons)
     if alert in ("warning", "info") and symptom != "outage":
         return PriorityDecision("P3", "monitoring warning: nothing has stopped yet", reasons)
+    display = _found(QUEUE_DISPLAY, text)
+    if display and not wide and not blocked and symptom != "security":
+        why("queue_display", display)
+        return PriorityDecision("P3", "partial problem: the queue-calling display fails, patients are called by voice",
+                                reasons)
     vendor = _found(VENDOR_ACCESS, text)
     if vendor and not wide and not group and not area and symptom != "security":
         why("vendor_access", vendor)
