@@ -80,3 +80,17 @@ def test_display_and_area_scope(text: str, system: str, symptom: str, expected: 
     decision = decide(text, system, symptom, None)
     assert decision.priority == expected, decision
     assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected"),
+    [
+        # One printer or one late record in a safety area, nothing blocked: partial.
+        ("急诊留观单打出来是白纸", "emergency", "print_failure", "P3"),
+        ("ICU nurse PC won't print the fluid balance sheet", "icu", "print_failure", "P3"),
+        # Patient identification stays a safety matter.
+        ("ICU腕带打印机打不出来", "icu", "print_failure", "P2"),
+    ],
+)
+def test_peripherals_in_safety_areas(text: str, system: str, symptom: str, expected: str) -> None:
+    assert decide(text, system, symptom, None).priority == expected

@@ -161,6 +161,7 @@ QUEUE_DISPLAY = re.compile(r"叫号(屏|大屏|不响|不叫|没声音|没反应
 # "The other buildings/floors/wards are fine": an area is down, not one workstation.
 OTHER_AREAS_FINE = re.compile(r"(其他|其它|别的)(楼|楼层|病区|科室|院区)|other (floors|buildings|wards|departments|sites)",
                               _I)
+PATIENT_ID = re.compile(r"腕带|wristband", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -317,7 +318,12 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P3", "part of an output is wrong or missing; the work goes on", reasons)
     if waiting and failing and not single:
         return PriorityDecision("P2", "patients wait at a step that fails", reasons)
-    if critical and failing and not single:
+    # A printer or a late record in a safety area, for one station and with nothing blocked, is
+    # partial: the seed desk and the second writer both rate it P3. Patient identification
+    # (wristbands) stays a safety matter.
+    peripheral = (symptom in ("print_failure", "data_sync") and not group and not blocked
+                  and not PATIENT_ID.search(text))
+    if critical and failing and not single and not peripheral:
         return PriorityDecision("P2", "degraded function in a patient-safety area", reasons)
     if single or eased:
         return PriorityDecision("P3", "partial problem: one workstation or user, or a workaround exists", reasons)
