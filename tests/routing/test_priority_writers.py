@@ -94,3 +94,17 @@ def test_display_and_area_scope(text: str, system: str, symptom: str, expected: 
 )
 def test_peripherals_in_safety_areas(text: str, system: str, symptom: str, expected: str) -> None:
     assert decide(text, system, symptom, None).priority == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected"),
+    [
+        # All the PCs of one floor of wards or offices: that floor, not the hospital (P2).
+        ("住院部9楼所有电脑都上不了网", "infrastructure", "outage", "P2"),
+        ("All PCs on the 5th floor of the admin building lost network", "infrastructure", "outage", "P2"),
+        # ... where patients queue (outpatient, emergency), it stays an emergency.
+        ("门诊2楼所有电脑都上不了网", "infrastructure", "outage", "P1"),
+    ],
+)
+def test_a_floor_is_not_the_hospital(text: str, system: str, symptom: str, expected: str) -> None:
+    assert decide(text, system, symptom, None).priority == expected

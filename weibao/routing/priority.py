@@ -162,6 +162,14 @@ QUEUE_DISPLAY = re.compile(r"叫号(屏|大屏|不响|不叫|没声音|没反应
 OTHER_AREAS_FINE = re.compile(r"(其他|其它|别的)(楼|楼层|病区|科室|院区)|other (floors|buildings|wards|departments|sites)",
                               _I)
 PATIENT_ID = re.compile(r"腕带|wristband", _I)
+# The whole hospital named as such, as opposed to "all the PCs", which may be one floor's.
+HOSPITAL_NAMED = re.compile(r"全院|整个医院|全医院|整家医院|所有科室|全部科室|各科室|各个科室|各科|"
+                            r"hospital[- ]wide|whole hospital|entire hospital|across the hospital|all departments|"
+                            r"every department|all wards|every ward", _I)
+# A floor, a building or a wing: "all the PCs on floor 7" is that floor's, not the hospital's.
+LOCAL_PLACE = re.compile(r"\d+ ?(楼|层|f\b)|[一二三四五六七八九十]+(楼|层)|[a-z]栋|楼层|整层|行政区|"
+                         r"\b(floor|level|wing|building)\b|\d+(st|nd|rd|th) floor", _I)
+PUBLIC_AREA = re.compile(r"门诊|急诊|outpatient|emergency|\bED\b", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -213,12 +221,19 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
 
     wide = _found(SCOPE_HOSPITAL, text)
     group = _found(SCOPE_GROUP, text)
+    blocked = _found(BLOCKED, text)
+    local = ""
+    if wide and not HOSPITAL_NAMED.search(text) and LOCAL_PLACE.search(text) and not blocked \
+            and not PUBLIC_AREA.search(text):
+        # "All the PCs on the 7th floor": a floor is a group, not the whole hospital; where
+        # patients queue (outpatient, emergency) or a flow has stopped, it stays an emergency.
+        local = _found(LOCAL_PLACE, text)
+        group, wide = group or wide, ""
     single = "" if wide or OTHER_AREAS_FINE.search(text) else _found(SCOPE_SINGLE, text)
     area = _found(CRITICAL_AREA, text)
     critical = bool(area) or system in SAFETY_SYSTEMS or department in SAFETY_DEPARTMENTS
     later = _found(LATER, text)
     moment = _found(CRITICAL_MOMENT, text) if critical and not later else ""
-    blocked = _found(BLOCKED, text)
     workaround = _found(WORKAROUND, text)
     transcribing = _found(TRANSCRIBING, text)
     question = _found(QUESTION, text)
@@ -293,7 +308,7 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
     if wide and (failing or symptom == "slow"):
         return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
-    if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased:
+    if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased and not local:
         return PriorityDecision("P1", f"core business system {system} is down", reasons)
     if alert == "critical" and (symptom in ("outage", "interface_error")
                                 or (symptom == "storage_alarm" and STORAGE_FULL.search(text))):
