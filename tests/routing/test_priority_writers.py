@@ -108,3 +108,23 @@ def test_peripherals_in_safety_areas(text: str, system: str, symptom: str, expec
 )
 def test_a_floor_is_not_the_hospital(text: str, system: str, symptom: str, expected: str) -> None:
     assert decide(text, system, symptom, None).priority == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected", "reason"),
+    [
+        # It works elsewhere (radiology can see it, the physical card works): a way round.
+        ("病房医生站调阅影像空白，放射科那边能看", "pacs", "image_load", "P3", "workaround"),
+        ("电子医保码扫不出来，刷实体卡可以", "insurance", "device_connect", "P3", "workaround"),
+        # Doing a whole service by phone or by hand is a burden, not a way round.
+        ("病区收不到医嘱，只能电话口头通知护士", "his", "data_sync", "P2", "workaround"),
+        # One kiosk payment taken but not booked: both human writers say P3.
+        ("病人在3号自助机缴费，扣了钱但显示失败", "terminal", "settlement_failure", "P3", "one_payment"),
+        ("Kiosk charged the patient's card but the bill is still open", "terminal", "settlement_failure", "P3",
+         "one_payment"),
+    ],
+)
+def test_ways_round_and_burdens(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision
+    assert reason in {r["code"] for r in decision.reasons}, decision.reasons

@@ -78,6 +78,7 @@ BLOCKED = re.compile(
 WORKAROUND = re.compile(
     r"手写|手工|手动|手抄|纸质|纸上|先用|改用|换到|换了.{0,6}(电脑|机器|浏览器)?.{0,4}(可以|正常)|暂时用|临时用|"
     r"可以正常|能正常|.{0,6}可以用|代替|先让|先到|人工窗口|截图|只能|只好|"
+    r"(那边|那里|近期的|实体卡|刷卡|扫码|二维码).{0,2}(能看|可以|正常|能用)|"
     r"by hand|manually|on paper|paper|works (on|from) another|from the pc next door|another (pc|computer|machine)|"
     r"instead|workaround|fallback|works fine|is fine|works\b|screenshot", _I)
 QUESTION = re.compile(
@@ -114,7 +115,7 @@ NOT_ARRIVING = re.compile(r"刷不出|看不到|没过来|没有过来|收不到
 # vitals copied, drugs picked): a burden and an error risk, so it does not make the problem
 # partial. Typing one patient's number instead of scanning it does.
 TRANSCRIBING = re.compile(
-    r"手工录|手动录|一个个录|手工输|手工抄|抄写|人工摆药|人工发药|"
+    r"手工录|手动录|一个个录|手工输|手工抄|抄写|人工摆药|人工发药|手工拿药|手工发药|手工登记|口头通知|电话通知|"
     r"typ(e|ing) .{0,30}(in )?manually|copied by hand|copying .{0,20}by hand|transcrib|re-?enter|"
     r"picking by hand", _I)
 CARRIED_DATA = re.compile(r"结果|数据|体征|医嘱|处方|报告|results?|vitals?|readings?|demographics|data|"
@@ -170,6 +171,9 @@ HOSPITAL_NAMED = re.compile(r"全院|整个医院|全医院|整家医院|所有�
 LOCAL_PLACE = re.compile(r"\d+ ?(楼|层|f\b)|[一二三四五六七八九十]+(楼|层)|[a-z]栋|楼层|整层|行政区|"
                          r"\b(floor|level|wing|building)\b|\d+(st|nd|rd|th) floor", _I)
 PUBLIC_AREA = re.compile(r"门诊|急诊|outpatient|emergency|\bED\b", _I)
+# One patient's payment taken at a kiosk but not booked: a transaction to reconcile, the counters work.
+KIOSK_PAYMENT = re.compile(r"(自助机|kiosk).{0,30}(扣了钱|扣钱|扣款|charged|money left|paid)|"
+                           r"(扣了钱|扣钱|扣款|charged|money left|paid).{0,30}(自助机|kiosk)", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -325,6 +329,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if setup and not wide and not blocked and not critical and symptom in (None, "login_failure", "data_sync", "crash_error"):
         why("new_setup", setup)
         return PriorityDecision("P3", "partial problem: setting up a new user or department", reasons)
+    one_payment = _found(KIOSK_PAYMENT, text) if symptom == "settlement_failure" else ""
+    if one_payment and not wide and not group and not waiting:
+        why("one_payment", one_payment)
+        return PriorityDecision("P3", "figures disagree: one kiosk payment to reconcile, the counters work on", reasons)
     if mismatch and not blocked and not waiting and not NOT_ARRIVING.search(text):
         why("mismatch", mismatch)
         return PriorityDecision("P3", "figures disagree: to reconcile, nothing has stopped", reasons)
