@@ -128,3 +128,24 @@ def test_ways_round_and_burdens(text: str, system: str, symptom: str, expected: 
     decision = decide(text, system, symptom, None)
     assert decision.priority == expected, decision
     assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected", "reason"),
+    [
+        # One patient's data shown as another's is never P3 (a mix-up to stop).
+        ("ICU 4床的监护数据显示到6床去了", "icu", "device_connect", "P2", "safety_risk"),
+        # A vulnerability asked about, nothing compromised: planned work (P3), not an incident.
+        ("漏洞扫描说数据库服务器有高危漏洞，要不要先打补丁？", "infrastructure", "security", "P3",
+         "vulnerability_question"),
+        ("Scanner flagged CVE-2024-1234 on the PACS server, how should we patch it?", "infrastructure", "security",
+         "P3", "vulnerability_question"),
+        # ... an infection is an incident whatever the phrasing.
+        ("服务器中了病毒，要不要先断网？", "infrastructure", "security", "P2", ""),
+    ],
+)
+def test_safety_mixups_and_vulnerabilities(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision
+    if reason:
+        assert reason in {r["code"] for r in decision.reasons}, decision.reasons

@@ -174,6 +174,16 @@ PUBLIC_AREA = re.compile(r"门诊|急诊|outpatient|emergency|\bED\b", _I)
 # One patient's payment taken at a kiosk but not booked: a transaction to reconcile, the counters work.
 KIOSK_PAYMENT = re.compile(r"(自助机|kiosk).{0,30}(扣了钱|扣钱|扣款|charged|money left|paid)|"
                            r"(扣了钱|扣钱|扣款|charged|money left|paid).{0,30}(自助机|kiosk)", _I)
+# One patient's data shown as another's: a mix-up to stop before a wrong treatment (never P3;
+# the seed desk grades an ICU bed mix-up P2, the second writer P1).
+PATIENT_MIXUP = re.compile(r"(显示|跑|串|采集)到.{0,4}(床|病人|患者)|串床|串了病人|错误床位|别的病人的(数据|结果|医嘱)|"
+                           r"(shows?|showing|appear(s|ing)?) (up )?(on|under|in) (another|the wrong) (patient|bed)|"
+                           r"wrong (patient|bed)", _I)
+# A vulnerability to patch, asked about, with nothing compromised: planned work, not an incident.
+VULNERABILITY = re.compile(r"漏洞|补丁|等保|vulnerabilit|\bpatch|\bCVE-|MS\d\d-\d+", _I)
+COMPROMISED = re.compile(r"(?<!没发现)(?<!没有)(?<!未)中招|感染|中毒|病毒|加密|勒索|攻击|入侵|盗用|被盗|异常登录|"
+                         r"infected|malware|virus|ransom|attack|breach|compromised|stolen|intrusion", _I)
+ASKING = re.compile(r"要不要|需不需要|should we|do we need to", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -283,6 +293,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     ):
         why("question", question)
         return PriorityDecision("P4", "how-to question or request", reasons)
+    if symptom == "security" and VULNERABILITY.search(text) and not COMPROMISED.search(text) and (
+            question or ASKING.search(text)):
+        why("vulnerability_question", _found(VULNERABILITY, text))
+        return PriorityDecision("P3", "partial problem: a vulnerability to patch, nothing compromised", reasons)
     if symptom == "security":
         return PriorityDecision("P2", "security incident to contain", reasons)
     if system is None and not wide and not critical and not alert:
@@ -317,6 +331,13 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if alert == "critical" and (symptom in ("outage", "interface_error")
                                 or (symptom == "storage_alarm" and STORAGE_FULL.search(text))):
         return PriorityDecision("P1", "critical monitoring alert: a service is failing", reasons)
+    mixup = _found(PATIENT_MIXUP, text)
+    if mixup and not question:
+        why("safety_risk", mixup)
+        if critical:
+            return PriorityDecision("P2", "degraded function in a patient-safety area: one patient's data shows as "
+                                    "another's", reasons)
+        return PriorityDecision("P2", "core function degraded: one patient's data shows as another's", reasons)
     if IMPACT_QUESTION.search(text) and not blocked:
         why("impact_question", _found(IMPACT_QUESTION, text))
         return PriorityDecision("P3", "a question about a warning: nothing has stopped", reasons)
