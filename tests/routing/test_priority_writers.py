@@ -149,3 +149,17 @@ def test_safety_mixups_and_vulnerabilities(text: str, system: str, symptom: str,
     assert decision.priority == expected, decision
     if reason:
         assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected"),
+    [
+        # Frozen hospital-wide (lock waits, screens hang): both human writers say P1.
+        ("全院HIS都卡住了，数据库大量锁等待", "his", "slow", "P1"),
+        ("HIS freezes on every ward, the DBA sees blocking sessions", "his", "slow", "P1"),
+        # Only slower hospital-wide stays P2.
+        ("全院打开病历都要等一两分钟", "emr", "slow", "P2"),
+    ],
+)
+def test_frozen_versus_slower_hospital_wide(text: str, system: str, symptom: str, expected: str) -> None:
+    assert decide(text, system, symptom, None).priority == expected

@@ -184,6 +184,8 @@ VULNERABILITY = re.compile(r"漏洞|补丁|等保|vulnerabilit|\bpatch|\bCVE-|MS
 COMPROMISED = re.compile(r"(?<!没发现)(?<!没有)(?<!未)中招|感染|中毒|病毒|加密|勒索|攻击|入侵|盗用|被盗|异常登录|"
                          r"infected|malware|virus|ransom|attack|breach|compromised|stolen|intrusion", _I)
 ASKING = re.compile(r"要不要|需不需要|should we|do we need to", _I)
+# Frozen rather than slower: screens that hang, sessions blocked on locks.
+FROZEN = re.compile(r"卡住|卡死|死锁|锁等待|freez|frozen|hangs|lock waits?|blocking sessions?|row lock", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -322,7 +324,8 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P1", "patient-safety area: work stopped at a critical moment", reasons)
     if critical and waiting and LONG_QUEUE.search(text) and (failing or symptom == "slow") and not single and not later:
         return PriorityDecision("P1", "queue in a patient-safety area: patients wait at a step that fails", reasons)
-    if wide and (failing or SAVE_BLOCKED.search(text)) and not only_slow:
+    if wide and (failing or SAVE_BLOCKED.search(text) or (symptom == "slow" and FROZEN.search(text))) and (
+            not only_slow or FROZEN.search(text)):
         return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
     if wide and (failing or symptom == "slow"):
         return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
