@@ -163,3 +163,19 @@ def test_safety_mixups_and_vulnerabilities(text: str, system: str, symptom: str,
 )
 def test_frozen_versus_slower_hospital_wide(text: str, system: str, symptom: str, expected: str) -> None:
     assert decide(text, system, symptom, None).priority == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected", "reason"),
+    [
+        # Guards against two-level misses where the writers disagree: an expired certificate
+        # that breaks a service is at least P2; "nobody can work" naming no system is P2.
+        ("小程序打不开，查了是域名证书昨天过期了", "internet_hospital", "cert_license", "P2", "certificate_expired"),
+        ("something is wrong with the system, nobody can work", None, "crash_error", "P2", "unknown_system_wide"),
+    ],
+)
+def test_guards_against_two_level_misses(text: str, system: str | None, symptom: str, expected: str,
+                                         reason: str) -> None:
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision
+    assert reason in {r["code"] for r in decision.reasons}, decision.reasons

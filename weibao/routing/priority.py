@@ -186,6 +186,7 @@ COMPROMISED = re.compile(r"(?<!没发现)(?<!没有)(?<!未)中招|感染|中毒
 ASKING = re.compile(r"要不要|需不需要|should we|do we need to", _I)
 # Frozen rather than slower: screens that hang, sessions blocked on locks.
 FROZEN = re.compile(r"卡住|卡死|死锁|锁等待|freez|frozen|hangs|lock waits?|blocking sessions?|row lock", _I)
+EXPIRED = re.compile(r"已过期|过期了|已经过期|失效|expired|has expired", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -301,6 +302,11 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P3", "partial problem: a vulnerability to patch, nothing compromised", reasons)
     if symptom == "security":
         return PriorityDecision("P2", "security incident to contain", reasons)
+    if system is None and wide and not HOSPITAL_NAMED.search(text) and not critical and not alert:
+        # "Nobody can work" with nothing named: a group is affected, how widely is asked.
+        why("unknown_system_wide")
+        return PriorityDecision("P2", "core function degraded: unknown system, many users; asking the reporter",
+                                reasons)
     if system is None and not wide and not critical and not alert:
         # Nothing says what stopped or for whom: P3 while the reporter is asked, never an
         # urgent guess that sends an engineer after an invented system.
@@ -376,6 +382,9 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P3", "partial problem: one workstation or user, or a workaround exists", reasons)
     if symptom == "outage" or alert in ("critical", "high"):
         return PriorityDecision("P2", "a service is down or alarming", reasons)
+    if symptom == "cert_license" and not expiring and not single and EXPIRED.search(text):
+        why("certificate_expired", _found(EXPIRED, text))
+        return PriorityDecision("P2", "core function degraded: a certificate or licence has expired", reasons)
     if blocked or group or transcribing or (symptom in DEGRADING and system in CORE_SYSTEMS):
         return PriorityDecision("P2", "core function degraded without a workaround", reasons)
     if symptom == "slow" and system in CORE_SYSTEMS and not workaround:
