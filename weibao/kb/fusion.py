@@ -39,14 +39,28 @@ def group_best(
 
     The runner-up bonus lets an article with two matching passages edge past one with a
     single equally good passage, without letting long articles win by length alone.
+    One pass keeping each group's best and runner-up (a search groups a few hundred items).
     """
-    groups: dict[Hashable, list[tuple[float, int]]] = {}
+    groups: dict[Hashable, list] = {}  # key -> [best score, best item, runner-up score, items]
     for item, score in scores.items():
-        groups.setdefault(key_of(item), []).append((score, item))
-    hits = []
-    for key, members in groups.items():
-        members.sort(key=lambda m: (-m[0], m[1]))
-        total = members[0][0] + (second_weight * members[1][0] if len(members) > 1 else 0.0)
-        hits.append(GroupedHit(key, total, members[0][1], [m[1] for m in members]))
+        key = key_of(item)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [score, item, None, [item]]
+            continue
+        group[3].append(item)
+        best, best_item, second = group[0], group[1], group[2]
+        if score > best or (score == best and item < best_item):
+            group[0], group[1] = score, item
+            score = best
+        if second is None or score > second:
+            group[2] = score
+    hits = [
+        GroupedHit(
+            key, best + (second_weight * second if second is not None else 0.0), item,
+            items if len(items) == 1 else sorted(items, key=lambda i: (-scores[i], i)),
+        )
+        for key, (best, item, second, items) in groups.items()
+    ]
     hits.sort(key=lambda h: (-h.score, str(h.key)))
     return hits

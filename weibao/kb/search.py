@@ -194,13 +194,20 @@ def hybrid_search(
     if dense_weight > 0 and embedder is not None:
         rankings.append((dense_ranking(index, prepared.vector(), mask, options.candidates), dense_weight))
     fused = reciprocal_rank_fusion(rankings)
-    groups = group_best(fused, key_of=lambda cid: index.meta[cid].doc_key)
-    hits: list[DocumentHit] = []
+    meta = index.meta
+    groups = group_best(fused, key_of=lambda cid: meta[cid].doc_key)
+    scored: list[tuple[float, str, str, int]] = []  # (score, kind, id, best chunk)
     for group in groups:
-        best = index.meta[group.best_item]
+        best = meta[group.best_item]
         score = group.score
         if use_graph and coverage is not None:
             score *= 1.0 + GRAPH_WEIGHT * coverage(best.doc_kind, best.doc_id, best.systems, best.symptoms)
+        scored.append((score, best.doc_kind, best.doc_id, group.best_item))
+    # Only the shown hits become DocumentHits (a search groups a few hundred candidates).
+    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+    hits: list[DocumentHit] = []
+    for score, _, _, chunk_id in scored[: options.top_k]:
+        best = meta[chunk_id]
         hits.append(
             DocumentHit(
                 kind=best.doc_kind,
@@ -217,8 +224,6 @@ def hybrid_search(
                 matched=_matched(best.systems, best.symptoms, understanding),
             )
         )
-    hits.sort(key=lambda h: (-h.score, h.kind, h.id))
-    hits = hits[: options.top_k]
     terms = [*tokens, *expansion]
     for hit in hits:
         hit.snippet = make_snippet(index.text(hit.chunk_id), terms)  # read from disk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from weibao.kb.tokenize import normalize
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n")
+_BLANKS = re.compile(r"[ \t]+")
 _MARKDOWN_NOISE = re.compile(r"(`{1,3}|\*\*|__|^#+\s*|^\s*[-*+]\s+)", re.M)
 
 
@@ -28,11 +30,17 @@ class Snippet:
         return "".join(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _term_patterns(terms: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """One compiled pattern per distinct term, longest first (a search's hits share them)."""
+    return tuple(re.compile(re.escape(t)) for t in sorted(set(terms), key=len, reverse=True))
+
+
 def _spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     folded = normalize(text)
     spans: list[tuple[int, int]] = []
-    for term in sorted({t for t in terms if t}, key=len, reverse=True):
-        for match in re.finditer(re.escape(term), folded):
+    for pattern in _term_patterns(tuple(t for t in terms if t)):
+        for match in pattern.finditer(folded):
             span = (match.start(), match.end())
             if not any(s < span[1] and span[0] < e for s, e in spans):
                 spans.append(span)
@@ -43,7 +51,7 @@ def make_snippet(text: str, terms: Iterable[str], width: int = 160) -> Snippet:
     """The window of about `width` characters holding the most distinct query terms."""
     terms = [t for t in terms if len(t) > 1 or not t.isascii()]
     clean = _MARKDOWN_NOISE.sub("", text)
-    clean = re.sub(r"[ \t]+", " ", clean).strip()
+    clean = _BLANKS.sub(" ", clean).strip()
     pieces = [p.strip() for p in _SENTENCE_END.split(clean) if p and p.strip()]
     if not pieces:
         return Snippet("", [])
