@@ -77,6 +77,20 @@ def test_word_boundary_his_not_inside_this(linker):
     assert "his" in ids(linker.link("this HIS page is broken"), "systems")
 
 
+def test_acronym_that_is_an_english_word_needs_capitals_among_latin_words(linker):
+    assert linker.link("a copy of his MRI").ids("systems") == ["pacs"]
+    assert linker.link("HIS is slow").ids("systems") == ["his"]
+    assert linker.link("his卡了").ids("systems") == ["his"]  # beside Chinese, any case
+
+
+def test_a_role_or_a_place_is_not_a_system(linker):
+    # A nurse is a person and the nurse station a place: the printer is what is broken.
+    assert linker.link("the nurse says the printer is offline").ids("systems") == ["terminal"]
+    result = linker.link("护士站那台打印机打不出来")
+    assert result.ids("systems") == ["terminal"]
+    assert result.ids("departments") == ["nursing"]
+
+
 def test_word_boundary_or_never_matches_inside_error(linker):
     result = linker.link("an error occurred")
     assert ids(result, "systems") == []

@@ -50,6 +50,9 @@ _UNIT = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
 _STOPWORDS = frozenset(
     "a an the my our your this that these those any really actually to with of it its is are".split()
 )
+# Acronyms that are also everyday English words ("HIS" / "his"): in Latin context they
+# denote the system only when written in capitals ("a copy of his MRI" names no HIS).
+_WORD_ACRONYMS = frozenset({"his", "ca", "dip", "it", "us", "am", "as", "or", "an", "on", "do"})
 _NEG_WINDOW = 16
 _DIRECT_GAP = 1
 _PROBLEM_GAP = 6
@@ -126,6 +129,7 @@ class _Target:
     check_start: bool  # alias starts with a Latin letter or digit: needs a word boundary
     check_end: bool
     fallback: bool = False
+    capitals_only: bool = False  # an acronym that is also an English word (see _WORD_ACRONYMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,7 @@ class EntityLinker:
                     check_start=_WORD_CHAR.match(key[0]) is not None,
                     check_end=_WORD_CHAR.match(key[-1]) is not None,
                     fallback=t.fallback,
+                    capitals_only=key in _WORD_ACRONYMS and t.surface.isupper(),
                 )
                 for t in targets
             )
@@ -198,7 +203,7 @@ class EntityLinker:
         if not text:
             return result
         norm = _blank_placeholders(normalize(text))
-        candidates = self._candidates(norm)
+        candidates = [c for c in self._candidates(norm) if not _lower_case_word(text, c)]
         found: dict[str, list[Mention]] = {kind: [] for kind in KINDS}
         for kind in KINDS:
             kept = []
@@ -385,6 +390,15 @@ class _Tokens:
             else:
                 hi = mid
         return self.spans[lo]
+
+
+def _lower_case_word(text: str, cand: _Candidate) -> bool:
+    """An acronym that is also an English word, written in lower case among Latin words."""
+    if not cand.target.capitals_only or text[cand.start : cand.end].isupper():
+        return False
+    before = text[cand.start - 1] if cand.start > 0 else ""
+    after = text[cand.end] if cand.end < len(text) else ""
+    return not (_CJK_CHAR.match(before) or _CJK_CHAR.match(after))
 
 
 def _blank_placeholders(norm: str) -> str:
