@@ -179,3 +179,12 @@ def test_guards_against_two_level_misses(text: str, system: str | None, symptom:
     decision = decide(text, system, symptom, None)
     assert decision.priority == expected, decision
     assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+def test_hospital_wide_with_another_device_doing_the_job_is_p2() -> None:
+    # The PDAs fail everywhere but the ward PCs do the job: degraded (writer 2 and the seed desk).
+    decision = decide("全院PDA都连不上服务器，护士只能回到护士站电脑上执行", "nursing", "outage", None)
+    assert decision.priority == "P2"
+    assert "other_device" in {r["code"] for r in decision.reasons}
+    # Falling back to paper is the emergency procedure itself: still P1.
+    assert decide("全院HIS登录都报错，已经启动纸质流程", "his", "outage", None).priority == "P1"

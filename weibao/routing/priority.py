@@ -187,6 +187,10 @@ ASKING = re.compile(r"要不要|需不需要|should we|do we need to", _I)
 # Frozen rather than slower: screens that hang, sessions blocked on locks.
 FROZEN = re.compile(r"卡住|卡死|死锁|锁等待|freez|frozen|hangs|lock waits?|blocking sessions?|row lock", _I)
 EXPIRED = re.compile(r"已过期|过期了|已经过期|失效|expired|has expired", _I)
+# Another device does the job meanwhile (back to the PC, the other app): a real way round,
+# unlike falling back to paper, which is the emergency procedure itself.
+OTHER_DEVICE = re.compile(r"回(到)?.{0,4}电脑(上|操作|执行)|改用电脑|用电脑(执行|操作)|换(用)?电脑|"
+                          r"back (on|to) the (pc|computer|desktop)|use the (pc|computer|desktop) instead", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
@@ -330,8 +334,13 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P1", "patient-safety area: work stopped at a critical moment", reasons)
     if critical and waiting and LONG_QUEUE.search(text) and (failing or symptom == "slow") and not single and not later:
         return PriorityDecision("P1", "queue in a patient-safety area: patients wait at a step that fails", reasons)
+    other_device = _found(OTHER_DEVICE, text)
+    if wide and other_device and (failing or SAVE_BLOCKED.search(text)):
+        why("other_device", other_device)
+        return PriorityDecision("P2", "core function degraded: hospital-wide, but another device does the job",
+                                reasons)
     if wide and (failing or SAVE_BLOCKED.search(text) or (symptom == "slow" and FROZEN.search(text))) and (
-            not only_slow or FROZEN.search(text)):
+            not only_slow or FROZEN.search(text)) and not other_device:
         return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
     if wide and (failing or symptom == "slow"):
         return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
