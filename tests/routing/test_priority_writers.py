@@ -188,3 +188,10 @@ def test_hospital_wide_with_another_device_doing_the_job_is_p2() -> None:
     assert "other_device" in {r["code"] for r in decision.reasons}
     # Falling back to paper is the emergency procedure itself: still P1.
     assert decide("全院HIS登录都报错，已经启动纸质流程", "his", "outage", None).priority == "P1"
+
+
+def test_an_outage_label_on_a_text_that_only_says_slow_is_not_p1() -> None:
+    # Linking may call it an outage; the words say slower, nothing refused.
+    assert decide("检验科查报告要等很久，LIS服务器CPU一直100%", "lis", "outage", None).priority == "P2"
+    # A monitoring probe that finds the service unreachable is a hard failure.
+    assert decide("【Zabbix】HIS数据库监听端口1521不可达", "his", "outage", None).priority == "P1"

@@ -135,8 +135,8 @@ IMPACT_QUESTION = re.compile(r"会不会影响|有没有影响|影响大吗|will
 # Only slower, nothing refused: degraded, not stopped.
 SLOWNESS = re.compile(r"慢|卡|要等|半天|\d+ ?(分钟|秒)|slow|takes? (over )?(a |\d+|several |minutes)|minutes to|lag", _I)
 HARD_FAILURE = re.compile(
-    r"打不开|进不去|登不上|保存不了|失败|报错|白屏|黑屏|闪退|宕|挂了|用不了|"
-    r"can'?t|cannot|won'?t|unable|fail|error|down\b|crash", _I)
+    r"打不开|进不去|登不上|保存不了|失败|报错|白屏|黑屏|闪退|宕|挂了|用不了|不可达|连不上|"
+    r"can'?t|cannot|won'?t|unable|fail|error|down\b|crash|unreachable", _I)
 # A store that is full (writes refused), not one filling up.
 STORAGE_FULL = re.compile(r"\bfull\b|满了|已满|写满|no space|ORA-\d+", _I)
 # Usage figures in an alarm ("使用率 92%", "usage 96%", "还剩不到5%" = 95 % used).
@@ -344,7 +344,7 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
     if wide and (failing or symptom == "slow"):
         return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
-    if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased and not local:
+    if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased and not local and not only_slow:
         return PriorityDecision("P1", f"core business system {system} is down", reasons)
     if alert == "critical" and (symptom in ("outage", "interface_error")
                                 or (symptom == "storage_alarm" and STORAGE_FULL.search(text))):
