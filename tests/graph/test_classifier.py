@@ -109,6 +109,19 @@ def test_beside_a_dictionary_hit_only_a_very_sure_model_label_joins(ontology) ->
     assert sure.systems[0].confidence > sure.systems[1].confidence
 
 
+def test_a_second_label_needs_its_own_evidence(ontology) -> None:  # type: ignore[no-untyped-def]
+    # 医嘱 (a short word, 0.7) beside a system named outright: a side remark unless the
+    # model backs it; the first label always stays.
+    linked = EntityLinker(ontology).link("包药机处方下发失败，医嘱没包出来")
+    assert linked.ids("systems")[:1] == ["pharmacy"] and "his" in linked.ids("systems")
+    unbacked = merge(linked, {"systems": {"pharmacy": 0.9, "his": 0.02}, "symptoms": {}}, ontology)
+    assert unbacked.ids("systems") == ["pharmacy"]
+    backed = merge(linked, {"systems": {"pharmacy": 0.9, "his": 0.5}, "symptoms": {}}, ontology)
+    assert backed.ids("systems") == ["pharmacy", "his"]
+    alone = merge(EntityLinker(ontology).link("医嘱打不开"), {"systems": {"his": 0.01}, "symptoms": {}}, ontology)
+    assert alone.ids("systems") == ["his"]
+
+
 def test_without_a_model_the_ensemble_is_the_dictionary(ontology) -> None:  # type: ignore[no-untyped-def]
     text = "急诊挂号很慢，不是网络的问题"
     assert EnsembleLinker(ontology).link(text).to_dict() == EntityLinker(ontology).link(text).to_dict()
