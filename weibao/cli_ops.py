@@ -57,10 +57,12 @@ def serve(settings: Settings, host: str, port: int, workers: int | None) -> int:
     threads = str(max(1, len(os.sched_getaffinity(0)) // count))
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, threads)
-    uvicorn.run(
-        "weibao.bootstrap:create_web_app", factory=True, workers=count,
-        host=host, port=port, log_level="info",
-    )
+    from weibao.web.workers import PortInUseError, Supervisor
+
+    try:
+        Supervisor(count, host, port).run()
+    except PortInUseError as exc:
+        raise CommandError(f"--port {port}: {exc.strerror}") from exc
     return 0
 
 

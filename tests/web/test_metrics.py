@@ -108,3 +108,63 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path, workers: str) -
         "use PostgreSQL (WEIBAO_DATABASE_URL) for several workers"
     ]
     assert not any(tmp_path.iterdir())  # nothing created
+
+
+def test_serve_with_workers_refuses_a_port_in_use_in_one_line(database_url: str, tmp_path: Path) -> None:
+    """The workers bind the port each with SO_REUSEPORT (weibao.web.workers); the supervisor
+    first binds it without, so a port held by anything else (another `weibao serve`) is one
+    line, not two servers sharing it."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("several workers need PostgreSQL")
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "WEIBAO_DATABASE_URL": database_url,
+               "WEIBAO_DATA_DIR": str(tmp_path)}
+        done = subprocess.run(
+            [sys.executable, "-m", "weibao.cli", "serve", "--workers", "2", "--port", str(port)],
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"weibao serve: --port {port}: "), lines
+    assert "in use" in lines[0]
+
+
+def test_reuse_port_sockets_share_the_port_and_each_accepts(tmp_path: Path) -> None:
+    """Two listening sockets of the kind each worker binds: both on one port, and the kernel
+    hands new connections to both (not all to the first, as one shared socket's accept did)."""
+    import socket
+
+    from weibao.web.workers import PortInUseError, check_port_free, listening_socket
+
+    first = listening_socket("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = listening_socket("127.0.0.1", port)
+    try:
+        with pytest.raises(PortInUseError):
+            check_port_free("127.0.0.1", port)
+        for sock in (first, second):
+            sock.setblocking(False)
+        accepted = {0: 0, 1: 0}
+        clients = []
+        for _ in range(64):
+            clients.append(socket.create_connection(("127.0.0.1", port)))
+        for i, sock in enumerate((first, second)):
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                accepted[i] += 1
+        assert accepted[0] + accepted[1] == 64
+        assert accepted[0] >= 8 and accepted[1] >= 8, accepted
+    finally:
+        for c in clients:
+            c.close()
+        first.close()
+        second.close()
