@@ -297,3 +297,40 @@ def test_passages_stored_without_vectors_are_embedded_once_and_written_back(
         assert all(v is not None for v in session.scalars(select(Chunk.vector)))
     third = build_knowledge_base(make_settings(tmp_path / "third", sqlite_url), embedder)
     assert third.open() == 0
+
+
+def test_a_lookup_by_identifier_finds_its_case_first_in_english(
+    sqlite_url: str, tmp_path: Path, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    """English queries rank mostly by the dense vote, which cannot read identifiers: a query
+    made only of rare words or codes gives BM25 as strong a vote (RARE_TERM_PASSAGES)."""
+    kb = build_knowledge_base(make_settings(tmp_path / "data", sqlite_url), embedder)
+    kb.open()
+    rng = random.Random(7)
+    topics = [
+        "The reading workstation took a minute to open studies; cleared the image cache.",
+        "Barcode labels printed blank at the blood collection desk; replaced the ribbon.",
+        "Cashier settlement failed with an invoice number already used; reset the counter.",
+        "Nurses could not sign orders after the upgrade; restored the certificate chain.",
+        "The HL7 queue to the lab stopped; restarted the interface engine channel.",
+        "Ward PCs lost the network after a switch reboot; fixed the VLAN on the port.",
+        "Insurance card swipe timed out at every window; renewed the front-end certificate.",
+        "Anaesthesia records did not reach the ward; resent the stuck messages.",
+    ]
+    docs, markers = [], {}
+    for i in range(40):
+        marker = "wbk" + "".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=10))
+        markers[f"T-{i}"] = marker
+        docs.append(SearchDocument(kind="ticket", id=f"T-{i}", title=f"Case {marker}",
+                                   body=f"## Fix\n{topics[i % len(topics)]} Reference {marker}.",
+                                   systems=["pacs"], symptoms=["slow"]))
+    kb.index_documents(docs)
+    misses = []
+    for code, marker in markers.items():
+        hits = kb.search(marker, SearchOptions(top_k=3)).hits
+        if hits[0].id != code:
+            misses.append((code, [h.id for h in hits]))
+    assert not misses
+    # A question (common words) still ranks by meaning.
+    hits = kb.search("barcode labels print blank", SearchOptions(top_k=5)).hits
+    assert int(hits[0].id[2:]) % len(topics) == 1

@@ -45,6 +45,13 @@ DENSE_WEIGHTS: dict[str, tuple[float, float]] = {
 # Any other model (a local sentence-transformers folder a hospital brings, presumably for
 # its Chinese): a vote in both languages.
 DENSE_WEIGHTS_OTHER = (0.5, 0.5)
+# Lookups by identifier: a query whose every known token is in at most this many passages
+# or holds a digit (an error code, a ticket number, a word a case was filed under) gives
+# the BM25 ranking as strong a vote as the dense one. The dense model cannot read
+# identifiers, and with English's dense vote at 15 such a query would otherwise rank by
+# the dense vote alone. A question has common words too: none of the 425 queries of the
+# two held-out development sets is taken for a lookup (one rare word in 123 of them is).
+RARE_TERM_PASSAGES = 3
 # Query expansion with the linked entities' aliases: a nudge, not a second query.
 EXPANSION_WEIGHT = 0.2
 # Graph re-rank: a document covering the linked system and symptom gains up to this share.
@@ -148,6 +155,15 @@ def graph_ranking(
     return [cid for _, cid in best]
 
 
+def is_identifier_query(index: SearchIndex, tokens: Sequence[str]) -> bool:
+    """True when every query token the index knows is rare (in at most RARE_TERM_PASSAGES
+    passages) or holds a digit, and there is one: a lookup by code or name, not a question."""
+    bm25 = index.bm25
+    known = [(t, bm25.df(t)) for t in set(tokens)]
+    known = [(t, df) for t, df in known if df > 0]
+    return bool(known) and all(df <= RARE_TERM_PASSAGES or any(c.isdigit() for c in t) for t, df in known)
+
+
 def dense_weight_for(query: str, mode: str, language: str = "", model: str = "") -> float:
     """The dense ranking's vote: none in BM25 mode, all in dense mode, in hybrid by the
     embedding model (`DENSE_WEIGHTS`) and the query's language."""
@@ -193,19 +209,22 @@ def hybrid_search(
     expansion = prepared.expansion(understanding.expansion) if use_graph else []
     scorer = prepared.bm25_scores
     mask = index.filter_mask(options.filters)
+    language = understanding.language if understanding.text == query else ""
+    dense_weight = dense_weight_for(query, options.mode, language, getattr(embedder, "name", ""))
+    if options.mode == "hybrid" and options.dense_weight is not None and dense_weight > 0:
+        dense_weight = options.dense_weight
+    bm25_weight = BM25_WEIGHT
+    if options.mode == "hybrid" and dense_weight > bm25_weight and is_identifier_query(index, tokens):
+        bm25_weight = dense_weight  # an identifier the dense model cannot read
     rankings: list[tuple[list[int], float]] = []
     if options.mode in ("bm25", "hybrid"):
         rankings.append(
-            (bm25_ranking(index, tokens, expansion, mask, options.candidates, scorer), BM25_WEIGHT)
+            (bm25_ranking(index, tokens, expansion, mask, options.candidates, scorer), bm25_weight)
         )
     if use_graph and graph_docs:
         rankings.append(
             (graph_ranking(index, graph_docs, [*tokens, *expansion], mask, scorer), GRAPH_LIST_WEIGHT)
         )
-    language = understanding.language if understanding.text == query else ""
-    dense_weight = dense_weight_for(query, options.mode, language, getattr(embedder, "name", ""))
-    if options.mode == "hybrid" and options.dense_weight is not None and dense_weight > 0:
-        dense_weight = options.dense_weight
     if dense_weight > 0 and embedder is not None:
         rankings.append((dense_ranking(index, prepared.vector(), mask, options.candidates), dense_weight))
     fused = reciprocal_rank_fusion(rankings)
