@@ -12,7 +12,8 @@ and language:
 - search hit@1: the article search's first hit (`weibao heldout` figures) for reference;
 - why the misses: clarify (asked a question), no answer, ticket first, other article.
 
-Only development sets may be named (heldout, heldout2); a third held-out set is never read.
+Only development sets may be named (heldout, heldout2), except with --final: the frozen
+set's one measurement at the end of a round (figures only; --misses is refused with it).
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sets", nargs="*", default=list(DEV_SETS))
     parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument("--final", metavar="SET", help="the frozen held-out set, measured once at the end")
     args = parser.parse_args()
+    if args.final:
+        if args.misses:
+            raise SystemExit("--final: figures only, no misses (nothing is tuned on the frozen set)")
+        args.sets = [args.final]
     from weibao.bootstrap import open_services
     from weibao.chat.dialogue import SYSTEM_CHOICES, Assistant, State, TurnContext
     from weibao.core.settings import get_settings
@@ -48,7 +54,7 @@ def main() -> int:
     ctx = TurnContext(all_hospitals=True)
     article_options = SearchOptions(top_k=10, filters=Filters(kinds=("article",)))
     for name in args.sets:
-        if name not in DEV_SETS:
+        if name not in DEV_SETS and name != args.final:
             raise SystemExit(f"{name}: only development sets {DEV_SETS}")
         tallies: dict[str, Counter[str]] = {}
         misses: list[str] = []
