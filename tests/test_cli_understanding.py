@@ -31,3 +31,12 @@ def test_heldout_with_an_unknown_set_names_the_option(tmp_path: Path) -> None:
     line = one_line(run(["heldout", "--set", "nope"], tmp_path / "data",
                         WEIBAO_EVAL_DIR=str(tmp_path / "eval")), USAGE, "heldout")
     assert "--set" in line and "nope" in line
+
+
+def test_heldout_json_keeps_the_misses_out_unless_asked() -> None:
+    from weibao.cli_understanding import _without_misses
+
+    report = {"linking": {"systems/zh": {"f1": 0.8}, "errors": ["a miss"]},
+              "search": {"hybrid": {"all": {"hit@3": 0.9}}, "misses": ["another"]}}
+    assert _without_misses(report) == {"linking": {"systems/zh": {"f1": 0.8}},
+                                       "search": {"hybrid": {"all": {"hit@3": 0.9}}}}
