@@ -206,3 +206,37 @@ def test_texts_read_outside_the_index_lock_stay_right_while_rows_are_renumbered(
         thread.join()
         sys.setswitchinterval(interval)
     assert wrong == []
+
+
+def test_a_snapshot_this_process_writes_takes_over_its_texts_and_the_spill_file_starts_again(
+    tmp_path: Path,
+) -> None:
+    """The spill file held every passage written since start-up for the life of the process
+    (about 1.6 KB each); now each snapshot this process writes becomes where its rows' texts
+    live, and old segments are closed one snapshot later."""
+    rng = random.Random(12)
+    index = SearchIndex(DIM, "m", "t", text_dir=tmp_path / "index")
+    live: dict[int, IndexedChunk] = {}
+    next_id = 1
+    for round_ in range(4):
+        batch = [passage(next_id + i, f"r{round_}-{i // 3}", rng) for i in range(30)]
+        next_id += len(batch)
+        index.replace_documents([], batch, vectors(len(batch), seed=round_))
+        live.update({c.chunk_id: c for c in batch})
+        if round_ == 2:  # one document replaced: a compaction at the next export
+            gone = [c for c, chunk in live.items() if chunk.doc_id == "r0-1"]
+            index.replace_documents([("ticket", "r0-1"), ("article", "r0-1")], [], vectors(0))
+            for cid in gone:
+                del live[cid]
+        assert index._texts.spill_bytes > 0
+        index.applied_seq = round_ + 1
+        assert index.save(tmp_path / "index") is not None
+        assert index._texts.spill_bytes == 0  # everything now reads from the snapshot
+        assert_same(index, live)
+        # The previous snapshot's file and the old spill file, at most, wait to be closed.
+        assert index._texts.open_segments <= 3
+    # Writes after the last snapshot go to a fresh spill file and read back.
+    extra = [passage(next_id, "late", rng)]
+    index.replace_documents([], extra, vectors(1, seed=9))
+    live[next_id] = extra[0]
+    assert_same(index, live)

@@ -330,6 +330,7 @@ class SearchIndex:
         self._bm25 = IncrementalBM25()
         self._max_id = 0
         self.dead_rows = 0
+        self.compactions = 0  # renumberings so far: a snapshot's rows are ours only between them
 
     # ---- reading -------------------------------------------------------------------
     def __len__(self) -> int:
@@ -556,6 +557,7 @@ class SearchIndex:
             for row, cid in enumerate(self._ids[: self._n].tolist()):
                 meta[cid].row = row
         self.dead_rows = 0
+        self.compactions += 1
         return True
 
     def upgrade_dense(self, threshold: int = IVF_THRESHOLD) -> bool:
@@ -611,7 +613,38 @@ class SearchIndex:
         )
 
     def save(self, index_dir: Path) -> Path | None:
-        return write_snapshot(index_dir, self.export_snapshot())
+        state = self.export_snapshot()
+        compactions = self.compactions
+        path = write_snapshot(index_dir, state)
+        if path is not None:
+            self.adopt_snapshot_texts(path / "texts.bin", state, compactions)
+        return path
+
+    def adopt_snapshot_texts(self, texts: Path, state: SnapshotState, compactions: int) -> bool:
+        """After this process wrote the snapshot of `state`: its rows read their records from
+        the snapshot's texts.bin, the records written since move to a fresh spill file, and
+        the old segments are retired, so the spill file no longer grows for the life of the
+        process. Call under the index lock; False (nothing done) when rows were renumbered
+        since the export."""
+        rows = len(state.chunks)
+        if compactions != self.compactions or rows > self._n:
+            return False
+        n = self._n
+        old = set(np.unique(self._text_seg[:n]).tolist())
+        segment = self._texts.open_segment(texts)
+        self._texts.restart_spill()
+        later = [
+            (row, *self._texts.append(self._texts.read(
+                int(self._text_seg[row]), int(self._text_off[row]), int(self._text_len[row]))))
+            for row in range(rows, n)
+        ]
+        with self._rows_lock:
+            self._text_seg[:rows] = segment
+            self._text_off[:rows] = state.arrays["text_off"]
+            for row, seg, off in later:
+                self._text_seg[row], self._text_off[row] = seg, off
+        self._texts.retire(old - {segment})
+        return True
 
     @staticmethod
     def current_generation(index_dir: Path) -> str | None:

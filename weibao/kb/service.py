@@ -365,7 +365,11 @@ class KnowledgeBase:
                 state = index.export_snapshot()
                 state.manifest["seq"] = self._cursor.safe_seq()
                 generation = index.generation
+                compactions = index.compactions
             path = write_snapshot(folder, state, replace=unusable)
+            if path is not None:
+                with self._apply_lock, self._lock:  # the spill file starts again
+                    index.adopt_snapshot_texts(path / "texts.bin", state, compactions)
         self._unusable_snapshot = None
         self._snapshot_generation = generation
         self._snapshot_at = time.monotonic()

@@ -5,9 +5,13 @@ records where its record lies, (segment, offset, length), and `TextStore.read` f
 with one `pread` (no mapping, so reads do not grow the process's resident set).
 
 Segments are append-only files: the `texts.bin` of the snapshot the index was loaded from
-(read-only; an open file stays readable after a newer snapshot prunes it) and one spill
-file per process for passages added since, created unnamed (`O_TMPFILE`) in the index
-folder, so it is never shared with another process and vanishes with this one.
+or last wrote (read-only; an open file stays readable after a newer snapshot prunes it) and
+one spill file per process for passages added since, created unnamed (`O_TMPFILE`) in the
+index folder, so it is never shared with another process and vanishes with this one. When
+this process writes a snapshot, its rows move to that snapshot's file and a fresh spill file
+starts (`SearchIndex.adopt_snapshot_texts`); the segments no row points at are retired and
+closed one retirement later, as a reader outside the index lock may still hold a place in
+them (a read takes microseconds; retirements are a snapshot interval apart).
 
 A record is the UTF-8 text behind a 4-byte length, then the tokens as a JSON list.
 """
@@ -19,7 +23,7 @@ import os
 import struct
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,17 +53,49 @@ class TextStore:
     """Append-only segments of records; thread-safe appends, lock-free reads."""
 
     def __init__(self, spill_dir: Path | None = None) -> None:
-        self._files: list[BinaryIO] = []
+        self._files: list[BinaryIO | None] = []  # by segment number; None: a free slot
         self._spill: int | None = None
         self._spill_end = 0
         self._spill_dir = spill_dir
+        self._retired: list[BinaryIO] = []  # closed at the next retirement
         self._lock = threading.Lock()
+
+    def _slot(self, fh: BinaryIO) -> int:
+        """A segment number for `fh`: a free one first (numbers are uint16 in the index)."""
+        for i, held in enumerate(self._files):
+            if held is None:
+                self._files[i] = fh
+                return i
+        self._files.append(fh)
+        return len(self._files) - 1
 
     def open_segment(self, path: Path) -> int:
         """Adds a finished file (a snapshot's texts.bin) as a read-only segment."""
         with self._lock:
-            self._files.append(open(path, "rb"))  # noqa: SIM115 - kept open for reads
-            return len(self._files) - 1
+            return self._slot(open(path, "rb"))  # kept open for reads
+
+    def restart_spill(self) -> None:
+        """Later appends go to a new spill file (the current one stays readable until retired)."""
+        with self._lock:
+            self._spill = None
+            self._spill_end = 0
+
+    def retire(self, segments: Iterable[int]) -> None:
+        """Frees these segments' numbers; their files close at the next retirement."""
+        with self._lock:
+            for done in self._retired:
+                done.close()
+            self._retired = []
+            for segment in segments:
+                held = self._files[segment]
+                if held is not None and segment != self._spill:
+                    self._retired.append(held)
+                    self._files[segment] = None
+
+    @property
+    def open_segments(self) -> int:
+        """Files held open, retired ones included."""
+        return sum(fh is not None for fh in self._files) + len(self._retired)
 
     def append(self, record: bytes) -> tuple[int, int]:
         """Writes `record` to this process's spill file; returns (segment, offset)."""
@@ -68,10 +104,11 @@ class TextStore:
                 folder = self._spill_dir
                 if folder is not None:
                     folder.mkdir(parents=True, exist_ok=True)
-                self._files.append(tempfile.TemporaryFile(dir=folder))  # noqa: SIM115
-                self._spill = len(self._files) - 1
+                self._spill = self._slot(tempfile.TemporaryFile(dir=folder))  # noqa: SIM115
             offset = self._spill_end
-            fd = self._files[self._spill].fileno()
+            spill = self._files[self._spill]
+            assert spill is not None
+            fd = spill.fileno()
             written = 0
             while written < len(record):
                 written += os.pwrite(fd, record[written:], offset + written)
@@ -79,7 +116,10 @@ class TextStore:
             return self._spill, offset
 
     def read(self, segment: int, offset: int, length: int) -> bytes:
-        data = os.pread(self._files[segment].fileno(), length, offset)
+        fh = self._files[segment]
+        if fh is None:
+            raise OSError(f"text segment {segment} is retired")
+        data = os.pread(fh.fileno(), length, offset)
         if len(data) != length:
             raise OSError(f"text segment {segment}: short read at {offset}")
         return data
@@ -90,7 +130,9 @@ class TextStore:
 
     def close(self) -> None:
         with self._lock:
-            for fh in self._files:
-                fh.close()
+            for fh in [*self._files, *self._retired]:
+                if fh is not None:
+                    fh.close()
             self._files = []
+            self._retired = []
             self._spill = None
