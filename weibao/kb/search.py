@@ -157,11 +157,24 @@ def graph_ranking(
 
 def is_identifier_query(index: SearchIndex, tokens: Sequence[str]) -> bool:
     """True when every query token the index knows is rare (in at most RARE_TERM_PASSAGES
-    passages) or holds a digit, and there is one: a lookup by code or name, not a question."""
+    passages) or holds a digit, and there is one: a lookup by code or name, not a question.
+    A common word ends it at once, from its postings' count (no per-row check)."""
     bm25 = index.bm25
-    known = [(t, bm25.df(t)) for t in set(tokens)]
-    known = [(t, df) for t, df in known if df > 0]
-    return bool(known) and all(df <= RARE_TERM_PASSAGES or any(c.isdigit() for c in t) for t, df in known)
+    known = False
+    for token in set(tokens):
+        postings = bm25.postings.get(token)
+        if postings is None or postings.n == 0:
+            continue
+        if any(c.isdigit() for c in token):
+            known = True
+            continue
+        if postings.n - bm25.dead_rows > RARE_TERM_PASSAGES:
+            return False  # live rows holding it are at least that many
+        df = bm25.df(token)
+        if df > RARE_TERM_PASSAGES:
+            return False
+        known = known or df > 0
+    return known
 
 
 def dense_weight_for(query: str, mode: str, language: str = "", model: str = "") -> float:
