@@ -55,11 +55,12 @@ is requests/s, then p50 / p99 ms; 1 worker -> 2 workers (ratio)
 With the box busy (load 9-11 from other engineers' suites) the same commands gave
 1.39x (keep-alive, connections 7 / 1), 0.55x and 0.72x (new connections): the workers then
 got about one core between them.
-Weak: with cached query vectors and a new connection per request, one of the two workers
-repeatedly gets half the CPU of the other and rare requests stall for 1-5 s. Not diagnosed;
-a suspect is the per-user rate counter, one PostgreSQL row that every request of the one
-benchmark token updates (a worker thread holding its row lock while waiting for the GIL
-stalls the other worker's requests). Many users spread over many rows; one token does not.
+Since then (weibao/web/workers.py) each worker binds the port itself with SO_REUSEPORT:
+with one shared socket, the first event loop to wake accepted every waiting connection
+(asyncio accepts up to the backlog per wake-up) while the other worker idled. Same box,
+same data, back to back (2026-12-01 17:36-17:41, load 1.2-2.5, a box ~2x slower than the
+runs above): shared socket (commit c3fb17a) 32.0 -> 14.1 = 0.44x (shares 1.09 / 0.20);
+SO_REUSEPORT 31.1 -> 53.3 = 1.71x (1.10 / 0.56) and 31.9 -> 53.9 = 1.69x (0.77 / 0.77).
 """
 
 from __future__ import annotations

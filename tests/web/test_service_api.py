@@ -121,9 +121,12 @@ def test_searches_are_logged_masked_and_unanswered_ones_become_gaps(as_user, see
 
         logged = session.scalars(select(QueryLog).where(QueryLog.query.like("%E-4471%"))).all()
         assert logged and "13912345678" not in logged[-1].query and logged[-1].hospital_id == "h-hzsy"
-    from datetime import date
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
-    today = date.today().isoformat()
+    # The report's days are the hospital's (settings.timezone, Asia/Shanghai): after 16:00
+    # UTC its today is tomorrow in UTC.
+    today = datetime.now(ZoneInfo(seeded_services.settings.timezone)).date().isoformat()
     gaps = it.get("/api/reports/knowledge-gaps", params={"from": today, "to": today})
     assert gaps.status_code == 200, gaps.text
     examples = [q for g in gaps.json()["groups"] for q in g["examples"]]
