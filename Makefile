@@ -33,8 +33,8 @@ run: install
 test: install
 	$(BIN)/ruff check weibao tests bench
 	$(BIN)/mypy
-	@# Three processes on two cores (many tests wait on servers, browsers and locks), each test file whole on one of them (module fixtures are built once).
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile
+	@# Two processes, each test file whole on one of them (module fixtures are built once).
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check weibao tests bench
