@@ -138,3 +138,14 @@ def latest_labels(session: Session) -> dict[int, tuple[list[str] | None, list[st
         systems, symptoms = out.get(c.ticket_id, (None, None))
         out[c.ticket_id] = (c.systems or systems, c.symptoms or symptoms)
     return out
+
+
+def latest_priorities(session: Session) -> dict[int, str]:
+    """ticket id → the newest corrected priority (from the last correction that set one);
+    `weibao train` reads it as the ticket's priority label."""
+    out: dict[int, str] = {}
+    for c in session.scalars(select(TicketCorrection).where(TicketCorrection.priority.is_not(None))
+                             .order_by(TicketCorrection.at, TicketCorrection.id)):
+        if c.priority:
+            out[c.ticket_id] = c.priority
+    return out

@@ -36,7 +36,7 @@ DEGRADING = frozenset({"settlement_failure", "interface_error", "data_sync", "up
 _I = re.I
 SCOPE_HOSPITAL = re.compile(
     r"全院|整个医院|全医院|整家医院|所有科室|全部科室|各科室|各个科室|各科|所有窗口|全部窗口|所有收费|所有人|所有接口|全部接口|"
-    r"全部停|全停了|都停了|都进不去|都上不去|都登不上|都打不开|所有电脑|所有终端|所有系统|"
+    r"(所有|全部)的?.{0,4}(窗口|收费处)|全部停|全停了|都停了|都进不去|都上不去|都登不上|都打不开|所有电脑|所有终端|所有系统|"
     r"hospital[- ]wide|whole hospital|entire hospital|across the hospital|all departments|every department|"
     r"all wards|every ward|everyone|every ?body|nobody (in|can)|no one (in|can)|no cashier|no pc|"
     r"all (the )?(cashiers?|windows|counters|terminals|pcs|computers|users|systems|interfaces)|"
@@ -48,7 +48,7 @@ SCOPE_GROUP = re.compile(
     r"entire (ward|department|floor|clinic|unit)|every (ward|floor|time)|all (the )?(doctors|nurses|staff)|"
     r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient", _I)
 SCOPE_SINGLE = re.compile(
-    r"一台|某台|这台|那台|个别|单台|某个病人|一个病人|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
+    r"一台|某台|这台|那台|个别|单台|某个病人|一个病人(?!.{0,2}(要|需要|得|就))|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
     r"别的.{0,8}(正常|可以|没问题|好的|能)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|这个人|"
     r"其他.{0,8}(好的|能用|能打|还行)|另外一台.{0,4}(能|可以|正常)|(换|另)一台.{0,6}(可以|正常|能)|"
     r"老电脑.{0,2}(可以|正常)|同事.{0,4}(还行|正常|没事)|"
@@ -56,7 +56,10 @@ SCOPE_SINGLE = re.compile(
     r"others? (are|is|work|open)s? (fine|ok|normal)|the others are fine|others open fine|just (me|mine|my)|"
     r"(the )?other (\w+ ){0,2}(are |is )?(fine|ok|work|works|working|normal)|on my pc|my pc only|"
     r"\bonly (the|bed|room|in room)\b|another (pc|computer|one) works|"
-    r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+", _I)
+    r"\bmy (account|password|pc)\b|\bi typed\b|bed \d+|"
+    # One numbered device: "3号自助机", "2号诊断工作站", "kiosk #2", "workstation 4".
+    r"[0-9一二三四五六七八九十]+ ?号(自助机|机器?|电脑|终端|工作站|诊断工作站|阅片工作站|打印机)|"
+    r"\b(kiosk|pc|computer|workstation|terminal|printer|scanner) ?#? ?\d+\b", _I)
 CRITICAL_AREA = re.compile(
     r"急诊|抢救|icu|重症|监护室|手术室|手术间|手术中|术中|做手术|麻醉|产房|分娩|待产|新生儿|危急值|输血|血库|"
     r"\bed\b|\ber\b|emergency|resus|intensive care|operating (room|theatre)|\bor ?\d|theatres?|surgery|"
@@ -84,7 +87,7 @@ WORKAROUND = re.compile(
 QUESTION = re.compile(
     r"怎么(?!办|回事|了|都|也|搞的|这么)|如何|怎样|能不能|能否|可不可以|是否可以|在哪|哪里|请问|咨询|想问|"
     r"\bhow (do|can|to|should|is)\b|\bwhere (do|can|is)\b|\bcan i\b|is it possible|is there a way|"
-    r"what does|what is the", _I)
+    r"what does|what is the|what'?s the|what are the", _I)
 # Patient safety named outright: a critical result that nobody is told of, a danger.
 SAFETY_RISK = re.compile(
     r"危急值|危险|安全隐患|患者安全|病人安全|critical (lab )?(value|result)|patient safety|dangerous|unsafe", _I)

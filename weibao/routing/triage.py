@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from weibao.routing.priority import CORE_SYSTEMS, SAFETY_DEPARTMENTS, SAFETY_SYSTEMS, decide
+from weibao.routing.priority_model import decide_priority
 
 __all__ = ["CORE_SYSTEMS", "SAFETY_DEPARTMENTS", "SAFETY_SYSTEMS", "TriageResult", "priority_for", "triage"]
 
@@ -205,7 +206,9 @@ def triage(
     # The priority reads what the text says: a system, department or symptom only the
     # similar tickets suggest must not raise it (a vague "nobody can work" is asked about,
     # not sent as an operating-room emergency because a near ticket was one).
-    decision = decide(
+    # The rules decide and explain; a trained priority model (routing.priority_model) may
+    # move their level by one step, never across a hard floor; without one the rules alone.
+    decision = decide_priority(
         text,
         system if about_system else None,
         symptom if linked_symptoms or about_system else None,
