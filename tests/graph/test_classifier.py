@@ -125,3 +125,10 @@ def test_a_second_label_needs_its_own_evidence(ontology) -> None:  # type: ignor
 def test_without_a_model_the_ensemble_is_the_dictionary(ontology) -> None:  # type: ignore[no-untyped-def]
     text = "急诊挂号很慢，不是网络的问题"
     assert EnsembleLinker(ontology).link(text).to_dict() == EntityLinker(ontology).link(text).to_dict()
+
+
+def test_english_word_features_are_stems_and_pairs() -> None:
+    from weibao.graph.classifier import english_words
+
+    assert english_words("printing failed") == ["print", "fail", "print fail"]
+    assert english_words("打印机 printed") == ["print"]

@@ -265,3 +265,34 @@ def test_placeholders_are_skipped_but_the_rest_still_links(linker):
     emr = [m for m in result.systems if m.id == "emr"]
     assert emr and masked[emr[0].span[0] : emr[0].span[1]] == "电子病历"
     assert "outage" in ids(result, "symptoms")
+
+
+# -- English inflections ----------------------------------------------------------------------
+
+
+def test_english_inflections_share_a_stem():
+    from weibao.graph.english import stem
+
+    for forms in (("print", "prints", "printed", "printing"), ("store", "stored", "storing", "stores"),
+                  ("jam", "jammed"), ("freeze", "freezes", "frozen"), ("copy", "copied", "copies")):
+        assert len({stem(w) for w in forms}) == 1, forms
+    assert stem("printer") != stem("print")  # a device is not a failure
+    assert stem("status") == "status" and stem("virus") == "virus"
+
+
+def test_inflected_english_matches_a_multi_word_alias(linker):
+    result = linker.link("The card readers are not connecting")
+    assert "terminal" in ids(result, "systems")
+    assert "device_connect" in ids(result, "symptoms")
+
+
+def test_a_short_or_inflected_one_word_alias_stays_exact(linker):
+    # "nursing" (the system) must not read "nurse" (a role); "locked" not "locks".
+    assert "nursing" not in ids(linker.link("the nurse called about it"), "systems")
+    assert "login_failure" not in ids(linker.link("DB locks all morning"), "symptoms")
+
+
+def test_a_symptom_word_inside_a_system_name_is_the_name(linker):
+    result = linker.link("cannot read social security cards")
+    assert "insurance" in ids(result, "systems")
+    assert "security" not in ids(result, "symptoms")

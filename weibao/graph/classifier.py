@@ -21,12 +21,14 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from weibao.core.privacy import PLACEHOLDERS
+from weibao.graph.english import stem
 from weibao.graph.ontology import normalize
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 
@@ -159,6 +161,15 @@ def load_model(path: Path) -> LabelModel | None:
     return model
 
 
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9_'\-]+")
+
+
+def english_words(text: str) -> list[str]:
+    """The stems of a cleaned text's Latin words, and each pair of neighbours."""
+    stems = [stem(w.strip("'-")) for w in _LATIN_WORD.findall(text)]
+    return stems + [f"{a} {b}" for a, b in pairwise(stems)]
+
+
 def _vectorizer() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
@@ -168,8 +179,8 @@ def _vectorizer() -> Any:
         # run, an English word another, so n-grams never straddle "HIS 卡".
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
                                   min_df=2, max_features=60_000, dtype=np.float32)),
-        ("words", TfidfVectorizer(analyzer="word", token_pattern=r"[a-z][a-z0-9_\-]+",
-                                  ngram_range=(1, 2), sublinear_tf=True, min_df=2,
+        # English words by their stem ("printed", "printing" -> "print"), alone and in pairs.
+        ("words", TfidfVectorizer(analyzer=english_words, sublinear_tf=True, min_df=2,
                                   max_features=30_000, dtype=np.float32)),
     ])
 
@@ -244,6 +255,13 @@ def fit_logistic(
     return w.astype(np.float32), b.astype(np.float32)
 
 
+# Inverse regularisation of the label model's logistic regressions. 4 -> 32: a long ticket
+# spreads its TF-IDF weight over many words, and a strongly regularised model kept such
+# texts below every threshold (English symptoms rarely reached 0.4). Chosen on all three
+# development sets together (16, 32 and 64 were one plateau; see docs/understanding.md).
+LABEL_C = 32.0
+
+
 def train(samples: Iterable[Sample]) -> tuple[LabelModel, TrainReport]:
     """Fits the model; every label of the taxonomy gets a classifier (an unseen one says 0)."""
     started = time.perf_counter()
@@ -273,7 +291,7 @@ def train(samples: Iterable[Sample]) -> tuple[LabelModel, TrainReport]:
             for label in s.labels(kind) or ():
                 if label in labels:
                     y[i, labels.index(label)] = 1
-        weights[kind], bias[kind] = fit_logistic(features[[index[id(s)] for s in rows]], y)
+        weights[kind], bias[kind] = fit_logistic(features[[index[id(s)] for s in rows]], y, c=LABEL_C)
     by_source: dict[str, int] = {}
     for s in samples:
         by_source[s.source or "other"] = by_source.get(s.source or "other", 0) + 1

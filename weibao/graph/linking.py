@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from weibao.core.privacy import PLACEHOLDERS
+from weibao.graph.english import stem
 from weibao.graph.ontology import KINDS, Entry, Ontology, has_cjk, load_ontology, normalize
 
 _WORD_CHAR = re.compile(r"[a-z0-9_]")
@@ -47,6 +48,15 @@ _POST_BREAKERS = re.compile(_CLAUSE)
 _PRE_BREAKERS = re.compile(_CLAUSE + "|是")
 _CLAUSE_PUNCT = re.compile(r"[，,。.;；!！?？\n]")
 _UNIT = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
+# Latin words as the stem matcher reads them; words of a multi-word alias may be joined by
+# spaces, a hyphen or a slash ("time-out", "time out").
+_LATIN_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD_JOIN = re.compile(r"[ \t\-/]+")
+# A one-word alias matches by its stem only from this length, and only when written in its
+# base form: short words stay exact ("lock" is not "locked"), and "nursing" (a system's
+# name) would otherwise read every "nurse" (a role) as the nursing system.
+_STEM_MIN_CHARS = 6
+_INFLECTED = ("ing", "ed", "s")
 _STOPWORDS = frozenset(
     "a an the my our your this that these those any really actually to with of it its is are".split()
 )
@@ -181,6 +191,19 @@ class EntityLinker:
             self._alias_kinds[key] = frozenset(t.kind for t in targets)
             lengths.setdefault(key[0], set()).add(len(key))
         self._lengths = {ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()}
+        # Latin aliases by the stems of their words, so that an inflected form matches too
+        # ("card readers", "printed", "not connecting"): see _stem_candidates.
+        self._stems: dict[tuple[str, ...], tuple[_Target, ...]] = {}
+        for key, built_targets in self._table.items():
+            if not key.isascii():
+                continue
+            words = tuple(stem(w) for w in _LATIN_TOKEN.findall(key))
+            if not words or (len(words) == 1 and (len(key) < _STEM_MIN_CHARS or key.endswith(_INFLECTED))):
+                continue
+            self._stems[words] = self._stems.get(words, ()) + tuple(
+                t for t in built_targets if t not in self._stems.get(words, ())
+            )
+        self._stem_lengths = tuple(sorted({len(k) for k in self._stems}, reverse=True))
         self._entries = {(e.kind, e.id): e for e in self.ontology}
         self._refinements: dict[str, list[tuple[str, tuple[str, ...], frozenset[str]]]] = {}
         for entry in self.ontology.symptoms.values():
@@ -204,6 +227,7 @@ class EntityLinker:
             return result
         norm = _blank_placeholders(normalize(text))
         candidates = [c for c in self._candidates(norm) if not _lower_case_word(text, c)]
+        candidates = _drop_symptoms_inside_names(candidates)
         found: dict[str, list[Mention]] = {kind: [] for kind in KINDS}
         for kind in KINDS:
             kept = []
@@ -303,6 +327,29 @@ class EntityLinker:
                             found.append(_Candidate(i, end, target, factor))
                 else:
                     found.extend(_Candidate(i, end, t, 1.0) for t in targets)
+        if self._stems:
+            exact = {(c.start, c.end, c.target) for c in found}
+            found.extend(c for c in self._stem_candidates(norm)
+                         if (c.start, c.end, c.target) not in exact)
+        return found
+
+    def _stem_candidates(self, norm: str) -> list[_Candidate]:
+        """Latin aliases matched word by word on stems: runs of Latin words joined only by
+        spaces, hyphens or slashes whose stems are an alias's stems."""
+        tokens = [(m.start(), m.end(), stem(m.group())) for m in _LATIN_TOKEN.finditer(norm)]
+        found: list[_Candidate] = []
+        for i in range(len(tokens)):
+            for length in self._stem_lengths:
+                j = i + length
+                if j > len(tokens):
+                    continue
+                if any(not _WORD_JOIN.fullmatch(norm[tokens[k][1] : tokens[k + 1][0]])
+                       for k in range(i, j - 1)):
+                    continue
+                targets = self._stems.get(tuple(t[2] for t in tokens[i:j]))
+                if targets:
+                    start, end = tokens[i][0], tokens[j - 1][1]
+                    found.extend(_Candidate(start, end, t, 1.0) for t in targets)
         return found
 
     def _segmentation_factor(
@@ -399,6 +446,20 @@ def _lower_case_word(text: str, cand: _Candidate) -> bool:
     before = text[cand.start - 1] if cand.start > 0 else ""
     after = text[cand.end] if cand.end < len(text) else ""
     return not (_CJK_CHAR.match(before) or _CJK_CHAR.match(after))
+
+
+def _drop_symptoms_inside_names(candidates: list[_Candidate]) -> list[_Candidate]:
+    """A symptom word inside a longer name of a system or a place is part of that name:
+    "security" in "social security card" is an insurance card, not a security incident.
+    (Chinese matches get the same rule from jieba's words, see _segmentation_factor.)"""
+    names = [(c.start, c.end) for c in candidates if c.target.kind in ("systems", "departments")]
+    if not names:
+        return candidates
+    return [
+        c for c in candidates
+        if c.target.kind != "symptoms"
+        or not any(s <= c.start and c.end <= e and (s, e) != (c.start, c.end) for s, e in names)
+    ]
 
 
 def _blank_placeholders(norm: str) -> str:
