@@ -30,6 +30,27 @@ class Snippet:
         return "".join(out)
 
 
+# Per-text work a search repeats for the same passages (a popular article's best passage is
+# shown again and again): its sentences and their folded forms. Keyed by the text itself, so
+# an edited passage is a new entry; ~1-2 KB each.
+PASSAGE_CACHE = 2048
+
+
+@functools.lru_cache(maxsize=PASSAGE_CACHE)
+def _fold(text: str) -> str:
+    """`normalize`, remembered: a shown window is folded again for its highlights."""
+    return normalize(text)
+
+
+@functools.lru_cache(maxsize=PASSAGE_CACHE)
+def _pieces(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text's sentences without markdown noise, and each one folded."""
+    clean = _MARKDOWN_NOISE.sub("", text)
+    clean = _BLANKS.sub(" ", clean).strip()
+    pieces = tuple(p.strip() for p in _SENTENCE_END.split(clean) if p and p.strip())
+    return pieces, tuple(normalize(p) for p in pieces)
+
+
 @functools.lru_cache(maxsize=256)
 def _term_patterns(terms: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     """One compiled pattern per distinct term, longest first (a search's hits share them)."""
@@ -37,7 +58,7 @@ def _term_patterns(terms: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 
 def _spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    folded = normalize(text)
+    folded = _fold(text)
     spans: list[tuple[int, int]] = []
     for pattern in _term_patterns(tuple(t for t in terms if t)):
         for match in pattern.finditer(folded):
@@ -50,16 +71,13 @@ def _spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
 def make_snippet(text: str, terms: Iterable[str], width: int = 160) -> Snippet:
     """The window of about `width` characters holding the most distinct query terms."""
     terms = [t for t in terms if len(t) > 1 or not t.isascii()]
-    clean = _MARKDOWN_NOISE.sub("", text)
-    clean = _BLANKS.sub(" ", clean).strip()
-    pieces = [p.strip() for p in _SENTENCE_END.split(clean) if p and p.strip()]
+    pieces, folded_pieces = _pieces(text)
     if not pieces:
         return Snippet("", [])
+    distinct = set(terms)
     best_i, best_score = 0, -1.0
-    for i, piece in enumerate(pieces):
-        folded = normalize(piece)
-        hits = {t for t in terms if t in folded}
-        score = sum(len(t) for t in hits) + 0.001 * (len(pieces) - i)
+    for i, folded in enumerate(folded_pieces):
+        score = sum(len(t) for t in distinct if t in folded) + 0.001 * (len(pieces) - i)
         if score > best_score:
             best_i, best_score = i, score
     window = pieces[best_i]
