@@ -103,6 +103,43 @@ def test_compaction_keeps_scores_and_filters() -> None:
     assert index.bm25.statistics() == from_scratch(index).statistics()
 
 
+def test_sparse_scores_are_the_dense_scores_of_the_touched_rows() -> None:
+    index, _ = build(3000)
+    queries = (["w0", "w1", "w2"], ["w0"], ["w5", "w5", "w300"], ["w399", "w7"], ["nothing"], [])
+    for removed in (False, True):
+        if removed:  # tombstones: dead rows score 0 and are left out
+            index.replace_documents([("article", f"d{i}") for i in range(0, 700, 3)], [], unit_vectors(0))
+        for query in queries:
+            dense = index.bm25_scores(query)
+            sparse = index.bm25_scores(query, sparse=True)
+            assert sparse.size == len(dense)
+            assert np.array_equal(sparse.rows, np.flatnonzero(dense))  # bit for bit
+            assert np.array_equal(sparse.values, dense[sparse.rows])
+            assert np.array_equal(sparse.dense(), dense)
+            probe = np.arange(len(dense))[::-7]
+            assert np.array_equal(sparse.at(probe), dense[probe])
+    # The scratch buffer is clean after each query: the same query scores the same again.
+    first = index.bm25_scores(["w0", "w3"], sparse=True)
+    assert np.array_equal(index.bm25_scores(["w0", "w3"], sparse=True).values, first.values)
+
+
+def test_bm25_ranking_equals_the_dense_ranking() -> None:
+    from weibao.kb.search import EXPANSION_WEIGHT, _top_positions, bm25_ranking
+
+    index, _ = build(3000)
+    index.replace_documents([("article", f"d{i}") for i in range(1, 500, 4)], [], unit_vectors(0))
+    mask = np.asarray([i % 3 != 0 for i in range(len(index.row_chunk_ids))])
+    for tokens, expansion in ((["w0", "w2"], ["w9", "w1"]), (["w4"], []), (["w0"], ["w0", "w8"])):
+        for m in (None, mask):
+            dense = index.bm25_scores(tokens)
+            if expansion:
+                dense = dense + EXPANSION_WEIGHT * index.bm25_scores(expansion)
+            if m is not None:
+                dense = np.where(m, dense, 0.0)
+            expected = [int(c) for c in index.row_chunk_ids[_top_positions(dense, 50)]]
+            assert bm25_ranking(index, tokens, expansion, m, 50) == expected
+
+
 def test_ivf_sq8_adds_and_removes_in_place_with_high_recall() -> None:
     rng = np.random.default_rng(3)
     centres = unit_vectors(40, seed=4, dim=32)

@@ -14,12 +14,19 @@ neither the row's tokens nor a per-term counter. Rows are slots handed out by th
 (SearchIndex), append-only between compactions.
 
 Memory: 6 bytes per posting (int32 row, uint16 term frequency).
+
+Reading: `sparse_scores` gives the scores of the rows a query touches only (its terms'
+postings), accumulated in a per-thread scratch buffer that is cleared at those rows
+afterwards: no array over all rows is allocated per query, and the arithmetic is the
+dense `scores`' own, so both give the same float32 values.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,6 +55,40 @@ class _Postings:
         self.n += 1
 
 
+@dataclass(frozen=True, slots=True)
+class SparseScores:
+    """BM25 scores of the rows a query touches: `rows` ascending, `values` > 0 (float32);
+    every other row (and every dead row) scores 0. `size` is the row count scored over."""
+
+    rows: np.ndarray
+    values: np.ndarray
+    size: int
+
+    @classmethod
+    def empty(cls, size: int) -> SparseScores:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), size)
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """Scores of `rows` (any order), 0 where untouched."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        if len(self.rows) and len(rows):
+            pos = np.minimum(np.searchsorted(self.rows, rows), len(self.rows) - 1)
+            hit = self.rows[pos] == rows
+            out[hit] = self.values[pos[hit]]
+        return out
+
+    def dense(self) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float32)
+        out[self.rows] = self.values
+        return out
+
+
+# Below this many postings per row of the index, a query's touched rows are found by
+# sorting its postings' rows; above, by one scan of the scratch buffer (cheaper then).
+SORT_SHARE = 0.125
+
+
 class IncrementalBM25:
     def __init__(self, k1: float = 1.5, b: float = 0.75) -> None:
         self.k1 = k1
@@ -60,6 +101,11 @@ class IncrementalBM25:
         self.total_length = 0  # sum of live rows' lengths
         self.dead_rows = 0  # tombstoned rows whose postings are still there
         self.work = 0  # postings touched by writes since creation (a counter for tests)
+        self.removals = 0  # rows removed since creation: keys the cached dead counts below
+        # term -> (removals, dead rows among its postings then): a term's document frequency
+        # without a pass over its postings on every query while tombstones wait for compact().
+        self._dead_in: dict[str, tuple[int, int]] = {}
+        self._scratch = threading.local()  # per-thread float32 accumulator, zero between uses
 
     # ---- statistics ---------------------------------------------------------------
     @property
@@ -100,6 +146,7 @@ class IncrementalBM25:
         if row >= self.n_rows or not self.alive[row]:
             return
         self.dead_rows += 1
+        self.removals += 1
         self.work += 1
         self.alive[row] = False
         self.n_docs -= 1
@@ -127,6 +174,7 @@ class IncrementalBM25:
         alive[mapping[live]] = True
         self.lengths, self.alive, self.n_rows = lengths, alive, n_rows
         self.dead_rows = 0
+        self._dead_in.clear()
 
     def load(self, terms: Sequence[str], offsets: np.ndarray, rows: np.ndarray, tfs: np.ndarray,
              lengths: np.ndarray) -> None:
@@ -146,9 +194,18 @@ class IncrementalBM25:
         p = self.postings.get(term)
         if p is None:
             return 0
+        return self._df(term, p)
+
+    def _df(self, term: str, p: _Postings) -> int:
         if not self.dead_rows:
             return p.n
-        return int(np.count_nonzero(self.alive[p.rows[: p.n]]))
+        cached = self._dead_in.get(term)
+        if cached is not None and cached[0] == self.removals:
+            # No removal since: rows added later are alive, the dead ones are the same.
+            return p.n - cached[1]
+        dead = p.n - int(np.count_nonzero(self.alive[p.rows[: p.n]]))
+        self._dead_in[term] = (self.removals, dead)
+        return p.n - dead
 
     def idf(self, term: str) -> float:
         return self._idf(self.df(term))
@@ -156,31 +213,74 @@ class IncrementalBM25:
     def _idf(self, df: int) -> float:
         return float(np.log1p((self.n_docs - df + 0.5) / (df + 0.5)))
 
-    def scores(self, tokens: Sequence[str], n_rows: int | None = None) -> np.ndarray:
-        """One float32 score per row slot (dead rows score 0)."""
-        size = self.n_rows if n_rows is None else n_rows
-        out = np.zeros(size, dtype=np.float32)
+    def _terms(self, tokens: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.float32]]:
+        """(rows, tf part, weight) of each distinct known query term, in the query's order."""
         if self.n_docs == 0:
-            return out
+            return []
         k1, b = self.k1, self.b
         base = k1 * (1 - b)
         slope = k1 * b / self.avgdl
-        touched = False
+        out = []
         for term, count in Counter(tokens).items():
             p = self.postings.get(term)
             if p is None:
                 continue
-            rows = p.rows[: p.n]
-            df = p.n if not self.dead_rows else int(np.count_nonzero(self.alive[rows]))
+            df = self._df(term, p)
             if df == 0:
                 continue
+            rows = p.rows[: p.n]
             tfs = p.tfs[: p.n].astype(np.float32)
             part = tfs / (tfs + (base + slope * self.lengths[rows]))
-            out[rows] += np.float32(self._idf(df) * count) * part
-            touched = True
-        if touched and self.dead_rows:
+            out.append((rows, part, np.float32(self._idf(df) * count)))
+        return out
+
+    def scores(self, tokens: Sequence[str], n_rows: int | None = None) -> np.ndarray:
+        """One float32 score per row slot (dead rows score 0)."""
+        size = self.n_rows if n_rows is None else n_rows
+        out = np.zeros(size, dtype=np.float32)
+        terms = self._terms(tokens)
+        for rows, part, weight in terms:
+            out[rows] += weight * part
+        if terms and self.dead_rows:
             out[: self.n_rows] *= self.alive[: self.n_rows]
         return out
+
+    def _buffer(self, size: int) -> np.ndarray:
+        buffer: np.ndarray | None = getattr(self._scratch, "buffer", None)
+        if buffer is None or len(buffer) < size:
+            buffer = self._scratch.buffer = np.zeros(max(size, 2 * len(buffer) if buffer is not None else 0, 64),
+                                                     dtype=np.float32)
+        return buffer
+
+    def sparse_scores(self, tokens: Sequence[str], n_rows: int | None = None) -> SparseScores:
+        """The scores `scores` gives, for the rows the query touches only (dead rows left out).
+        Costs O(the query terms' postings) (plus one scan of a float per row when they are
+        many), whatever the number of rows."""
+        size = self.n_rows if n_rows is None else n_rows
+        terms = self._terms(tokens)
+        if not terms:
+            return SparseScores.empty(size)
+        if len(terms) == 1:
+            rows, part, weight = terms[0]
+            values = np.zeros(len(rows), dtype=np.float32)
+            values += weight * part  # as `scores` does it: 0 + w * part
+            touched = rows.astype(np.int64)
+        else:
+            buffer = self._buffer(self.n_rows)
+            postings = 0
+            for rows, part, weight in terms:
+                buffer[rows] += weight * part
+                postings += len(rows)
+            if postings < SORT_SHARE * self.n_rows:
+                touched = np.unique(np.concatenate([rows for rows, _, _ in terms])).astype(np.int64)
+            else:
+                touched = np.flatnonzero(buffer[: self.n_rows] > 0)  # every weight and part > 0
+            values = buffer[touched]
+            buffer[touched] = 0
+        if self.dead_rows:
+            keep = self.alive[touched]
+            touched, values = touched[keep], values[keep]
+        return SparseScores(touched, values, size)
 
     def statistics(self) -> tuple[int, int, dict[str, int]]:
         """(N, total length, document frequencies): what a from-scratch build must equal.

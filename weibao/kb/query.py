@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from weibao.kb.bm25 import SparseScores
 from weibao.kb.embedding import Embedder
 from weibao.kb.index import SearchIndex
 from weibao.kb.tokenize import Tokenizer, cjk_ratio
@@ -37,6 +38,7 @@ class PreparedQuery:
         self._vector: np.ndarray | None = None
         self._state: tuple[int, int, int] | None = None  # the index, its generation and rows
         self._bm25: dict[tuple[str, ...], np.ndarray] = {}
+        self._sparse: dict[tuple[str, ...], SparseScores] = {}
 
     def usable_with(self, tokenizer: Tokenizer, embedder: Embedder | None) -> bool:
         return tokenizer is self._tokenizer and embedder is self._embedder
@@ -63,9 +65,7 @@ class PreparedQuery:
 
     def bm25_scores(self, index: SearchIndex, tokens: Sequence[str]) -> np.ndarray:
         """`index.bm25_scores(tokens)`, once per token list and index state (read-only)."""
-        state = (id(index), index.generation, len(index.row_chunk_ids))
-        if state != self._state:
-            self._state, self._bm25 = state, {}
+        self._check_state(index)
         key = tuple(tokens)
         scores = self._bm25.get(key)
         if scores is None:
@@ -73,6 +73,24 @@ class PreparedQuery:
             scores.flags.writeable = False
             self._bm25[key] = scores
         return scores
+
+    def bm25_sparse(self, index: SearchIndex, tokens: Sequence[str]) -> SparseScores:
+        """`index.bm25_scores(tokens, sparse=True)`, once per token list and index state
+        (what search reads; read-only)."""
+        self._check_state(index)
+        key = tuple(tokens)
+        scores = self._sparse.get(key)
+        if scores is None:
+            scores = index.bm25_scores(tokens, sparse=True)
+            scores.rows.flags.writeable = False
+            scores.values.flags.writeable = False
+            self._sparse[key] = scores
+        return scores
+
+    def _check_state(self, index: SearchIndex) -> None:
+        state = (id(index), index.generation, len(index.row_chunk_ids))
+        if state != self._state:
+            self._state, self._bm25, self._sparse = state, {}, {}
 
     def vector(self) -> np.ndarray:
         """The query embedding, computed on first use."""

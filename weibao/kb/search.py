@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from weibao.kb.bm25 import SparseScores
 from weibao.kb.embedding import Embedder
 from weibao.kb.fusion import group_best, reciprocal_rank_fusion
 from weibao.kb.hits import DocumentHit
@@ -88,23 +89,38 @@ class SearchOptions:
 Coverage = Callable[[str, str, Sequence[str], Sequence[str]], float]
 
 
-def _top_rows(scores: np.ndarray, n: int) -> np.ndarray:
-    """Row numbers of the n best positive scores, best first."""
-    positive = np.flatnonzero(scores > 0)
+def _top_positions(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n best positive values, best first (ties: the earlier position)."""
+    positive = np.flatnonzero(values > 0)
     if positive.size == 0:
         return positive
     if positive.size > n:
-        part = np.argpartition(-scores[positive], n - 1)[:n]
+        part = np.argpartition(-values[positive], n - 1)[:n]
         positive = positive[part]
-    return positive[np.argsort(-scores[positive], kind="stable")]
+    return positive[np.argsort(-values[positive], kind="stable")]
 
 
-# BM25 scores of a token list over every row (`PreparedQuery.bm25_scores` computes each once).
-Scorer = Callable[[SearchIndex, Sequence[str]], np.ndarray]
+# BM25 scores of a token list over the rows it touches (`PreparedQuery.bm25_sparse`
+# computes each once). `graph_ranking` also takes a dense scorer (bench/fusion_sweep.py).
+Scorer = Callable[[SearchIndex, Sequence[str]], SparseScores]
+DenseScorer = Callable[[SearchIndex, Sequence[str]], np.ndarray]
 
 
-def _fresh_scores(index: SearchIndex, tokens: Sequence[str]) -> np.ndarray:
-    return index.bm25_scores(tokens)
+def _fresh_scores(index: SearchIndex, tokens: Sequence[str]) -> SparseScores:
+    return index.bm25_scores(tokens, sparse=True)
+
+
+def _combined(scores: SparseScores, expansion: SparseScores) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, scores + EXPANSION_WEIGHT * expansion) over the rows either touches: the
+    float32 arithmetic of the dense arrays, at those rows only."""
+    if not len(expansion.rows):
+        return scores.rows, scores.values
+    rows = np.union1d(scores.rows, expansion.rows)
+    base = np.zeros(len(rows), dtype=np.float32)
+    base[np.searchsorted(rows, scores.rows)] = scores.values
+    extra = np.zeros(len(rows), dtype=np.float32)
+    extra[np.searchsorted(rows, expansion.rows)] = expansion.values
+    return rows, base + EXPANSION_WEIGHT * extra
 
 
 def bm25_ranking(
@@ -117,11 +133,14 @@ def bm25_ranking(
 ) -> list[int]:
     scores = scorer(index, tokens)
     if expansion:
-        scores = scores + EXPANSION_WEIGHT * scorer(index, expansion)
-    if mask is not None:
-        scores = np.where(mask, scores, 0.0)
-    rows = _top_rows(scores, n)
-    return [int(cid) for cid in index.row_chunk_ids[rows]]
+        rows, values = _combined(scores, scorer(index, expansion))
+    else:
+        rows, values = scores.rows, scores.values
+    if mask is not None and len(rows):
+        keep = mask[rows]
+        rows, values = rows[keep], values[keep]
+    top = rows[_top_positions(values, n)]
+    return [int(cid) for cid in index.row_chunk_ids[top]]
 
 
 def dense_ranking(
@@ -136,21 +155,31 @@ def graph_ranking(
     doc_keys: Sequence[tuple[str, str]],
     tokens: Sequence[str],
     mask: np.ndarray | None,
-    scorer: Scorer = _fresh_scores,
+    scorer: Scorer | DenseScorer = _fresh_scores,
 ) -> list[int]:
     """The graph's candidate documents as chunks: each by its best BM25 passage."""
     if not doc_keys:
         return []
-    scores = scorer(index, tokens)
     row_of = index.row_of
-    best: list[tuple[float, int]] = []
+    per_doc: list[list[int]] = []
     for key in doc_keys:
         rows = [row_of[cid] for cid in index.doc_chunks.get(key, ())]
         if mask is not None:
             rows = [r for r in rows if mask[r]]
         if rows:
-            row = max(rows, key=lambda r: (scores[r], -r))
-            best.append((float(scores[row]), int(index.row_chunk_ids[row])))
+            per_doc.append(rows)
+    if not per_doc:
+        return []
+    scores = scorer(index, tokens)
+    wanted = np.fromiter((r for rows in per_doc for r in rows), dtype=np.int64)
+    values = scores.at(wanted) if isinstance(scores, SparseScores) else scores[wanted]
+    best: list[tuple[float, int]] = []
+    start = 0
+    for rows in per_doc:
+        score_of = dict(zip(rows, values[start : start + len(rows)].tolist(), strict=True))
+        start += len(rows)
+        row = max(rows, key=lambda r: (score_of[r], -r))
+        best.append((score_of[row], int(index.row_chunk_ids[row])))
     best.sort(key=lambda item: (-item[0], item[1]))
     return [cid for _, cid in best]
 
@@ -220,7 +249,7 @@ def hybrid_search(
     use_graph = options.use_graph and not understanding.is_empty()
     tokens = prepared.tokens
     expansion = prepared.expansion(understanding.expansion) if use_graph else []
-    scorer = prepared.bm25_scores
+    scorer = prepared.bm25_sparse
     mask = index.filter_mask(options.filters)
     language = understanding.language if understanding.text == query else ""
     dense_weight = dense_weight_for(query, options.mode, language, getattr(embedder, "name", ""))
