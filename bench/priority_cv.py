@@ -103,7 +103,7 @@ def seed_samples(weight: float) -> list[Any]:
 
 
 def cross_validate(inputs: Path, sets: tuple[str, ...], seed_weight: float, margin: float,
-                   c: float) -> dict[str, Any]:
+                   c: float, ngram_weight: float = 1.0) -> dict[str, Any]:
     from weibao.core.settings import get_settings
     from weibao.routing import priority_model
     from weibao.routing.priority import decide
@@ -112,14 +112,16 @@ def cross_validate(inputs: Path, sets: tuple[str, ...], seed_weight: float, marg
     rows = json.loads(inputs.read_text(encoding="utf-8"))
     seed = seed_samples(seed_weight) if seed_weight > 0 else []
     eval_dir = get_settings().eval_dir
-    report: dict[str, Any] = {"seed_weight": seed_weight, "margin": margin, "C": c, "sets": {}}
+    report: dict[str, Any] = {"seed_weight": seed_weight, "margin": margin, "C": c,
+                              "ngram_weight": ngram_weight, "sets": {}}
     all_before: list[tuple[str, str, str]] = []
     all_after: list[tuple[str, str, str]] = []
     for held in sets:
         train_sets = tuple(s for s in sets if s != held)
         started = time.perf_counter()
         model, train_report = priority_model.train(
-            [*seed, *devset_priority_samples(eval_dir, train_sets)], c=c, margin=margin, enabled=True)
+            [*seed, *devset_priority_samples(eval_dir, train_sets)], c=c, margin=margin, enabled=True,
+            ngram_weight=ngram_weight)
         seconds = time.perf_counter() - started
         before: list[tuple[str, str, str]] = []
         after: list[tuple[str, str, str]] = []
@@ -141,8 +143,41 @@ def cross_validate(inputs: Path, sets: tuple[str, ...], seed_weight: float, marg
     return report
 
 
+def latency(inputs: Path, sets: tuple[str, ...]) -> None:
+    """p50/p99 of the rules alone and of rules + model (trained on every set, applied) per ticket."""
+    import statistics
+
+    from weibao.core.settings import get_settings
+    from weibao.routing import priority_model
+    from weibao.routing.priority import decide
+    from weibao.routing.training import devset_priority_samples
+
+    rows = json.loads(inputs.read_text(encoding="utf-8"))
+    model, _ = priority_model.train([*seed_samples(1.0), *devset_priority_samples(get_settings().eval_dir, sets)],
+                                    enabled=True)
+    rules_ms, model_ms = [], []
+    for _ in range(3):
+        for r in rows:
+            args = (r["text"], r["system"], r["symptom"], r["department"])
+            started = time.perf_counter()
+            decide(*args)
+            rules_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            model.adjust(decide(*args), *args)
+            model_ms.append((time.perf_counter() - started) * 1000)
+
+    def q(values: list[float], share: float) -> float:
+        return sorted(values)[int(len(values) * share)]
+
+    print(f"priority per ticket over {len(rows)} tickets x3: rules p50 {statistics.median(rules_ms):.2f} ms "
+          f"p99 {q(rules_ms, 0.99):.2f} ms; rules + model p50 {statistics.median(model_ms):.2f} ms "
+          f"p99 {q(model_ms, 0.99):.2f} ms")
+
+
+
 def _print(report: dict[str, Any]) -> None:
-    print(f"seed weight {report['seed_weight']}, margin {report['margin']}, C {report['C']}")
+    print(f"seed weight {report['seed_weight']}, margin {report['margin']}, C {report['C']}, "
+          f"n-gram weight {report['ngram_weight']}")
 
     def line(name: str, body: dict[str, Any]) -> None:
         b, a = body["before"], body["after"]
@@ -166,17 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-weight", type=float, default=1.0, help="weight of a seed desk ticket (0: none)")
     parser.add_argument("--margin", type=float, default=None)
     parser.add_argument("--C", dest="c", type=float, default=None)
+    parser.add_argument("--ngram-weight", type=float, default=1.0, help="0: the rules' signals only")
+    parser.add_argument("--latency", action="store_true", help="time the rules and rules + model on --cv's inputs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sets = PRIORITY_DEV_SETS
     if args.inputs:
         build_inputs(args.inputs, sets)
+    if args.cv and args.latency:
+        latency(args.cv, sets)
+        return 0
     if args.cv:
         from weibao.routing.priority_model import DEFAULT_C, DEFAULT_MARGIN
 
         report = cross_validate(args.cv, sets, args.seed_weight,
                                 DEFAULT_MARGIN if args.margin is None else args.margin,
-                                DEFAULT_C if args.c is None else args.c)
+                                DEFAULT_C if args.c is None else args.c, args.ngram_weight)
         if args.json:
             print(json.dumps(report, indent=1))
         else:

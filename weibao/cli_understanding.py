@@ -66,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from weibao.core import migrate
     from weibao.core.db import Database, session_scope
     from weibao.graph.ontology import load_ontology
-    from weibao.routing.training import train_and_save
+    from weibao.routing.training import train_and_save, train_priority_and_save
 
     settings = get_settings()
     database = Database(settings.resolved_database_url)
@@ -74,9 +74,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         with session_scope(database.sessions) as session:
             _, report = train_and_save(session, load_ontology(settings.ontology_dir), settings.data_dir)
+            # The priority model: resolved tickets, corrected priorities, the development sets.
+            priority_model, priority_report = train_priority_and_save(session, settings.eval_dir, settings.data_dir)
     except ValueError as exc:
         raise CommandError(f"train: {exc}") from exc
     print(f"trained on {sum(report.by_source.values())} samples "
           f"({', '.join(f'{k} {v}' for k, v in sorted(report.by_source.items()))}) in {report.seconds:.1f} s")
     print(f"model: {report.path} ({report.size_bytes / 1_000_000:.1f} MB)")
+    print(f"priority model: {priority_report.samples} tickets "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(priority_report.by_source.items()))}) in "
+          f"{priority_report.seconds:.1f} s, {priority_report.path} ({priority_report.size_bytes / 1_000_000:.1f} MB)"
+          f"{'' if priority_model.enabled else '; not applied to triage (the rules alone decide)'}")
     return 0

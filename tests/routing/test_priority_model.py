@@ -103,24 +103,28 @@ def test_floors_a_question_stays_p4_and_work_stopped_in_a_safety_area_stays_p1()
                             "emergency").priority == "P1"
 
 
-def test_without_a_model_file_the_rules_alone_decide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WEIBAO_DATA_DIR", str(tmp_path))
-    priority_model.use_file()
+def test_without_a_model_file_the_rules_alone_decide(tmp_path: Path) -> None:
+    loader = priority_model._Loaded()
+    path = model_path(tmp_path)
+    assert loader.get(path) is None
+    priority_model.use(loader.get(path))
     try:
-        assert priority_model.current() is None
         for text, system, symptom, department in TEXTS:
             assert decide_priority(text, system, symptom, department) == decide(text, system, symptom, department)
         result = triage("一台电脑打印机打不出来，其他电脑正常", [Mentioned("terminal", 1.0)],
                         [Mentioned("print_failure", 1.0)], [], [])
         rule = decide("一台电脑打印机打不出来，其他电脑正常", "terminal", "print_failure", "outpatient")
         assert (result.priority, result.priority_reasons) == (rule.priority, rule.reasons)
-        # A file appears (a `weibao train` elsewhere): triage picks it up.
-        _skewed_model("P4").save(model_path(tmp_path))
-        priority_model._LOADED._checked = 0.0
-        assert priority_model.current() is not None
     finally:
         priority_model.use_file()
-        priority_model._LOADED._key = None
+    # A file appears (a `weibao train` elsewhere): the loader picks it up on its next look.
+    _skewed_model("P4").save(path)
+    loader._checked = 0.0
+    assert loader.get(path) is not None
+    # A broken file: the rules alone, as without one.
+    path.write_bytes(b"not a model")
+    loader._checked = 0.0
+    assert loader.get(path) is None
 
 
 def _database(tmp_path: Path) -> Database:

@@ -19,9 +19,30 @@ from weibao.routing.priority import decide
         ("所有的挂号窗口都报错，挂不了号", "registration", "crash_error", "P1", "scope_hospital"),
         # "Two minutes for one patient" is a per-patient time, not one patient's problem.
         ("急诊预检分诊录一个病人要三分钟，一直转圈", "emergency", "slow", "P2", "critical_area"),
-        # "What's the process" is a question: a vulnerability asked about is not an incident.
+        # How to patch a vulnerability, nothing compromised: a consultation (writers 2 and 3);
+        # "should we" alone is a decision to take, P3.
         ("Scan report lists a CVE on the PACS server. What's the patch schedule?", "infrastructure",
-         "security", "P3", "vulnerability_question"),
+         "security", "P4", "vulnerability_question"),
+        ("漏洞扫描说数据库服务器有高危漏洞，补丁怎么打？", "infrastructure", "security", "P4", "question"),
+        ("两台服务器3389端口有漏洞，没发现中招，要不要先关掉？", "infrastructure", "security", "P3",
+         "vulnerability_question"),
+        ("Is there a report in the LIS that lists rejected samples per ward?", "lis", "interface_error", "P4",
+         "question"),
+        # A service request, nothing broken.
+        ("Please create a PACS account for the new radiographer", "pacs", "login_failure", "P4", "service_request"),
+        ("麻烦给两个进修医生开通电子病历账号", "emr", "login_failure", "P4", "service_request"),
+        # Stock on the books against the shelf: figures to reconcile, even read as an outage.
+        ("Inventory count wrong for heparin: the system says 80 vials, the shelf has 5", "pharmacy", "outage", "P3",
+         "mismatch"),
+        ("药库账物不符，系统比实际多了三十盒", "pharmacy", "data_sync", "P3", "mismatch"),
+        # A dispensing machine's work done by hand: a burden for the whole pharmacy (P2), not a
+        # way round (P3) nor a stop (P1).
+        ("The pill packaging machine stopped taking orders, we are packing by hand", "pharmacy", "device_connect",
+         "P2", "workaround"),
+        ("Dispensing robot is down, staff are picking every prescription manually", "pharmacy", "outage", "P2",
+         "workaround"),
+        # A department or a trainee being set up.
+        ("新成立的康复科在HIS里选不到", "his", "data_sync", "P3", "new_setup"),
     ],
 )
 def test_scope_and_questions(text: str, system: str, symptom: str, expected: str, reason: str) -> None:

@@ -138,8 +138,9 @@ def test_ways_round_and_burdens(text: str, system: str, symptom: str, expected: 
         # A vulnerability asked about, nothing compromised: planned work (P3), not an incident.
         ("漏洞扫描说数据库服务器有高危漏洞，要不要先打补丁？", "infrastructure", "security", "P3",
          "vulnerability_question"),
+        # ... asked how to patch it, a consultation (writers 2 and 3 grade it P4).
         ("Scanner flagged CVE-2024-1234 on the PACS server, how should we patch it?", "infrastructure", "security",
-         "P3", "vulnerability_question"),
+         "P4", "vulnerability_question"),
         # ... an infection is an incident whatever the phrasing.
         ("服务器中了病毒，要不要先断网？", "infrastructure", "security", "P2", ""),
     ],

@@ -87,7 +87,11 @@ WORKAROUND = re.compile(
 QUESTION = re.compile(
     r"怎么(?!办|回事|了|都|也|搞的|这么)|如何|怎样|能不能|能否|可不可以|是否可以|在哪|哪里|请问|咨询|想问|"
     r"\bhow (do|can|to|should|is)\b|\bwhere (do|can|is)\b|\bcan i\b|is it possible|is there a way|"
-    r"what does|what is the|what'?s the|what are the", _I)
+    r"what does|what is the|what'?s the|what are the|\bis there (a|an|any)\b", _I)
+# A service request (an account, a department, access to set up): P4 unless something is broken.
+REQUEST = re.compile(
+    r"please (add|create|set up|open|enable|grant|configure)|请(帮忙|帮我们?)?(添加|新增|开通|增加|配置|设置|建一下|加一下)|"
+    r"申请开通|需要开通|麻烦.{0,12}(开通|添加|新增|加上)", _I)
 # Patient safety named outright: a critical result that nobody is told of, a danger.
 SAFETY_RISK = re.compile(
     r"危急值|危险|安全隐患|患者安全|病人安全|critical (lab )?(value|result)|patient safety|dangerous|unsafe", _I)
@@ -105,7 +109,10 @@ LATER = re.compile(r"明天|明早|下周|下个月|tomorrow|next week|next mont
 # Figures that disagree, nothing stopped: reconciled by a person, not an emergency.
 MISMATCH = re.compile(
     r"对不上|不一致|不平|差了|跳号|不连续|多算|少算|不同步|"
-    r"mismatch|do(es)?n'?t match|differs?|out of sync|discrepanc", _I)
+    r"mismatch|do(es)?n'?t match|differs?|out of sync|discrepanc|"
+    # Stock on the books against the shelf.
+    r"账物不符|库存.{0,6}(不对|不准|有误|错了)|(stock|inventory)( count| figures?| levels?)? (is |are |seems |looks )?"
+    r"(wrong|off|incorrect)|wrong (stock|inventory)|(stock|inventory) wrong", _I)
 # Part of an output is wrong or missing (a page, a line, an image on a page, the preview).
 PARTIAL = re.compile(
     r"打印不全|打不全|只打出|少了一页|缺页|最后一页|显示不全|红叉|预览|"
@@ -120,7 +127,7 @@ NOT_ARRIVING = re.compile(r"刷不出|看不到|没过来|没有过来|收不到
 TRANSCRIBING = re.compile(
     r"手工录|手动录|一个个录|手工输|手工抄|抄写|人工摆药|人工发药|手工拿药|手工发药|手工登记|口头通知|电话通知|"
     r"typ(e|ing) .{0,30}(in )?manually|copied by hand|copying .{0,20}by hand|transcrib|re-?enter|"
-    r"picking by hand", _I)
+    r"(picking|packing|counting|dispensing) .{0,25}(by hand|manually)|手工配药|手工包药|人工包药", _I)
 CARRIED_DATA = re.compile(r"结果|数据|体征|医嘱|处方|报告|results?|vitals?|readings?|demographics|data|"
                           r"prescriptions?|orders?", _I)
 # Words that report a failure: a question carrying one is a complaint, not a consultation.
@@ -155,8 +162,10 @@ EXPIRING = re.compile(r"(expires?|expiring|到期).{0,12}(in )?\d+ ?(days?|d\b|�
 VENDOR_ACCESS = re.compile(r"\bvpn\b|堡垒机|bastion|jumpserver|远程(支持|协助|维护)|remote (support|session)|teamviewer|"
                            r"向日葵|(厂家|工程师)没法远程", _I)
 # Setting up someone or something new (a new doctor, a new department, a transfer): one account's set-up.
-NEW_SETUP = re.compile(r"新来的(医生|护士|同事)|新入职|新开的.{0,4}科|新建科室|新增科室|调到|调去|转科的(护士|医生)|"
-                       r"new (doctor|nurse|intern|user|staff|colleague|department|clinic)|joined (last|this)|"
+NEW_SETUP = re.compile(r"新来的.{0,4}(医生|护士|同事|规培|进修|实习)|新入职|新开的.{0,4}科|新(成立|开设|设)的?.{0,4}科|"
+                       r"新建科室|新增科室|调到|调去|转科的(护士|医生)|"
+                       r"new (doctor|nurse|intern|resident|trainee|user|staff|colleague|department|clinic)|"
+                       r"joined (last|this)|"
                        r"newly (transferred|hired|joined)|transferred (nurse|doctor)", _I)
 # The queue-calling display or its speaker: patients are called by voice meanwhile.
 QUEUE_DISPLAY = re.compile(r"叫号(屏|大屏|不响|不叫|没声音|没反应)|候诊.{0,6}(屏|大屏)|"
@@ -260,7 +269,8 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     moment = _found(CRITICAL_MOMENT, text) if critical and not later else ""
     workaround = _found(WORKAROUND, text)
     transcribing = _found(TRANSCRIBING, text)
-    question = _found(QUESTION, text)
+    request = _found(REQUEST, text)
+    question = _found(QUESTION, text) or request
     complaint = _found(COMPLAINT, text)
     alert = _alert_level(text)
     safety = _found(SAFETY_RISK, text)
@@ -301,10 +311,15 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if (symptom == "how_to" and not BROKEN.search(text)) or (
         question and not complaint and symptom != "security"
     ):
-        why("question", question)
+        why("service_request" if question == request else "question", question)
         return PriorityDecision("P4", "how-to question or request", reasons)
-    if symptom == "security" and VULNERABILITY.search(text) and not COMPROMISED.search(text) and (
-            question or ASKING.search(text)):
+    if symptom == "security" and VULNERABILITY.search(text) and not COMPROMISED.search(text) and question:
+        # How to patch, what the process is: a consultation (writers 2 and 3 agree).
+        why("question", question)
+        why("vulnerability_question", _found(VULNERABILITY, text))
+        return PriorityDecision("P4", "how-to question or request: patching a vulnerability, nothing compromised",
+                                reasons)
+    if symptom == "security" and VULNERABILITY.search(text) and not COMPROMISED.search(text) and ASKING.search(text):
         why("vulnerability_question", _found(VULNERABILITY, text))
         return PriorityDecision("P3", "partial problem: a vulnerability to patch, nothing compromised", reasons)
     if symptom == "security":
@@ -347,7 +362,8 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
     if wide and (failing or symptom == "slow"):
         return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
-    if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased and not local and not only_slow:
+    if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased and not local and not only_slow \
+            and not transcribing and not mismatch:
         return PriorityDecision("P1", f"core business system {system} is down", reasons)
     if alert == "critical" and (symptom in ("outage", "interface_error")
                                 or (symptom == "storage_alarm" and STORAGE_FULL.search(text))):

@@ -102,7 +102,7 @@ def hard_floor(decision: PriorityDecision, text: str, system: str | None, depart
     critical = (bool(rules.CRITICAL_AREA.search(text)) or system in rules.SAFETY_SYSTEMS
                 or department in rules.SAFETY_DEPARTMENTS)
     codes = {r["code"] for r in decision.reasons}
-    if decision.priority == "P4" and "question" in codes and not critical:
+    if decision.priority == "P4" and codes & {"question", "service_request"} and not critical:
         return True
     return decision.priority == "P1" and ("ransomware" in codes or (critical and "blocked_flow" in codes))
 
@@ -152,6 +152,7 @@ class PriorityModel:
     bias: np.ndarray
     margin: float = DEFAULT_MARGIN
     enabled: bool = ENABLED_BY_DEFAULT
+    ngram_weight: float = 1.0
     trained_at: float = field(default_factory=time.time)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -160,7 +161,7 @@ class PriorityModel:
         decision: PriorityDecision,
     ) -> np.ndarray:
         index, values = _row(self.ngrams, self.idf, self.signals, text,
-                             signal_tokens(text, system, symptom, department, decision))
+                             signal_tokens(text, system, symptom, department, decision), self.ngram_weight)
         logits = values @ self.weights[index] + self.bias
         logits = logits - logits.max()
         exp = np.exp(logits)
@@ -210,11 +211,12 @@ def _ngrams(text: str) -> list[str]:
 
 
 def _row(
-    ngrams: dict[str, int], idf: np.ndarray, signals: dict[str, int], text: str, tokens: Iterable[str]
+    ngrams: dict[str, int], idf: np.ndarray, signals: dict[str, int], text: str, tokens: Iterable[str],
+    ngram_weight: float = 1.0, grams: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(column indices, values): unit-length sublinear TF-IDF n-grams, then the signals."""
     counts: dict[int, int] = {}
-    for gram in _ngrams(text):
+    for gram in _ngrams(text) if grams is None else grams:
         column = ngrams.get(gram)
         if column is not None:
             counts[column] = counts.get(column, 0) + 1
@@ -224,7 +226,7 @@ def _row(
         columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         weight = (1.0 + np.log(tf)) * idf[columns]
-        weight /= np.linalg.norm(weight) or 1.0
+        weight *= ngram_weight / (np.linalg.norm(weight) or 1.0)
         index.extend(columns.tolist())
         values.extend(weight.tolist())
     offset = len(ngrams)
@@ -238,7 +240,7 @@ def _row(
 
 def train(
     samples: Iterable[PrioritySample], c: float = DEFAULT_C, margin: float = DEFAULT_MARGIN, min_df: int = 2,
-    enabled: bool = ENABLED_BY_DEFAULT,
+    enabled: bool = ENABLED_BY_DEFAULT, ngram_weight: float = 1.0,
 ) -> tuple[PriorityModel, PriorityTrainReport]:
     """Fits the model on labelled tickets (the rules are run on each for their signals)."""
     from scipy import sparse  # type: ignore[import-untyped]
@@ -265,7 +267,7 @@ def train(
     signals = {t: i for i, t in enumerate(signal_names)}
     rows, cols, vals = [], [], []
     for i, s in enumerate(samples):
-        index, values = _row(ngrams, idf, signals, s.text, tokens[i])
+        index, values = _row(ngrams, idf, signals, s.text, tokens[i], ngram_weight, grams[i])
         rows.extend([i] * len(index))
         cols.extend(index.tolist())
         vals.extend(values.tolist())
@@ -287,7 +289,7 @@ def train(
     by_source: dict[str, int] = {}
     for s in samples:
         by_source[s.source or "other"] = by_source.get(s.source or "other", 0) + 1
-    model = PriorityModel(ngrams, idf, signals, weights, bias, margin, enabled,
+    model = PriorityModel(ngrams, idf, signals, weights, bias, margin, enabled, ngram_weight,
                           counts={level: sum(s.priority == level for s in samples) for level in PRIORITIES})
     return model, PriorityTrainReport(len(samples), by_source, round(time.perf_counter() - started, 2))
 
