@@ -41,6 +41,12 @@ from weibao.routing.priority import decide
          "P2", "workaround"),
         ("Dispensing robot is down, staff are picking every prescription manually", "pharmacy", "outage", "P2",
          "workaround"),
+        # The online hospital down for everyone: patients come to the counters (P2); the HIS
+        # down for everyone stays P1.
+        ("互联网医院小程序所有人都打不开", "internet_hospital", "outage", "P2", "scope_hospital"),
+        ("Whole hospital: the HIS cannot be opened by anyone", "his", "outage", "P1", "scope_hospital"),
+        # A ransom note is ransomware whatever the symptom was read as.
+        ("电脑上文件扩展名都被改了，桌面有个文件说要付钱才能恢复", "terminal", "crash_error", "P1", "ransomware"),
         # A department or a trainee being set up.
         ("新成立的康复科在HIS里选不到", "his", "data_sync", "P3", "new_setup"),
     ],

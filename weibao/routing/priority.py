@@ -204,6 +204,10 @@ EXPIRED = re.compile(r"已过期|过期了|已经过期|失效|expired|has expir
 OTHER_DEVICE = re.compile(r"回(到)?.{0,4}电脑(上|操作|执行)|改用电脑|用电脑(执行|操作)|换(用)?电脑|"
                           r"back (on|to) the (pc|computer|desktop)|use the (pc|computer|desktop) instead", _I)
 RANSOM = re.compile(r"勒索|加密了|被加密|比特币|ransom|encrypted|bitcoin", _I)
+# What a ransom note looks like to a user, whatever triage read as the symptom: renamed file
+# extensions, a note asking for money.
+RANSOM_NOTE = re.compile(r"(后缀|扩展名).{0,8}(变|改)|赎金|(说|要).{0,4}付钱|ransom note|"
+                         r"(extensions?|file names?) (\w+ )?(changed|renamed)|pay (us|to (get|decrypt|unlock))", _I)
 ALERT = re.compile(
     r"severity[\s=:：]*(?P<en>critical|disaster|high|warning|warn|average|info)|"
     r"严重程度[\s=:：]*(?P<zh>灾难|严重|高|警告|一般|信息)|\[firing\]|alertmanager|zabbix|prometheus|【告警】|【监控】",
@@ -305,13 +309,13 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if alert:
         why(f"alert_{alert}")
 
-    if symptom == "security" and RANSOM.search(text):
-        why("ransomware", _found(RANSOM, text))
+    if (symptom == "security" and RANSOM.search(text)) or RANSOM_NOTE.search(text):
+        why("ransomware", _found(RANSOM, text) or _found(RANSOM_NOTE, text))
         return PriorityDecision("P1", "ransomware or encrypted files: whole-hospital security incident", reasons)
     if (symptom == "how_to" and not BROKEN.search(text)) or (
         question and not complaint and symptom != "security"
     ):
-        why("service_request" if question == request else "question", question)
+        why("service_request" if request and question == request else "question", question)
         return PriorityDecision("P4", "how-to question or request", reasons)
     if symptom == "security" and VULNERABILITY.search(text) and not COMPROMISED.search(text) and question:
         # How to patch, what the process is: a consultation (writers 2 and 3 agree).
@@ -357,6 +361,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         why("other_device", other_device)
         return PriorityDecision("P2", "core function degraded: hospital-wide, but another device does the job",
                                 reasons)
+    if wide and failing and system is not None and system not in CORE_SYSTEMS:
+        # The online hospital or the kiosks down for everyone: patients come to the counters,
+        # the core business goes on (writers 2 and 3: P2 four times in five).
+        return PriorityDecision("P2", "a non-core service is down hospital-wide; the core business goes on", reasons)
     if wide and (failing or SAVE_BLOCKED.search(text) or (symptom == "slow" and FROZEN.search(text))) and (
             not only_slow or FROZEN.search(text)) and not other_device:
         return PriorityDecision("P1", "hospital-wide: core business stopped for everyone", reasons)
