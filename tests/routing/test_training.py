@@ -8,8 +8,10 @@ from weibao.core.db import session_scope
 from weibao.graph.classifier import load_model, model_path
 from weibao.graph.ensemble import EnsembleLinker, ModelWatcher
 from weibao.routing.training import (
+    LABEL_DEV_SETS,
     alias_samples,
     article_samples,
+    devset_label_samples,
     phrasing_samples,
     retrain,
     ticket_samples,
@@ -62,7 +64,7 @@ def test_train_writes_the_model_into_the_data_folder_and_a_watcher_loads_it(seed
         _, report = train_and_save(session, seeded_services.kb.linker.ontology, tmp_path)
     path = model_path(tmp_path)
     assert report.size_bytes == path.stat().st_size and report.path == str(path)
-    assert {"article", "ticket", "alias", "phrasing"} <= set(report.by_source)
+    assert {"article", "ticket", "alias", "phrasing", "devset"} <= set(report.by_source)
     assert load_model(path) is not None
     linker = EnsembleLinker(seeded_services.kb.linker.ontology)
     watcher = ModelWatcher(linker, path, every_seconds=0)
@@ -77,3 +79,19 @@ def test_train_writes_the_model_into_the_data_folder_and_a_watcher_loads_it(seed
     fresh = EnsembleLinker(seeded_services.kb.linker.ontology)
     retrain(seeded_services.database.sessions, fresh, tmp_path / "again")
     assert fresh.model is not None and model_path(tmp_path / "again").exists()
+
+
+def test_the_development_sets_teach_the_label_model_and_no_other_set_is_read(tmp_path: Path) -> None:
+    eval_dir = Path(__file__).resolve().parents[2] / "data" / "eval"
+    samples = devset_label_samples(eval_dir)
+    assert len(samples) > 1000 and {s.source for s in samples} == {"devset"}
+    assert any(s.systems and s.symptoms and len(s.text) > 40 for s in samples)  # tickets
+    assert "heldout4" not in LABEL_DEV_SETS  # the blind set of round four is never trained on
+    # A folder without the sets: nothing.
+    assert devset_label_samples(tmp_path) == []
+    (tmp_path / "heldout").mkdir()
+    (tmp_path / "heldout" / "tickets.yaml").write_text(
+        "- {title: '打印机卡纸', description: '', systems: [terminal], symptoms: [print_failure], "
+        "priority: P3, lang: zh}\n", encoding="utf-8")
+    [only] = devset_label_samples(tmp_path)
+    assert only.systems == ("terminal",) and only.symptoms == ("print_failure",)
