@@ -132,3 +132,13 @@ def test_english_word_features_are_stems_and_pairs() -> None:
 
     assert english_words("printing failed") == ["print", "fail", "print fail"]
     assert english_words("打印机 printed") == ["print"]
+
+
+def test_english_text_takes_the_models_symptom_from_a_lower_probability(ontology) -> None:  # type: ignore[no-untyped-def]
+    from weibao.graph.ensemble import language
+
+    assert language("the lab results never came") == "en" and language("LIS结果没过来") == "zh"
+    linked = EntityLinker(ontology).link("LIS results")
+    probs = {"systems": {"lis": 0.9}, "symptoms": {"data_sync": 0.25, "slow": 0.2}}
+    assert merge(linked, probs, ontology, lang="en").ids("symptoms") == ["data_sync"]
+    assert merge(linked, probs, ontology).ids("symptoms") == []  # Chinese keeps 0.4
