@@ -360,8 +360,13 @@ class KnowledgeBase:
                 self._snapshot_generation = index.generation
                 self._snapshot_at = time.monotonic()
                 return None
-            with self._apply_lock, self._lock:
-                index.upgrade_dense()
+            with self._apply_lock:
+                with self._lock:  # the two steps that change what a search reads
+                    index.upgrade_dense()
+                    index.compact()
+                # The copy itself only reads the index, and every change to it goes through
+                # the apply lock: searches go on meanwhile (at 300k passages the copy holds
+                # the interpreter for about a second; it stalled every search before).
                 state = index.export_snapshot()
                 state.manifest["seq"] = self._cursor.safe_seq()
                 generation = index.generation
