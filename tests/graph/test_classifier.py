@@ -142,3 +142,15 @@ def test_english_text_takes_the_models_symptom_from_a_lower_probability(ontology
     probs = {"systems": {"lis": 0.9}, "symptoms": {"data_sync": 0.25, "slow": 0.2}}
     assert merge(linked, probs, ontology, lang="en").ids("symptoms") == ["data_sync"]
     assert merge(linked, probs, ontology).ids("symptoms") == []  # Chinese keeps 0.4
+
+
+def test_a_sure_model_overrules_a_dictionary_label_it_rules_out(ontology) -> None:  # type: ignore[no-untyped-def]
+    linked = EntityLinker(ontology).link("patients are not receiving the SMS code")
+    assert linked.ids("symptoms") == ["data_sync"]  # the dictionary reads "not receiving"
+    sure = merge(linked, {"systems": {}, "symptoms": {"login_failure": 0.8, "data_sync": 0.03}}, ontology)
+    assert sure.ids("symptoms") == ["login_failure"]
+    # A model that does not rule the dictionary's label out, or is unsure itself: both stay.
+    unsure = merge(linked, {"systems": {}, "symptoms": {"login_failure": 0.45, "data_sync": 0.03}}, ontology)
+    assert unsure.ids("symptoms")[0] == "data_sync"
+    backed = merge(linked, {"systems": {}, "symptoms": {"login_failure": 0.8, "data_sync": 0.3}}, ontology)
+    assert "data_sync" in backed.ids("symptoms")
