@@ -123,6 +123,24 @@ def test_sparse_scores_are_the_dense_scores_of_the_touched_rows() -> None:
     assert np.array_equal(index.bm25_scores(["w0", "w3"], sparse=True).values, first.values)
 
 
+def test_rows_prepared_outside_the_lock_equal_rows_added_at_once() -> None:
+    plain, _ = build(200)
+    ready, _ = build(200)
+    rng = random.Random(7)
+    add = [random_chunk(rng, 1000 + i, "fresh") for i in range(5)] + [
+        random_chunk(rng, 2000, "d3")  # replaces a document
+    ]
+    vectors = unit_vectors(6, seed=9)
+    plain.replace_documents([("article", "d5")], add, vectors)
+    ready.replace_documents([("article", "d5")], add, vectors, prepared=ready.prepare_rows(add))
+    assert ready.bm25.statistics() == plain.bm25.statistics()
+    assert np.array_equal(ready.bm25_scores(["w0", "w4"]), plain.bm25_scores(["w0", "w4"]))
+    assert ready.doc_chunks == plain.doc_chunks
+    for chunk in add:
+        assert ready.row_of[chunk.chunk_id] == plain.row_of[chunk.chunk_id]
+        assert ready.chunks[chunk.chunk_id] == plain.chunks[chunk.chunk_id]
+
+
 def test_bm25_ranking_equals_the_dense_ranking() -> None:
     from weibao.kb.search import EXPANSION_WEIGHT, _top_positions, bm25_ranking
 

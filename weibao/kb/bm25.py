@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,18 +128,24 @@ class IncrementalBM25:
         if row < self.n_rows:
             raise ValueError(f"row {row} is already used; rows are append-only")
         tokens = list(tokens) or [EMPTY_TOKEN]
+        self.add_counts(row, Counter(tokens).items(), len(tokens))
+
+    def add_counts(self, row: int, counts: Iterable[tuple[str, int]], length: int) -> None:
+        """`add` of tokens already counted: (term, tf) pairs and the token count."""
+        if row < self.n_rows:
+            raise ValueError(f"row {row} is already used; rows are append-only")
         self._ensure(row + 1)
         self.n_rows = row + 1
-        for term, tf in Counter(tokens).items():
+        for term, tf in counts:
             postings = self.postings.get(term)
             if postings is None:
                 postings = self.postings[term] = _Postings()
             postings.append(row, tf)
             self.work += 1
-        self.lengths[row] = len(tokens)
+        self.lengths[row] = length
         self.alive[row] = True
         self.n_docs += 1
-        self.total_length += len(tokens)
+        self.total_length += length
 
     def remove(self, row: int) -> None:
         """Tombstones row `row` (O(1): its postings go at the next `compact()`)."""

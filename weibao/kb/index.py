@@ -35,6 +35,7 @@ import secrets
 import shutil
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ import faiss
 import numpy as np
 
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
-from weibao.kb.bm25 import IncrementalBM25, SparseScores
+from weibao.kb.bm25 import EMPTY_TOKEN, IncrementalBM25, SparseScores
 from weibao.kb.textstore import TextStore, encode_record, record_text, record_tokens
 
 log = logging.getLogger(__name__)
@@ -287,6 +288,16 @@ def current_snapshot_seq(index_dir: Path) -> int:
 
 
 @dataclass(slots=True)
+class PreparedRow:
+    """A chunk's row made ready outside the index lock (`SearchIndex.prepare_rows`)."""
+
+    text: tuple[int, int, int]  # its record in the text store: segment, offset, length
+    counts: list[tuple[str, int]]  # BM25 term counts
+    length: int  # BM25 length
+    meta: ChunkMeta  # its row set when it is added
+
+
+@dataclass(slots=True)
 class SnapshotState:
     """Everything a snapshot writes, copied under the index lock, written outside it."""
 
@@ -463,13 +474,17 @@ class SearchIndex:
         remove: Iterable[tuple[str, str]],
         add: Sequence[IndexedChunk],
         vectors: np.ndarray,
+        prepared: Sequence[PreparedRow] | None = None,
     ) -> None:
-        """Drops every chunk of the `remove` documents, then adds `add` with `vectors`.
+        """Drops every chunk of the `remove` documents, then adds `add` with `vectors`
+        (and `prepared`, the `prepare_rows(add)` done beforehand outside the index lock).
 
         Costs O(chunks removed + chunks added), whatever the size of the index.
         """
         if len(add) != len(vectors):
             raise ValueError("one vector per added chunk is required")
+        if prepared is not None and len(prepared) != len(add):
+            raise ValueError("one prepared row per added chunk is required")
         doomed_docs = set(remove) | {c.doc_key for c in add}
         doomed = [cid for key in doomed_docs for cid in self.doc_chunks.get(key, ())]
         # A chunk id the database has handed to another document meanwhile (SQLite reuses ids).
@@ -486,8 +501,8 @@ class SearchIndex:
                 np.asarray([c.chunk_id for c in add], dtype=np.int64),
             )
             self._grow(self._n + len(add))
-            for chunk in add:
-                self._append_row(chunk)
+            for i, chunk in enumerate(add):
+                self._append_row(chunk, prepared[i] if prepared is not None else None)
         if doomed or add:
             self.generation += 1
 
@@ -512,7 +527,23 @@ class SearchIndex:
             intern(audience), intern(language), intern(hospital) if hospital is not None else None,
         )
 
-    def _append_row(self, chunk: IndexedChunk) -> None:
+    def prepare_rows(self, chunks: Sequence[IndexedChunk]) -> list[PreparedRow]:
+        """The part of adding `chunks` that no search reads: their text records written to
+        the spill file, their term counts and their interned metadata. Call it outside the
+        index lock (under the apply lock: a snapshot must not retire the spill file between
+        this and `replace_documents(..., prepared=...)`), so the lock is held for less."""
+        out = []
+        for chunk in chunks:
+            record = encode_record(chunk.text, chunk.tokens)
+            segment, offset = self._texts.append(record)
+            tokens = chunk.tokens or [EMPTY_TOKEN]
+            out.append(PreparedRow(
+                (segment, offset, len(record)), list(Counter(tokens).items()), len(tokens),
+                self._new_meta([getattr(chunk, f) for f in _META_FIELDS], -1),
+            ))
+        return out
+
+    def _append_row(self, chunk: IndexedChunk, prepared: PreparedRow | None = None) -> None:
         row = self._n
         cid = chunk.chunk_id
         self._ids[row] = cid
@@ -521,14 +552,22 @@ class SearchIndex:
         self._audience[row] = self._code(chunk.audience)
         self._language[row] = self._code(chunk.language)
         self._kind[row] = self._code(chunk.doc_kind)
-        record = encode_record(chunk.text, chunk.tokens)
-        self._text_seg[row], self._text_off[row] = self._texts.append(record)
-        self._text_len[row] = len(record)
+        if prepared is None:
+            record = encode_record(chunk.text, chunk.tokens)
+            self._text_seg[row], self._text_off[row] = self._texts.append(record)
+            self._text_len[row] = len(record)
+            meta = self._new_meta([getattr(chunk, f) for f in _META_FIELDS], row)
+        else:
+            self._text_seg[row], self._text_off[row], self._text_len[row] = prepared.text
+            meta = prepared.meta
+            meta.row = row
         self._n = row + 1
-        meta = self._new_meta([getattr(chunk, f) for f in _META_FIELDS], row)
         self.meta[meta.chunk_id] = meta
         self.doc_chunks.setdefault(meta.doc_key, []).append(meta.chunk_id)
-        self._bm25.add(row, chunk.tokens)
+        if prepared is None:
+            self._bm25.add(row, chunk.tokens)
+        else:
+            self._bm25.add_counts(row, prepared.counts, prepared.length)
         if cid > self._max_id:
             self._max_id = cid
 

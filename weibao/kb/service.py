@@ -248,8 +248,11 @@ class KnowledgeBase:
                 except BaseException:
                     self._cursor.applied, self._cursor.gaps = saved
                     raise
+                # What no search reads is done before the index lock (text records, term
+                # counts): the lock is held for the rows' columns, postings and vectors only.
+                prepared = index.prepare_rows(chunks)
                 with self._lock:
-                    index.replace_documents(keys, chunks, vectors)
+                    index.replace_documents(keys, chunks, vectors, prepared=prepared)
                     index.applied_seq = self._cursor.applied = seq
                 changed |= keys
                 embedded += count
