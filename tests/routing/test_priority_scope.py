@@ -55,3 +55,13 @@ def test_scope_and_questions(text: str, system: str, symptom: str, expected: str
     decision = decide(text, system, symptom, None)
     assert decision.priority == expected, decision
     assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+def test_a_department_alone_does_not_make_a_safety_area() -> None:
+    """Triage's department may be the similar tickets' guess: it raises nothing by itself."""
+    text = "骨科新来的规培医生登录HIS提示没有权限，开不了医嘱"
+    assert decide(text, "his", "login_failure", "icu").priority == decide(text, "his", "login_failure", None).priority
+    assert decide(text, "his", "login_failure", "icu").priority != "P1"
+    # Named in the text, or a safety system, it still does.
+    assert decide("ICU医生开不了医嘱，正在抢救", "his", "crash_error", None).priority == "P1"
+    assert decide("开不了医嘱，正在抢救", "icu", "crash_error", None).priority == "P1"

@@ -268,7 +268,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         group, wide = group or wide, ""
     single = "" if wide or OTHER_AREAS_FINE.search(text) else _found(SCOPE_SINGLE, text)
     area = _found(CRITICAL_AREA, text)
-    critical = bool(area) or system in SAFETY_SYSTEMS or department in SAFETY_DEPARTMENTS
+    # A safety area named in the text, or a safety system; not a department alone: triage's
+    # department is often the similar tickets' guess (a template question "in the ED", an
+    # orthopaedic trainee "in the ICU"), and a guess must not raise the priority.
+    critical = bool(area) or system in SAFETY_SYSTEMS
     later = _found(LATER, text)
     moment = _found(CRITICAL_MOMENT, text) if critical and not later else ""
     workaround = _found(WORKAROUND, text)

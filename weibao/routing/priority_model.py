@@ -101,8 +101,7 @@ def signal_tokens(
 
 def hard_floor(decision: PriorityDecision, text: str, system: str | None, department: str | None) -> bool:
     """True when the rules' level is fixed: the model may not move it."""
-    critical = (bool(rules.CRITICAL_AREA.search(text)) or system in rules.SAFETY_SYSTEMS
-                or department in rules.SAFETY_DEPARTMENTS)
+    critical = bool(rules.CRITICAL_AREA.search(text)) or system in rules.SAFETY_SYSTEMS
     codes = {r["code"] for r in decision.reasons}
     if decision.priority == "P4" and codes & {"question", "service_request"} and not critical:
         return True
