@@ -33,7 +33,7 @@ run: install
 test: install
 	$(BIN)/ruff check weibao tests bench
 	$(BIN)/mypy
-	@# Two processes, each test file whole on one of them (module fixtures are built once).
+	@# Two processes; each test file whole on one of them, the pg_crowd files together, long ones first (tests/scheduling.py).
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: install

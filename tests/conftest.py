@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -53,6 +54,22 @@ def make_settings(tmp: Path, database_url: str = "", **overrides: object) -> Set
 # same time would pass the server's 100 connections, so they take turns, module by module,
 # under a lock file shared by the processes (each module stays whole on one process).
 PG_CROWD_LOCK = Path(tempfile.gettempdir()) / "weibao-tests-pg-crowd.lock"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist loadfile` with the pg_crowd modules together and long modules first."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.scheduling import ModuleGroupScheduling
+
+    return ModuleGroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the order is the handing-out order
+        from tests.scheduling import order_items
+
+        order_items(items)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -112,12 +129,31 @@ def embedder():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def seeded_dir(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: ignore[no-untyped-def]
-    """A data folder initialised once with the seed corpus (SQLite + indexes)."""
+    """A data folder initialised with the seed corpus (SQLite + indexes), one per pytest
+    process. Under xdist the first process to need it builds a pristine one for the run
+    (about a minute, mostly embedding) and each process copies it: the copies start equal
+    whatever the other process's tests later write into its own."""
     from weibao.bootstrap import initialise_all
 
+    def build(folder: Path) -> None:
+        report = initialise_all(make_settings(folder), embedder)
+        assert not report.articles.errors, report.articles.errors
+
     folder = tmp_path_factory.mktemp("seeded")
-    report = initialise_all(make_settings(folder), embedder)
-    assert not report.articles.errors, report.articles.errors
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        build(folder)
+        return folder
+    pristine = tmp_path_factory.getbasetemp().parent / "seeded-pristine"  # this run's, shared
+    with open(f"{pristine}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (pristine / ".built").exists():
+                shutil.rmtree(pristine, ignore_errors=True)
+                build(pristine)
+                (pristine / ".built").touch()
+            shutil.copytree(pristine, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".built"))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return folder
 
 
