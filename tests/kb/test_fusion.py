@@ -43,3 +43,19 @@ def test_group_best_keeps_best_passage_and_adds_runner_up_bonus() -> None:
     assert [g.key for g in groups] == ["a", "b"]
     assert groups[0].best_item == 1 and abs(groups[0].score - 0.54) < 1e-12
     assert groups[0].items == [1, 2]
+
+
+def test_top_positions_are_the_best_positive_values_ties_by_position() -> None:
+    import numpy as np
+
+    from weibao.kb.search import _top_positions
+
+    rng = np.random.default_rng(1)
+    values = rng.random(5000).astype(np.float32)
+    values[rng.random(5000) < 0.4] = 0
+    top = _top_positions(values, 100)
+    assert np.array_equal(top, np.argsort(-values, kind="stable")[:100])
+    ties = np.asarray([0.5, 0.0, 0.9, 0.5, 0.5, 0.1], dtype=np.float32)
+    assert _top_positions(ties, 3).tolist() == [2, 0, 3]
+    assert _top_positions(ties, 10).tolist() == [2, 0, 3, 4, 5]
+    assert _top_positions(np.zeros(3, dtype=np.float32), 2).size == 0

@@ -90,14 +90,21 @@ Coverage = Callable[[str, str, Sequence[str], Sequence[str]], float]
 
 
 def _top_positions(values: np.ndarray, n: int) -> np.ndarray:
-    """Positions of the n best positive values, best first (ties: the earlier position)."""
-    positive = np.flatnonzero(values > 0)
-    if positive.size == 0:
-        return positive
-    if positive.size > n:
-        part = np.argpartition(-values[positive], n - 1)[:n]
-        positive = positive[part]
-    return positive[np.argsort(-values[positive], kind="stable")]
+    """Positions of the n best positive values, best first; equal values by position.
+
+    The n-th best value comes from `np.partition` (no index array carried through the
+    selection), then only the values at or above it are sorted: at 300k passages a query
+    touches ~220k rows, and argpartition over them was a fifth of a search."""
+    if values.size == 0 or n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if values.size > n:
+        cut = values.size - n
+        kth = np.partition(values, cut)[cut]
+        chosen = np.flatnonzero(values >= kth)
+    else:
+        chosen = np.arange(values.size)
+    chosen = chosen[values[chosen] > 0]
+    return chosen[np.argsort(-values[chosen], kind="stable")[:n]]
 
 
 # BM25 scores of a token list over the rows it touches (`PreparedQuery.bm25_sparse`
