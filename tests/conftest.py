@@ -15,7 +15,6 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from weibao.core import migrate
 from weibao.core.db import Database
 from weibao.core.settings import REPO_DIR, Settings
 
@@ -86,12 +85,15 @@ def _pg_crowds_take_turns(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A fresh, migrated database per test: a SQLite file, or a PostgreSQL schema."""
+    from tests.databases import fresh_postgresql_schema, fresh_sqlite
+
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        migrate.upgrade(Database(url).engine)
-        yield url
+        fresh_sqlite(tmp_path / "test.db", tmp_path_factory.getbasetemp())
+        yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     if _PG_SKIP:
         pytest.skip(_PG_SKIP)
@@ -99,14 +101,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
     schema = f"wb_{uuid.uuid4().hex[:12]}"
     raw = PG_BASE_URL.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(raw, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
     # Every connection to this schema carries its name, so that the ones a test left open
     # (an app's pool nobody disposed) are closed when it ends: two pytest processes would
     # otherwise pile idle connections up to the server's limit of 100.
     url = f"{PG_BASE_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
+    fresh_postgresql_schema(PG_BASE_URL, schema, url)
     database = Database(url)
-    migrate.upgrade(database.engine)
     try:
         yield url
     finally:
