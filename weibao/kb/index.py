@@ -59,6 +59,17 @@ SNAPSHOTS_KEPT = 2
 # on a busy 2-core box, and spin-waits under load). Training and bulk adds raise it again.
 SEARCH_THREADS = 1
 faiss.omp_set_num_threads(SEARCH_THREADS)
+# OpenMP's thread count is per thread: a thread the process starts later (a request
+# worker, the writer applying a change) begins at one per core again. Each search and
+# change sets it for its own thread (a writer's FAISS add with two OpenMP threads left a
+# spinning worker beside the searches).
+_omp = threading.local()
+
+
+def _one_omp_thread() -> None:
+    if getattr(_omp, "threads", None) != SEARCH_THREADS:
+        faiss.omp_set_num_threads(SEARCH_THREADS)
+        _omp.threads = SEARCH_THREADS
 SYSTEM_BIT = {system: 1 << i for i, system in enumerate(SYSTEMS)}
 SYMPTOM_BIT = {symptom: 1 << i for i, symptom in enumerate(SYMPTOMS)}
 
@@ -243,6 +254,7 @@ def build_ivf_index(vectors: np.ndarray, ids: np.ndarray, nprobe: int = IVF_NPRO
         ivf.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
     finally:
         faiss.omp_set_num_threads(SEARCH_THREADS)
+        _omp.threads = SEARCH_THREADS
     ivf.nprobe = nprobe
     return ivf
 
@@ -439,6 +451,7 @@ class SearchIndex:
         total = self._dense.ntotal
         if total == 0 or k <= 0:
             return _EMPTY
+        _one_omp_thread()
         params: faiss.SearchParameters | None = None
         bitmap = None
         if allowed_rows is not None:
@@ -485,6 +498,7 @@ class SearchIndex:
             raise ValueError("one vector per added chunk is required")
         if prepared is not None and len(prepared) != len(add):
             raise ValueError("one prepared row per added chunk is required")
+        _one_omp_thread()
         doomed_docs = set(remove) | {c.doc_key for c in add}
         doomed = [cid for key in doomed_docs for cid in self.doc_chunks.get(key, ())]
         # A chunk id the database has handed to another document meanwhile (SQLite reuses ids).
