@@ -23,13 +23,7 @@ DEFAULT_NEIGHBOUR_WEIGHT = 1.5
 # The system field: ten neighbours at 1.5 outvoted a system the text names outright. At
 # 1.0 triage's system on the held-out development sets rose zh/en 0.933/0.893 -> 0.933/
 # 0.940 (heldout) and 0.909/0.850 -> 0.918/0.879 (heldout2); symptoms unchanged.
-# The symptom field: 1.5 -> 0.25. The label model now reads how a problem shows from the
-# text (development sets' phrasing in training); the seed desk's nearest tickets, written
-# in its own templates, mostly outvoted it. Leave-one-set-out (bench/linking_cv.py) triage
-# symptom zh/en heldout 0.916/0.857 -> 0.916/0.940, heldout2 0.909/0.907 -> 0.973/0.935,
-# heldout3 0.966/0.844 -> 0.983/0.953; the seed desk's replay 0.993 -> 1.000 (0.5 was one
-# plateau with it, 0 lost heldout2).
-NEIGHBOURS_BY_FIELD = {"department": 2.0, "system": 1.0, "symptom": 0.25}
+NEIGHBOURS_BY_FIELD = {"department": 2.0, "system": 1.0}
 # A runner-up with at least this share of the winner's votes is kept as an alternative:
 # matching then prefers engineers who also know it, hedging against a wrong guess.
 ALTERNATIVE_SHARE = 0.5
