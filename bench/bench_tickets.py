@@ -126,7 +126,7 @@ def main() -> None:
     prepare_database(Settings(data_dir=args.folder))  # a folder built by an older version migrates
     started = time.perf_counter()
     services = open_services(Settings(data_dir=args.folder), long_running=True)  # as `serve` does
-    print(f"start-up (index, graph of {len(services.kb.graph.graph)} nodes): {time.perf_counter() - started:.1f} s")
+    print(f"start-up (index, graph of {services.kb.graph.stats()['nodes']} nodes): {time.perf_counter() - started:.1f} s")
     with session_scope(services.database.sessions) as session:
         count = session.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1))
     texts = [(t["hospital_id"], t["title"], t["description"])
