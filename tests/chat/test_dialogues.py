@@ -141,3 +141,21 @@ def test_messages_are_stored_masked(make_chat, chat_database) -> None:  # type: 
     with chat_database.sessions() as session:
         texts = [m.text for m in session.scalars(select(ChatMessage))]
     assert texts and not any("13812345678" in t or "王小明" in t for t in texts)
+
+
+def test_a_question_in_words_the_linker_does_not_know_is_answered_by_meaning(make_chat) -> None:  # type: ignore[no-untyped-def]
+    # No system, symptom or domain cue is linked; the article is close by meaning.
+    reply = make_chat().say("线上付了钱号没挂上").reply
+    assert reply.answered and reply.sources[0].systems[0] == "internet_hospital"
+
+
+def test_unknown_topics_still_get_no_answer(make_chat) -> None:  # type: ignore[no-untyped-def]
+    for message in ("停车场道闸不抬杆", "the elevator is stuck", "the staff canteen card won't top up", "门禁卡刷不开"):
+        reply = make_chat().say(message).reply  # each a new conversation
+        assert not reply.answered and reply.citations == [], message
+
+
+def test_a_short_message_naming_a_thing_is_answered_without_a_question(make_chat) -> None:  # type: ignore[no-untyped-def]
+    reply = make_chat().say("条码打出来空白").reply
+    assert reply.follow_up is None and reply.answered
+    assert reply.sources[0].systems[0] == "lis"

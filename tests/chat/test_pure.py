@@ -77,3 +77,70 @@ def test_a_follow_up_answered_by_its_place_in_the_list_picks_that_choice() -> No
     for said, wanted in (("第二个", "lis"), ("2", "lis"), ("选第一个。", "nursing"), ("三", "his"),
                          ("the second one", "lis"), ("腕带", "nursing"), ("第四个", None)):
         assert Assistant._chosen(said, Understanding(text=said), choices) == wanted, said
+
+
+def _hit(doc_id: str, systems: list[str], score: float, symptoms: list[str] | None = None):  # type: ignore[no-untyped-def]
+    from weibao.kb.hits import DocumentHit
+    from weibao.kb.snippet import Snippet
+
+    return DocumentHit(
+        kind="article", id=doc_id, title=doc_id, systems=systems, symptoms=symptoms or ["print_failure"],
+        departments=[], audience="all", language="zh", score=score,
+        snippet=Snippet("", []), chunk_id=0,
+    )
+
+
+def test_a_follow_up_needs_two_close_candidates_of_different_systems() -> None:
+    from weibao.chat.dialogue import Assistant
+    from weibao.kb.search import Understanding
+
+    u = Understanding(symptoms=("print_failure",))
+    close_and_different = [_hit("lis-002", ["lis", "terminal"], 1.0), _hit("his-008", ["his", "terminal"], 0.95)]
+    assert Assistant._competing_systems(u, close_and_different) == ["lis", "his"]
+    # A clear first candidate: the runner-up far behind.
+    clear = [_hit("lis-002", ["lis"], 1.0), _hit("his-008", ["his"], 0.8)]
+    assert Assistant._competing_systems(u, clear) == []
+    # The two best agree on the system (two insurance articles): nothing to ask.
+    same = [_hit("ins-1", ["insurance"], 1.0), _hit("ins-2", ["insurance", "integration"], 0.97),
+            _hit("his-1", ["his"], 0.95)]
+    assert Assistant._competing_systems(u, same) == []
+
+
+def test_a_named_thing_makes_a_short_message_specific() -> None:
+    from dataclasses import dataclass
+
+    from weibao.chat.dialogue import is_vague
+
+    @dataclass
+    class M:
+        kind: str
+        span: tuple[int, int]
+
+    class Linked:
+        def __init__(self, *mentions: M) -> None:
+            self._mentions = list(mentions)
+
+        def mentions(self) -> list[M]:
+            return self._mentions
+
+    assert is_vague("打印不出来", Linked(M("symptoms", (0, 5))))
+    # 「条码打出来空白」: the barcode is a term; search answers without a question.
+    assert not is_vague("条码打出来空白", Linked(M("symptoms", (2, 7)), M("terms", (0, 2))))
+
+
+def test_a_meaning_only_answer_needs_a_close_passage_and_respects_a_strict_threshold() -> None:
+    from weibao.chat.compose import SEMANTIC_ANSWER_COSINE, compose_answer
+    from weibao.kb.search import Understanding
+
+    hits = [_hit("ih-006", ["internet_hospital"], 1.0)]
+
+    def compose(similarity: float, threshold: float = 0.3) -> bool:
+        return compose_answer(
+            hits, Understanding(), "en", query_terms={"video", "sound"}, doc_terms_of=lambda h: set(),
+            steps_of=lambda h: ["Check the microphone permission."], tokens_of=str.split,
+            threshold=threshold, similarity_of=lambda h: similarity,
+        ).answered
+
+    assert not compose(SEMANTIC_ANSWER_COSINE - 0.05)  # no linked entity, no shared word
+    assert compose(SEMANTIC_ANSWER_COSINE + 0.05)
+    assert not compose(SEMANTIC_ANSWER_COSINE + 0.05, threshold=0.99)
