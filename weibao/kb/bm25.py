@@ -288,6 +288,73 @@ class IncrementalBM25:
             touched, values = touched[keep], values[keep]
         return SparseScores(touched, values, size)
 
+    def top_candidates(
+        self,
+        tokens: Sequence[str],
+        n: int,
+        expansion: Sequence[str] = (),
+        expansion_weight: float = 0.0,
+        mask: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(rows ascending, float32 scores) holding every live row in `mask` that can be
+        among the n best of `sparse_scores(tokens)` + expansion_weight *
+        `sparse_scores(expansion)`, with the values those give bit for bit (rows tied with
+        the n-th best included): their top n, equal scores by row, is the exact top n.
+
+        For queries touching many rows: the scores are summed in the scratch buffer as the
+        sparse path does; a threshold is then taken from real rows' scores (the n-th best of
+        the eligible rows of the rarest term holding n of them: at most the n-th best of all),
+        and only the rows at or above it are read (a few hundred mostly, not the ~73% of the
+        corpus a common word touches). None (score every touched row instead) when the
+        query's postings are few, or no term holds n eligible rows."""
+        if self.n_docs == 0 or n <= 0:
+            return None
+        main = self._terms(tokens)
+        extra = self._terms(expansion) if expansion else []
+        postings = sum(len(rows) for rows, _, _ in main) + sum(len(rows) for rows, _, _ in extra)
+        size = self.n_rows
+        if postings < SORT_SHARE * size:
+            return None
+        # The sample: the eligible rows of the term with the fewest postings that has n.
+        sample: np.ndarray | None = None
+        for rows, _, _ in sorted([*main, *extra], key=lambda term: len(term[0])):
+            eligible = rows[self._eligible(rows, mask)]
+            if len(eligible) >= n:
+                sample = eligible
+                break
+        if sample is None:
+            return None
+        buffer = self._buffer(size)
+        for rows, part, weight in main:
+            buffer[rows] += weight * part
+        combined = buffer[:size]
+        if extra:
+            second = self._buffer2(size)
+            for rows, part, weight in extra:
+                second[rows] += weight * part
+            combined = combined + expansion_weight * second[:size]  # the sparse path's arithmetic
+            second[:size] = 0
+        values = combined[sample]
+        theta = np.partition(values, len(values) - n)[len(values) - n]
+        rows_c = np.flatnonzero(combined >= theta)
+        rows_c = rows_c[self._eligible(rows_c, mask)]
+        values = combined[rows_c]  # a copy (fancy indexing) before the buffer is cleared
+        buffer[:size] = 0
+        return rows_c, values
+
+    def _buffer2(self, size: int) -> np.ndarray:
+        buffer: np.ndarray | None = getattr(self._scratch, "second", None)
+        if buffer is None or len(buffer) < size:
+            buffer = self._scratch.second = np.zeros(max(size, 2 * len(buffer) if buffer is not None else 0, 64),
+                                                     dtype=np.float32)
+        return buffer
+
+    def _eligible(self, rows: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        keep = self.alive[rows]
+        if mask is not None:
+            keep &= mask[rows]
+        return keep
+
     def statistics(self) -> tuple[int, int, dict[str, int]]:
         """(N, total length, document frequencies): what a from-scratch build must equal.
         O(postings): for checks and tests."""

@@ -136,8 +136,19 @@ def bm25_ranking(
     expansion: Sequence[str],
     mask: np.ndarray | None,
     n: int,
-    scorer: Scorer = _fresh_scores,
+    scorer: Scorer | None = None,
 ) -> list[int]:
+    """Chunk ids of the n best BM25 rows (tokens + EXPANSION_WEIGHT x expansion) in `mask`,
+    best first, equal scores by row. Without a `scorer`, from the rows at or above a
+    threshold taken from real rows' scores (`IncrementalBM25.top_candidates`: the same rows,
+    scores and order as ranking every touched row); with one, from its scores of every
+    touched row."""
+    if scorer is None:
+        found = index.bm25.top_candidates(tokens, n, expansion, EXPANSION_WEIGHT, mask)
+        if found is not None:
+            rows, values = found
+            return [int(cid) for cid in index.row_chunk_ids[rows[_top_positions(values, n)]]]
+        scorer = _fresh_scores
     scores = scorer(index, tokens)
     if expansion:
         rows, values = _combined(scores, scorer(index, expansion))
@@ -268,7 +279,7 @@ def hybrid_search(
     rankings: list[tuple[list[int], float]] = []
     if options.mode in ("bm25", "hybrid"):
         rankings.append(
-            (bm25_ranking(index, tokens, expansion, mask, options.candidates, scorer), bm25_weight)
+            (bm25_ranking(index, tokens, expansion, mask, options.candidates), bm25_weight)
         )
     if use_graph and graph_docs:
         rankings.append(
