@@ -128,3 +128,46 @@ def test_bm25_ranking_equals_the_scorer_path() -> None:
             assert bm25_ranking(index, tokens, expansion, m, 100) == bm25_ranking(
                 index, tokens, expansion, m, 100, scorer
             )
+
+
+def test_cached_tf_parts_give_the_fresh_scores(monkeypatch) -> None:
+    from weibao.kb import bm25 as bm25_module
+
+    monkeypatch.setattr(bm25_module, "PART_CACHE_MIN", 1)
+    monkeypatch.setattr(bm25_module, "PART_CACHE_POSTINGS", 3000)  # evictions too
+    rng = random.Random(11)
+    bm = IncrementalBM25()
+    row = 0
+    queries = [_query(rng) for _ in range(30)]
+
+    def same_as_fresh() -> None:
+        for tokens in queries:
+            cached = bm.sparse_scores(tokens)
+            dense = bm.scores(tokens)
+            with bm._parts_lock:
+                bm._parts.clear()
+                bm._parts_size = 0
+            fresh = bm.sparse_scores(tokens)
+            assert np.array_equal(cached.rows, fresh.rows) and np.array_equal(cached.values, fresh.values)
+            assert np.array_equal(dense, bm.scores(tokens))
+            bm.sparse_scores(tokens)  # cached again for the next round
+        assert bm._parts and bm._parts_size <= 3000
+
+    for _ in range(800):
+        bm.add(row, _tokens(rng))
+        row += 1
+    same_as_fresh()
+    same_as_fresh()  # read from the cache
+    for dead in rng.sample(range(row), 200):
+        bm.remove(dead)
+    same_as_fresh()
+    for _ in range(100):
+        bm.add(row, _tokens(rng))
+        row += 1
+    same_as_fresh()
+    alive = bm.alive[: bm.n_rows]
+    mapping = np.full(bm.n_rows, -1, dtype=np.int64)
+    mapping[alive] = np.arange(int(alive.sum()))
+    bm.compact(mapping, int(alive.sum()))
+    same_as_fresh()
+    _check(bm, rng)

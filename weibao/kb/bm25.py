@@ -13,7 +13,8 @@ any (counted at query time over the postings the score reads anyway), so a remov
 neither the row's tokens nor a per-term counter. Rows are slots handed out by the caller
 (SearchIndex), append-only between compactions.
 
-Memory: 6 bytes per posting (int32 row, uint16 term frequency).
+Memory: 6 bytes per posting (int32 row, uint16 term frequency), plus the tf parts of the
+most recently queried long postings (float32, at most PART_CACHE_POSTINGS: 16 MB).
 
 Reading: `sparse_scores` gives the scores of the rows a query touches only (its terms'
 postings), accumulated in a per-thread scratch buffer that is cleared at those rows
@@ -24,7 +25,7 @@ dense `scores`' own, so both give the same float32 values.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -87,6 +88,10 @@ class SparseScores:
 # Below this many postings per row of the index, a query's touched rows are found by
 # sorting its postings' rows; above, by one scan of the scratch buffer (cheaper then).
 SORT_SHARE = 0.125
+# Tf parts of terms with at least this many postings are kept between queries (the common
+# words every query pays most for), up to this many postings in all (4 bytes each).
+PART_CACHE_MIN = 2048
+PART_CACHE_POSTINGS = 4_000_000
 
 
 class IncrementalBM25:
@@ -106,6 +111,11 @@ class IncrementalBM25:
         # without a pass over its postings on every query while tombstones wait for compact().
         self._dead_in: dict[str, tuple[int, int]] = {}
         self._scratch = threading.local()  # per-thread float32 accumulator, zero between uses
+        # term -> ((postings, slope), tf parts): the long postings' parts until a write moves
+        # the average length or adds to the term; least recently used first.
+        self._parts: OrderedDict[str, tuple[tuple[int, float], np.ndarray]] = OrderedDict()
+        self._parts_size = 0
+        self._parts_lock = threading.Lock()
 
     # ---- statistics ---------------------------------------------------------------
     @property
@@ -181,6 +191,9 @@ class IncrementalBM25:
         self.lengths, self.alive, self.n_rows = lengths, alive, n_rows
         self.dead_rows = 0
         self._dead_in.clear()
+        with self._parts_lock:
+            self._parts.clear()
+            self._parts_size = 0
 
     def load(self, terms: Sequence[str], offsets: np.ndarray, rows: np.ndarray, tfs: np.ndarray,
              lengths: np.ndarray) -> None:
@@ -235,10 +248,36 @@ class IncrementalBM25:
             if df == 0:
                 continue
             rows = p.rows[: p.n]
-            tfs = p.tfs[: p.n].astype(np.float32)
-            part = tfs / (tfs + (base + slope * self.lengths[rows]))
+            part = self._part(term, p, rows, base, slope)
             out.append((rows, part, np.float32(self._idf(df) * count)))
         return out
+
+    def _part(self, term: str, p: _Postings, rows: np.ndarray, base: float, slope: float) -> np.ndarray:
+        """tf / (tf + base + slope * dl) over the term's postings (float32), cached for long
+        postings while neither the term's postings nor the slope (the average length)
+        change. A removal zeroes a row's length, so a cached part may differ from a fresh
+        one at dead rows only, and no score reads dead rows. Compaction clears the cache."""
+        key = (p.n, slope)
+        if p.n >= PART_CACHE_MIN:
+            with self._parts_lock:
+                hit = self._parts.get(term)
+                if hit is not None and hit[0] == key:
+                    self._parts.move_to_end(term)
+                    return hit[1]
+        tfs = p.tfs[: p.n].astype(np.float32)
+        part = tfs / (tfs + (base + slope * self.lengths[rows]))
+        if p.n >= PART_CACHE_MIN:
+            part.flags.writeable = False
+            with self._parts_lock:
+                old = self._parts.pop(term, None)
+                if old is not None:
+                    self._parts_size -= len(old[1])
+                self._parts[term] = (key, part)
+                self._parts_size += len(part)
+                while self._parts_size > PART_CACHE_POSTINGS:
+                    _, (_, dropped) = self._parts.popitem(last=False)
+                    self._parts_size -= len(dropped)
+        return part
 
     def scores(self, tokens: Sequence[str], n_rows: int | None = None) -> np.ndarray:
         """One float32 score per row slot (dead rows score 0)."""
