@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-
-import numpy as np
 
 from weibao.chat import intents
 from weibao.chat.compose import (
@@ -412,22 +409,8 @@ class Assistant:
         return bool(hits) and self._similarity(message, hits[0]) >= semantic_bar(self.min_confidence)
 
     def _similarity(self, text: str, hit: DocumentHit) -> float:
-        """The dense cosine between `text` and the hit's closest indexed passage (0 when
-        there is no embedding model or the hit has no vector)."""
-        index = self.kb.index
-        chunk_ids = index.doc_chunks.get((hit.kind, hit.id), ())
-        if not chunk_ids:
-            return 0.0
-        try:
-            vector = self.kb.embedder.encode_query(text)
-        except Exception:
-            return 0.0
-        # The knowledge base's index lock: a writer may be applying a change (weibao/kb
-        # offers no public dense look-up of one document).
-        with getattr(self.kb, "_lock", None) or nullcontext():
-            mask = np.isin(index.row_chunk_ids, np.asarray(list(chunk_ids), dtype=np.int64))
-            _, scores = index.dense_search(vector, len(chunk_ids), allowed_rows=mask)
-        return float(scores.max()) if len(scores) else 0.0
+        """The dense cosine between `text` and the hit's closest indexed passage."""
+        return self.kb.closeness(text, hit.kind, hit.id)
 
     def _title_of(self, document_id: str) -> str:
         """An article's title (a resolved case keeps its ticket code)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -433,6 +434,18 @@ class KnowledgeBase:
             )
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, round(took, 2), hits, understanding or Understanding())
+
+    def closeness(self, text: str, kind: str, document_id: str) -> float:
+        """The dense cosine between `text` and the document's closest indexed passage (0 when
+        the document has no passage in the index)."""
+        chunk_ids = self.index.doc_chunks.get((kind, document_id), ())
+        if not chunk_ids:
+            return 0.0
+        vector = self.embedder.encode_query(text)
+        with self._lock:
+            rows = np.isin(self.index.row_chunk_ids, np.asarray(list(chunk_ids), dtype=np.int64))
+            _, scores = self.index.dense_search(vector, len(chunk_ids), allowed_rows=rows)
+        return float(scores.max()) if len(scores) else 0.0
 
     def link(self, text: str) -> LinkResult | None:
         return self.linker.link(text) if self.linker is not None else None
