@@ -55,6 +55,7 @@ def make_settings(tmp: Path, database_url: str = "", **overrides: object) -> Set
 PG_CROWD_LOCK = Path(tempfile.gettempdir()) / "weibao-tests-pg-crowd.lock"
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: no error where xdist is not loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """`--dist loadfile` with the pg_crowd modules together and long modules first."""
     if config.getvalue("dist") != "loadfile":
