@@ -62,7 +62,7 @@ def _check(bm: IncrementalBM25, rng: random.Random, queries: int = 40) -> int:
         assert np.array_equal(got_values, values)  # bit for bit
         pruned += bm.top_candidates(tokens, n, expansion, EXPANSION_WEIGHT, mask) is not None
         assert not np.any(bm._buffer(bm.n_rows))  # the scratch buffers are left cleared
-        assert not np.any(bm._buffer2(bm.n_rows))
+        assert not np.any(bm._buffer(bm.n_rows, "second"))
     return pruned
 
 

@@ -15,8 +15,6 @@ resolved tickets with their engineer-corrected labels, and the ontology's aliase
 
 from __future__ import annotations
 
-import io
-import pickle
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from weibao.core.model_files import read_model_file, write_model_file
 from weibao.core.privacy import PLACEHOLDERS
 from weibao.graph.english import stem
 from weibao.graph.ontology import normalize
@@ -131,13 +130,7 @@ class LabelModel:
 
     def save(self, path: Path) -> int:
         """Writes atomically (a reader never sees half a file); returns the size in bytes."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        pickle.dump({"format": FORMAT_VERSION, "model": self}, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(buffer.getvalue())
-        tmp.replace(path)
-        return len(buffer.getvalue())
+        return write_model_file(path, self, FORMAT_VERSION)
 
 
 class ModelFileError(RuntimeError):
@@ -147,18 +140,7 @@ class ModelFileError(RuntimeError):
 def load_model(path: Path) -> LabelModel | None:
     """The model saved at `path` (written only by `weibao train` into the data folder), or
     None when there is none yet."""
-    if not path.exists():
-        return None
-    try:
-        payload = pickle.loads(path.read_bytes())
-    except Exception as exc:  # a truncated or foreign file must say which one
-        raise ModelFileError(f"cannot read the understanding model at {path}: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: not an understanding model of format {FORMAT_VERSION}; run `weibao train`")
-    model = payload["model"]
-    if not isinstance(model, LabelModel):
-        raise ModelFileError(f"{path}: not an understanding model; run `weibao train`")
-    return model
+    return read_model_file(path, FORMAT_VERSION, LabelModel, "understanding model", ModelFileError)
 
 
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9_'\-]+")

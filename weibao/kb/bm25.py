@@ -290,11 +290,13 @@ class IncrementalBM25:
             out[: self.n_rows] *= self.alive[: self.n_rows]
         return out
 
-    def _buffer(self, size: int) -> np.ndarray:
-        buffer: np.ndarray | None = getattr(self._scratch, "buffer", None)
+    def _buffer(self, size: int, name: str = "buffer") -> np.ndarray:
+        """This thread's zeroed float32 scratch of at least `size` (one per `name`): users
+        clear the places they wrote before they return."""
+        buffer: np.ndarray | None = getattr(self._scratch, name, None)
         if buffer is None or len(buffer) < size:
-            buffer = self._scratch.buffer = np.zeros(max(size, 2 * len(buffer) if buffer is not None else 0, 64),
-                                                     dtype=np.float32)
+            buffer = np.zeros(max(size, 2 * len(buffer) if buffer is not None else 0, 64), dtype=np.float32)
+            setattr(self._scratch, name, buffer)
         return buffer
 
     def sparse_scores(self, tokens: Sequence[str], n_rows: int | None = None) -> SparseScores:
@@ -368,7 +370,7 @@ class IncrementalBM25:
             buffer[rows] += weight * part
         combined = buffer[:size]
         if extra:
-            second = self._buffer2(size)
+            second = self._buffer(size, "second")
             for rows, part, weight in extra:
                 second[rows] += weight * part
             combined = combined + expansion_weight * second[:size]  # the sparse path's arithmetic
@@ -380,13 +382,6 @@ class IncrementalBM25:
         values = combined[rows_c]  # a copy (fancy indexing) before the buffer is cleared
         buffer[:size] = 0
         return rows_c, values
-
-    def _buffer2(self, size: int) -> np.ndarray:
-        buffer: np.ndarray | None = getattr(self._scratch, "second", None)
-        if buffer is None or len(buffer) < size:
-            buffer = self._scratch.second = np.zeros(max(size, 2 * len(buffer) if buffer is not None else 0, 64),
-                                                     dtype=np.float32)
-        return buffer
 
     def _eligible(self, rows: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         keep = self.alive[rows]

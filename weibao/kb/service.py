@@ -443,8 +443,10 @@ class KnowledgeBase:
             return 0.0
         vector = self.embedder.encode_query(text)
         with self._lock:
-            rows = np.isin(self.index.row_chunk_ids, np.asarray(list(chunk_ids), dtype=np.int64))
-            _, scores = self.index.dense_search(vector, len(chunk_ids), allowed_rows=rows)
+            index = self.index
+            rows = np.zeros(len(index.row_chunk_ids), dtype=bool)
+            rows[[index.row_of[cid] for cid in chunk_ids]] = True
+            _, scores = index.dense_search(vector, len(chunk_ids), allowed_rows=rows)
         return float(scores.max()) if len(scores) else 0.0
 
     def link(self, text: str) -> LinkResult | None:

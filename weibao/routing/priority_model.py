@@ -23,8 +23,6 @@ the file changes).
 
 from __future__ import annotations
 
-import io
-import pickle
 import re
 import threading
 import time
@@ -35,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from weibao.core.model_files import read_model_file, write_model_file
 from weibao.graph.classifier import clean
 from weibao.routing import priority as rules
 from weibao.routing.models import PRIORITIES
@@ -187,13 +186,7 @@ class PriorityModel:
 
     def save(self, path: Path) -> int:
         """Writes atomically; returns the size in bytes."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        pickle.dump({"format": FORMAT_VERSION, "model": self}, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(buffer.getvalue())
-        tmp.replace(path)
-        return len(buffer.getvalue())
+        return write_model_file(path, self, FORMAT_VERSION)
 
 
 _NGRAM_RANGE = (1, 3)
@@ -305,17 +298,7 @@ class PriorityModelError(RuntimeError):
 
 
 def load(path: Path) -> PriorityModel | None:
-    if not path.exists():
-        return None
-    try:
-        payload = pickle.loads(path.read_bytes())
-    except Exception as exc:  # a truncated or foreign file must say which one
-        raise PriorityModelError(f"cannot read the priority model at {path}: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION \
-            or not isinstance(payload.get("model"), PriorityModel):
-        raise PriorityModelError(f"{path}: not a priority model of format {FORMAT_VERSION}; run `weibao train`")
-    model: PriorityModel = payload["model"]
-    return model
+    return read_model_file(path, FORMAT_VERSION, PriorityModel, "priority model", PriorityModelError)
 
 
 class _Loaded:
