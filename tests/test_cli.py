@@ -30,11 +30,21 @@ def initialised(tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path) -> P
     return data_dir
 
 
-def test_init_on_an_initialised_folder_adds_nothing(initialised: Path) -> None:
-    again = run(["init"], initialised)
+def test_init_on_an_initialised_folder_adds_nothing_and_trains_only_a_missing_model(
+    tmp_path: Path, seeded_dir: Path
+) -> None:
+    from weibao.graph.classifier import model_path
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(seeded_dir, data_dir)
+    again = run(["init", "--no-train"], data_dir)
     assert again.returncode == 0, again.stderr
     assert "added 0, updated 0" in again.stdout
     assert "resolved tickets +0" in again.stdout
+    assert not model_path(data_dir).exists() and "trained on" not in again.stdout
+    trained = run(["init"], data_dir)
+    assert trained.returncode == 0, trained.stderr
+    assert "trained on" in trained.stdout and model_path(data_dir).is_file()
 
 
 def test_triage_dry_run_prints_the_documented_json_and_stores_nothing(initialised: Path) -> None:

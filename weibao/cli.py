@@ -94,7 +94,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     for error in report.articles.errors:
         print(f"rejected: {error}", file=sys.stderr)
     _first_admin(settings)
+    if not args.no_train:
+        _first_models(settings)
     return 0
+
+
+def _first_models(settings: Settings) -> None:
+    """A new desk understands with the trained model from its first ticket, not a day later
+    when the scheduled retraining first runs; an existing model is left to that schedule."""
+    from weibao.cli_understanding import train_models
+    from weibao.core.db import Database
+    from weibao.graph.classifier import model_path
+
+    if not model_path(settings.data_dir).is_file():
+        train_models(settings, Database(settings.resolved_database_url))
 
 
 def _first_admin(settings: Settings) -> None:
@@ -204,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weibao", description="WeiBao maintenance desk")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="migrate, load the seed articles and build the indexes")
+    p = sub.add_parser("init", help="migrate, load the seed articles, build the indexes and, when the data "
+                       "folder has none, train the understanding model")
+    p.add_argument("--no-train", action="store_true", help="leave the model to `weibao train` or the schedule")
     p = sub.add_parser("ingest", help="load or update articles from a file or folder")
     p.add_argument("path", nargs="?", help="file or folder (default: the seed folder)")
     p = sub.add_parser("search", help="search the knowledge base")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weibao.cli_base import CommandError, command
 from weibao.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from weibao.core.db import Database
+    from weibao.core.settings import Settings
 
 
 @command("heldout")
@@ -65,13 +69,22 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 @command("train")
 def cmd_train(args: argparse.Namespace) -> int:
     from weibao.core import migrate
-    from weibao.core.db import Database, session_scope
-    from weibao.graph.ontology import load_ontology
-    from weibao.routing.training import train_and_save, train_priority_and_save
+    from weibao.core.db import Database
 
     settings = get_settings()
     database = Database(settings.resolved_database_url)
     migrate.check_current(database.engine)  # an uninitialised or outdated database: one line (main)
+    train_models(settings, database)
+    return 0
+
+
+def train_models(settings: Settings, database: Database) -> None:
+    """Trains and saves the understanding and priority models, printing one summary each
+    (`weibao train`, and `weibao init` on a data folder without a model)."""
+    from weibao.core.db import session_scope
+    from weibao.graph.ontology import load_ontology
+    from weibao.routing.training import train_and_save, train_priority_and_save
+
     try:
         with session_scope(database.sessions) as session:
             _, report = train_and_save(session, load_ontology(settings.ontology_dir), settings.data_dir)
@@ -86,4 +99,3 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"({', '.join(f'{k} {v}' for k, v in sorted(priority_report.by_source.items()))}) in "
           f"{priority_report.seconds:.1f} s, {priority_report.path} ({priority_report.size_bytes / 1_000_000:.1f} MB)"
           f"{'' if priority_model.enabled else '; not applied to triage (the rules alone decide)'}")
-    return 0

@@ -95,3 +95,13 @@ def test_the_development_sets_teach_the_label_model_and_no_other_set_is_read(tmp
         "priority: P3, lang: zh}\n", encoding="utf-8")
     [only] = devset_label_samples(tmp_path)
     assert only.systems == ("terminal",) and only.symptoms == ("print_failure",)
+
+
+def test_a_server_without_a_model_trains_at_its_first_tick_and_one_with_a_model_waits_a_period(tmp_path: Path) -> None:
+    from weibao.graph.classifier import model_path
+    from weibao.web.training_monitor import first_due
+
+    assert first_due(tmp_path, 86_400, now=100.0) == 100.0
+    model_path(tmp_path).parent.mkdir(parents=True, exist_ok=True)
+    model_path(tmp_path).write_bytes(b"a model")
+    assert first_due(tmp_path, 86_400, now=100.0) == 86_500.0

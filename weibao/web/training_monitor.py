@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -41,6 +42,13 @@ async def _loop(monitor: TrainingMonitor, every: float) -> None:
             log.error("understanding training failed: %s", type(exc).__name__)
 
 
+def first_due(data_dir: Path, every_seconds: float, now: float) -> float:
+    """The first run waits a full period (start-up must not spend time training), unless
+    the data folder has no model yet: the desk would then link with the dictionary alone
+    for a day, so it trains at the first tick, in the background."""
+    return now + every_seconds if model_path(data_dir).is_file() else now
+
+
 def start_training_monitor(app: FastAPI, every_seconds: float) -> TrainingMonitor | None:
     kb = getattr(app.state, "kb", None)
     desk = getattr(app.state, "desk", None)
@@ -59,8 +67,7 @@ def start_training_monitor(app: FastAPI, every_seconds: float) -> TrainingMonito
             return report.size_bytes
 
         job = Job(TRAIN_JOB, every_seconds, run)
-        # The first run waits a full period: start-up must not spend a minute training.
-        job.next_due = time.monotonic() + every_seconds
+        job.next_due = first_due(data_dir, every_seconds, time.monotonic())
         scheduler = Scheduler(engine, [job])
     watcher = ModelWatcher(linker, model_path(data_dir), WATCH_SECONDS)
     monitor = TrainingMonitor(asyncio.create_task(asyncio.sleep(0)), scheduler, watcher)
