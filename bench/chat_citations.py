@@ -12,7 +12,7 @@ and language:
 - search hit@1: the article search's first hit (`weibao heldout` figures) for reference;
 - why the misses: clarify (asked a question), no answer, ticket first, other article.
 
-Only development sets may be named (heldout, heldout2, heldout3), except with --final: the frozen
+Only development sets may be named (heldout, heldout2, heldout3, heldout4), except with --final: the frozen
 set's one measurement at the end of a round (figures only; --misses is refused with it).
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DEV_SETS = ("heldout", "heldout2", "heldout3")
+DEV_SETS = ("heldout", "heldout2", "heldout3", "heldout4")
 
 
 def main() -> int:
