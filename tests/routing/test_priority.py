@@ -101,3 +101,35 @@ def test_impact_rules_for_unseen_phrasing(text: str, system: str, symptom: str, 
     decision = decide(text, system, symptom, None)
     assert decision.priority == expected, decision
     assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected"),
+    [
+        # A catheterisation lab with the patient on the table is a procedure room mid-case.
+        ("Cath lab viewer will not open the old angiogram\nThe patient is on the table now",
+         "pacs", "image_load", "P1"),
+        ("导管室调不出病人以前的造影\n病人已经在手术台上了", "pacs", "image_load", "P1"),
+        # Written requests are service requests, even with words like "discharged" inside.
+        ("Request for access to discharged charts\nThe audit team needs read-only access", "emr",
+         "login_failure", "P4"),
+        ("Questions about the upgrade window\nWhich modules are unavailable during it?", "his",
+         "upgrade_regression", "P4"),
+        ("Please disable the accounts of a nurse who left", "his", "login_failure", "P4"),
+        ("Need a new account for a visiting surgeon\nHe starts on Monday", "emr", "login_failure", "P4"),
+        # The vendor's VPN, written against Chinese text, is remote access, not the hospital down.
+        ("工程师说连不上医院的VPN，没法远程处理", "infrastructure", "outage", "P3"),
+        # Every counter of the cashier's hall refusing to settle is the business stopped.
+        ("收费处全部结算报错\n大厅排满了人", "his", "settlement_failure", "P1"),
+    ],
+)
+def test_requests_procedure_rooms_vendor_access_and_whole_counters(
+    text: str, system: str, symptom: str, expected: str
+) -> None:
+    assert decide(text, system, symptom, None).priority == expected
+
+
+def test_one_patient_checked_twice_is_not_one_workstation() -> None:
+    # "同一个病人" (the same patient) says nothing about how many stations are affected.
+    decision = decide("输血前扫码核对提示不符，核对过是同一个病人，输血暂停了", "nursing", "data_sync", None)
+    assert "scope_single" not in {r["code"] for r in decision.reasons}

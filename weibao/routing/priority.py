@@ -36,7 +36,7 @@ DEGRADING = frozenset({"settlement_failure", "interface_error", "data_sync", "up
 _I = re.I
 SCOPE_HOSPITAL = re.compile(
     r"全院|整个医院|全医院|整家医院|所有科室|全部科室|各科室|各个科室|各科|所有窗口|全部窗口|所有收费|所有人|所有接口|全部接口|"
-    r"(所有|全部)的?.{0,4}(窗口|收费处)|全部停|全停了|都停了|都进不去|都上不去|都登不上|都打不开|所有电脑|所有终端|所有系统|"
+    r"(所有|全部)的?.{0,4}(窗口|收费处)|(收费处|收费窗口|挂号处|挂号窗口|药房窗口).{0,3}(全部|都)|全部停|全停了|都停了|都进不去|都上不去|都登不上|都打不开|所有电脑|所有终端|所有系统|"
     r"hospital[- ]wide|whole hospital|entire hospital|across the hospital|all departments|every department|"
     r"all wards|every ward|everyone|every ?body|nobody (in|can)|no one (in|can)|no cashier|no pc|"
     r"all (the )?(cashiers?|windows|counters|terminals|pcs|computers|users|systems|interfaces)|"
@@ -48,7 +48,7 @@ SCOPE_GROUP = re.compile(
     r"entire (ward|department|floor|clinic|unit)|every (ward|floor|time)|all (the )?(doctors|nurses|staff)|"
     r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient", _I)
 SCOPE_SINGLE = re.compile(
-    r"一台|某台|这台|那台|个别|单台|某个病人|一个病人(?!.{0,2}(要|需要|得|就))|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
+    r"一台|某台|这台|那台|个别|单台|某个病人|(?<!同)一个病人(?!.{0,2}(要|需要|得|就))|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
     r"别的.{0,8}(正常|可以|没问题|好的|能)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|这个人|"
     r"其他.{0,8}(好的|能用|能打|还行)|另外一台.{0,4}(能|可以|正常)|(换|另)一台.{0,6}(可以|正常|能)|"
     r"老电脑.{0,2}(可以|正常)|同事.{0,4}(还行|正常|没事)|"
@@ -61,15 +61,16 @@ SCOPE_SINGLE = re.compile(
     r"[0-9一二三四五六七八九十]+ ?号(自助机|机器?|电脑|终端|工作站|诊断工作站|阅片工作站|打印机)|"
     r"\b(kiosk|pc|computer|workstation|terminal|printer|scanner) ?#? ?\d+\b", _I)
 CRITICAL_AREA = re.compile(
-    r"急诊|抢救|icu|重症|监护室|手术室|手术间|手术中|术中|做手术|麻醉|产房|分娩|待产|新生儿|危急值|输血|血库|"
+    r"急诊|抢救|icu|重症|监护室|手术室|手术间|手术中|术中|做手术|麻醉|产房|分娩|待产|新生儿|危急值|输血|血库|导管室|介入室|"
     r"\bed\b|\ber\b|emergency|resus|intensive care|operating (room|theatre)|\bor ?\d|theatres?|surgery|"
-    r"anaesthe|anesthe|in labou?r|delivery room|critical (lab )?value|blood bank|transfusion|patient safety|患者安全",
+    r"anaesthe|anesthe|in labou?r|delivery room|critical (lab )?value|blood bank|transfusion|patient safety|患者安全|"
+    r"cath(eteri[sz]ation)? ?lab|interventional suite",
     _I)
 CRITICAL_MOMENT = re.compile(
     r"正在|手术中|术中|抢救(?!室)|马上要?开始|马上|立即|立刻|紧急|急需|在分娩|在等|在催|"
     r"resuscitation patient|resuscitating|code blue|cardiac arrest|"
     r"urgent|immediately|right now|asap|in progress|ongoing|mid-|during (an|the)? ?(surgery|operation|case)|"
-    r"starts in|is in labou?r|while we", _I)
+    r"starts in|is in labou?r|while we|patient (is )?on the table|手术台上", _I)
 FLOW = (r"挂号|收费|结算|结账|缴费|发药|配药|取药|摆药|医嘱|处方|登记|建档|分诊|入院|出院|签名|"
         r"regist|billing|bills?|payments?|pay|settl|dispens|orders?|prescri|admission|discharge|triage|sign")
 BLOCKED = re.compile(
@@ -87,10 +88,12 @@ WORKAROUND = re.compile(
 QUESTION = re.compile(
     r"怎么(?!办|回事|了|都|也|搞的|这么)|如何|怎样|能不能|能否|可不可以|是否可以|在哪|哪里|请问|咨询|想问|"
     r"\bhow (do|can|to|should|is)\b|\bwhere (do|can|is)\b|\bcan i\b|is it possible|is there a way|"
-    r"what does|what is the|what'?s the|what are the|\bis there (a|an|any)\b", _I)
+    r"what does|what is the|what'?s the|what are the|\bis there (a|an|any)\b|^questions? (about|on|regarding)\b", _I)
 # A service request (an account, a department, access to set up): P4 unless something is broken.
 REQUEST = re.compile(
-    r"please (add|create|set up|open|enable|grant|configure)|请(帮忙|帮我们?)?(添加|新增|开通|增加|配置|设置|建一下|加一下)|"
+    r"please (add|create|set up|open|enable|disable|deactivate|remove|grant|configure)|^request(ing)? (for|to)\b|\bwe would like (to|a|an)\b|"
+    r"\bcould (you|we) (please )?(add|create|set up|enable|grant)|\bneeds? (a |an )?new (account|login|user)\b|"
+    r"new (account|login) for\b|开(个|一个)账号|新建.{0,4}账号|请(帮忙|帮我们?)?(添加|新增|开通|增加|配置|设置|建一下|加一下)|"
     r"申请开通|需要开通|麻烦.{0,12}(开通|添加|新增|加上)", _I)
 # Patient safety named outright: a critical result that nobody is told of, a danger.
 SAFETY_RISK = re.compile(
@@ -136,7 +139,7 @@ COMPLAINT = re.compile(
     r"死机|闪退|重启|异常|很卡|好卡|卡死|卡住|卡顿|很慢|太慢|好慢|变慢|坏了|超时|扣了钱|扣钱|"
     r"派人|来人|来看看|send someone|come (and )?(look|check|fix)|"
     r"can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fail|error|broken|\bdown\b|slow|stuck|missing|"
-    r"time[sd]? ?out|charged",
+    r"time[sd]? ?out|\bcharged",
     _I)
 # What a how-to never says: the thing is broken.
 BROKEN = re.compile(r"can'?t|cannot|won'?t|blank|白屏|黑屏|打不开|进不去|闪退|报错|用不了", _I)
@@ -159,7 +162,7 @@ STORAGE_URGENT = re.compile(r"RAID|降级|degraded|硬盘故障|disk (failed|fai
 EXPIRING = re.compile(r"(expires?|expiring|到期).{0,12}(in )?\d+ ?(days?|d\b|天)|"
                       r"\d+ ?(days?|天).{0,6}(后|left|remaining)?.{0,4}(到期|过期|expire)|expiringsoon|快到期|即将到期|将于", _I)
 # The vendor's own way in (VPN, bastion host, remote support): it delays the fix, the wards work on.
-VENDOR_ACCESS = re.compile(r"\bvpn\b|堡垒机|bastion|jumpserver|远程(支持|协助|维护)|remote (support|session)|teamviewer|"
+VENDOR_ACCESS = re.compile(r"(?<![a-z])vpn(?![a-z])|堡垒机|bastion|jumpserver|远程(支持|协助|维护)|remote (support|session)|teamviewer|"
                            r"向日葵|(厂家|工程师)没法远程", _I)
 # Setting up someone or something new (a new doctor, a new department, a transfer): one account's set-up.
 NEW_SETUP = re.compile(r"新来的.{0,4}(医生|护士|同事|规培|进修|实习)|新入职|新开的.{0,4}科|新(成立|开设|设)的?.{0,4}科|"
@@ -188,7 +191,7 @@ KIOSK_PAYMENT = re.compile(r"(自助机|kiosk).{0,30}(扣了钱|扣钱|扣款|ch
                            r"(扣了钱|扣钱|扣款|charged|money left|paid).{0,30}(自助机|kiosk)", _I)
 # One patient's data shown as another's: a mix-up to stop before a wrong treatment (never P3;
 # the seed desk grades an ICU bed mix-up P2, the second writer P1).
-PATIENT_MIXUP = re.compile(r"(显示|跑|串|采集)到.{0,4}(床|病人|患者)|串床|串了病人|错误床位|别的病人的(数据|结果|医嘱)|"
+PATIENT_MIXUP = re.compile(r"(显示|跑|串|采集|挂)到了?.{0,4}(床|病人|患者)|串床|串了病人|错误床位|别的病人的(数据|结果|医嘱)|"
                            r"(shows?|showing|appear(s|ing)?) (up )?(on|under|in) (another|the wrong) (patient|bed)|"
                            r"wrong (patient|bed)", _I)
 # A vulnerability to patch, asked about, with nothing compromised: planned work, not an incident.
