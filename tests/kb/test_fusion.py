@@ -59,3 +59,16 @@ def test_top_positions_are_the_best_positive_values_ties_by_position() -> None:
     assert _top_positions(ties, 3).tolist() == [2, 0, 3]
     assert _top_positions(ties, 10).tolist() == [2, 0, 3, 4, 5]
     assert _top_positions(np.zeros(3, dtype=np.float32), 2).size == 0
+
+
+def test_group_best_scores_are_group_bests_floats_on_random_scores() -> None:
+    import random
+
+    from weibao.kb.fusion import group_best_scores
+
+    rng = random.Random(7)
+    for _ in range(200):
+        scores = {i: rng.choice([0.5, 0.25, rng.random()]) for i in rng.sample(range(500), rng.randint(0, 60))}
+        key_of = {i: ("ticket" if i % 3 else "article", str(i % 11)) for i in scores}.__getitem__
+        expected = sorted((g.score, g.best_item) for g in group_best(scores, key_of))
+        assert sorted(group_best_scores(scores, key_of)) == expected

@@ -64,3 +64,27 @@ def group_best(
     ]
     hits.sort(key=lambda h: (-h.score, str(h.key)))
     return hits
+
+
+def group_best_scores(
+    scores: dict[int, float], key_of: Callable[[int], Hashable], second_weight: float = 0.1
+) -> list[tuple[float, int]]:
+    """(score, best item) of each group of `group_best`, the same floats, in no order and
+    without the per-group item lists: what a search that ranks the groups itself needs."""
+    groups: dict[Hashable, list] = {}  # key -> [best score, best item, runner-up score]
+    for item, score in scores.items():
+        key = key_of(item)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [score, item, None]
+            continue
+        best, best_item, second = group
+        if score > best or (score == best and item < best_item):
+            group[0], group[1] = score, item
+            score = best
+        if second is None or score > second:
+            group[2] = score
+    return [
+        (best + (second_weight * second if second is not None else 0.0), item)
+        for best, item, second in groups.values()
+    ]

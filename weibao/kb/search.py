@@ -12,7 +12,7 @@ import numpy as np
 
 from weibao.kb.bm25 import SparseScores
 from weibao.kb.embedding import Embedder
-from weibao.kb.fusion import group_best, reciprocal_rank_fusion
+from weibao.kb.fusion import group_best_scores, reciprocal_rank_fusion
 from weibao.kb.hits import DocumentHit
 from weibao.kb.index import Filters, SearchIndex
 from weibao.kb.query import PreparedQuery, language_of
@@ -289,16 +289,16 @@ def hybrid_search(
         rankings.append((dense_ranking(index, prepared.vector(), mask, options.candidates), dense_weight))
     fused = reciprocal_rank_fusion(rankings)
     meta = index.meta
-    groups = group_best(fused, key_of=lambda cid: meta[cid].doc_key)
+    # Each document's score and best passage; the order is this function's own (below).
+    groups = group_best_scores(fused, key_of=lambda cid: meta[cid].doc_key)
     scored: list[tuple[float, str, str, int]] = []  # (score, kind, id, best chunk)
-    for group in groups:
-        best = meta[group.best_item]
-        score = group.score
+    for score, best_item in groups:
+        best = meta[best_item]
         if use_graph and coverage is not None:
             score *= 1.0 + GRAPH_WEIGHT * coverage(best.doc_kind, best.doc_id, best.systems, best.symptoms)
         if best.doc_kind == "ticket":
             score *= TICKET_WEIGHT
-        scored.append((score, best.doc_kind, best.doc_id, group.best_item))
+        scored.append((score, best.doc_kind, best.doc_id, best_item))
     # Only the shown hits become DocumentHits (a search groups a few hundred candidates).
     scored.sort(key=lambda s: (-s[0], s[1], s[2]))
     hits: list[DocumentHit] = []
