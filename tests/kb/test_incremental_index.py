@@ -195,6 +195,32 @@ def test_snapshot_seq_never_goes_backwards(tmp_path: Path) -> None:
     assert loaded is not None and loaded.applied_seq == 5 and len(loaded) == 50
 
 
+def test_a_snapshot_captured_before_writes_is_built_as_of_its_capture(tmp_path: Path) -> None:
+    """The snapshot thread takes its capture under the write lock and builds the files
+    after it, while writes go on: what they add, remove or compact is not in the files."""
+    index, rng = build(300)
+    index.replace_documents([("article", "d7")], [], np.zeros((0, DIM), np.float32))  # a dead row to compact
+    expected = index.export_snapshot()
+    capture = index.capture_snapshot()
+    # Writes after the capture: new terms, appends to the postings of existing ones (some
+    # grow their arrays), a removal, and a compaction that renumbers every row.
+    add = [random_chunk(rng, 5000 + i, f"late{i}") for i in range(40)]
+    add[0].tokens.append("brand-new-term")
+    index.replace_documents([("article", "d3")], add, unit_vectors(40, seed=4))
+    index.compact()
+    built = capture.build()
+    assert built.chunks == expected.chunks and built.terms == expected.terms
+    assert built.arrays.keys() == expected.arrays.keys()
+    for name, array in expected.arrays.items():
+        assert np.array_equal(built.arrays[name], array), name
+    assert np.array_equal(built.dense, expected.dense)
+    index.applied_seq = 9
+    built.manifest["seq"] = 9
+    write_snapshot(tmp_path, built)
+    loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
+    assert loaded is not None and len(loaded) == len(expected.chunks) and 5000 not in loaded.row_of
+
+
 def test_disk_full_during_snapshot_leaves_the_previous_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     index, _ = build(30)
     index.applied_seq = 1

@@ -321,6 +321,31 @@ class SnapshotState:
     texts: TextStore  # where each row's record lies: arrays text_seg/text_off/text_len
 
 
+@dataclass
+class SnapshotCapture:
+    """A snapshot's inputs as taken under the lock; `build()` turns them into the files'
+    contents without it."""
+
+    manifest: dict[str, object]
+    metas: tuple[ChunkMeta, ...]
+    postings: list[tuple[str, np.ndarray, np.ndarray, int]]  # term, rows, tfs, count
+    arrays: dict[str, np.ndarray]
+    dense: faiss.Index  # a clone: later writes go to the live index
+    texts: TextStore
+
+    def build(self) -> SnapshotState:
+        fields = operator.attrgetter(*_META_FIELDS)  # one C call per chunk, not eleven getattrs
+        chunks = [fields(meta) for meta in self.metas]
+        terms = [term for term, _, _, _ in self.postings]
+        counts = np.fromiter((n for _, _, _, n in self.postings), dtype=np.int64, count=len(terms))
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        rows = np.concatenate([r[:n] for _, r, _, n in self.postings]) if terms else np.zeros(0, np.int32)
+        tfs = np.concatenate([t[:n] for _, _, t, n in self.postings]) if terms else np.zeros(0, np.uint16)
+        arrays = {"offsets": offsets, "rows": rows, "tfs": tfs, **self.arrays}
+        return SnapshotState(self.manifest, chunks, terms, arrays, faiss.serialize_index(self.dense), self.texts)
+
+
 class SearchIndex:
     def __init__(
         self, dimension: int, model_name: str, tokenizer_signature: str,
@@ -643,22 +668,20 @@ class SearchIndex:
         self._ivf = faiss.try_extract_index_ivf(dense)
 
     # ---- persistence ---------------------------------------------------------------
-    def export_snapshot(self) -> SnapshotState:
-        """A copy of the state to persist (compacts first); call it under the index lock."""
+    def capture_snapshot(self) -> SnapshotCapture:
+        """What a snapshot needs, taken under the lock that orders writes (compacts first).
+
+        Only what a later write could change is copied here: the row columns, references to
+        the rows' records and to each term's postings (appends never touch a posting's
+        first `n` entries; compaction replaces the arrays), and a clone of the vector index.
+        `SnapshotCapture.build()` does the O(corpus) rest without the lock: at 300k passages
+        the whole export held every write back for seconds."""
         self.compact()
         n = self._n
-        meta = self.meta
-        fields = operator.attrgetter(*_META_FIELDS)  # one C call per chunk, not eleven getattrs
-        chunks = [fields(meta[cid]) for cid in self._ids[:n].tolist()]
-        postings = self._bm25.postings
-        terms = list(postings)
-        counts = np.fromiter((postings[t].n for t in terms), dtype=np.int64, count=len(terms))
-        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        rows = np.concatenate([postings[t].rows[: postings[t].n] for t in terms]) if terms else np.zeros(0, np.int32)
-        tfs = np.concatenate([postings[t].tfs[: postings[t].n] for t in terms]) if terms else np.zeros(0, np.uint16)
+        ids = self._ids[:n].copy()
+        metas = tuple(map(self.meta.__getitem__, ids.tolist()))
+        postings = [(term, p.rows, p.tfs, p.n) for term, p in self._bm25.postings.items()]
         arrays = {
-            "offsets": offsets, "rows": rows, "tfs": tfs,
             "lengths": self._bm25.lengths[:n].copy(),
             **{name.lstrip("_"): getattr(self, name)[:n].copy() for name in _COLUMNS},
         }
@@ -673,9 +696,11 @@ class SearchIndex:
             "dense": self.dense_kind,
             "codes": sorted(self._codes, key=self._codes.__getitem__),
         }
-        return SnapshotState(
-            manifest, chunks, terms, arrays, faiss.serialize_index(self._dense), self._texts
-        )
+        return SnapshotCapture(manifest, metas, postings, arrays, faiss.clone_index(self._dense), self._texts)
+
+    def export_snapshot(self) -> SnapshotState:
+        """A copy of the state to persist (compacts first); call it under the index lock."""
+        return self.capture_snapshot().build()
 
     def save(self, index_dir: Path) -> Path | None:
         state = self.export_snapshot()
