@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from weibao.core.db import session_scope
 from weibao.graph.classifier import load_model, model_path
 from weibao.graph.ensemble import EnsembleLinker, ModelWatcher
+from weibao.graph.ontology import has_cjk
 from weibao.routing.training import (
     LABEL_DEV_SETS,
     alias_samples,
@@ -55,6 +57,17 @@ def test_everyday_phrasing_teaches_each_kind_alone_and_systems_with_symptoms_tog
     assert len(paired) == 2 * len(alone) and len({s.systems for s in paired}) == len(ontology.systems)
     assert any(s.text == "takes minutes to open" and s.symptoms == ("slow",) for s in alone)
     assert all(s.source == "phrasing" for s in samples)
+    # Chinese phrasing is paired with Chinese system phrases and sentences only, written
+    # without spaces as staff type it; no sample mixes the languages.
+    assert any(s.text == "一直在转圈圈出不来" and s.symptoms == ("slow",) for s in alone)
+    chinese = [s for s in paired if has_cjk(s.text)]
+    assert chinese and len({s.systems for s in chinese}) == len(ontology.systems)
+    assert not any(re.search(r"(?i)problem with|since this morning|: ", s.text) for s in chinese)
+    assert any(s.text == "挂号系统只打了一半" and s.systems == ("registration",) for s in chinese)
+    # A symptom phrase naming a system or device does not teach the systems (it named none
+    # when trained as "no system"), alone or paired.
+    reader = [s for s in samples if "the card reader cannot read the card" in s.text]
+    assert reader and all(s.systems is None and s.symptoms == ("device_connect",) for s in reader)
     # No phrasing file: nothing (a custom ontology folder need not have one).
     assert phrasing_samples(type(ontology)(directory=None)) == []
 

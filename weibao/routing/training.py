@@ -32,7 +32,7 @@ from weibao.core.db import session_scope
 from weibao.core.privacy import mask_pii
 from weibao.graph.classifier import LabelModel, Sample, TrainReport, model_path, train
 from weibao.graph.ensemble import EnsembleLinker
-from weibao.graph.ontology import Ontology
+from weibao.graph.ontology import Ontology, has_cjk
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 from weibao.kb.models import Article
 from weibao.routing.corrections import latest_labels, latest_priorities
@@ -128,31 +128,61 @@ def phrasing_samples(ontology: Ontology) -> list[Sample]:
     """Everyday phrasing of the taxonomy (the ontology folder's phrasing.yaml, optional): each
     symptom phrase alone (no system), each system phrase alone (no symptom), and each symptom
     phrase in two short sentences with system phrases (both labels), the systems taken in
-    turn so that every pair of kinds is seen without multiplying the samples."""
+    turn so that every pair of kinds is seen without multiplying the samples.
+
+    Phrases are Chinese or English (a phrase with a Chinese character is Chinese); a symptom
+    phrase is paired only with system phrases and templates of its own language, so that a
+    Chinese sentence reads as staff type it ("挂号系统一直转圈", no space between the
+    words) and no sample mixes the languages. `templates` maps a language to its sentences,
+    or is one list of English sentences."""
     path = (ontology.directory or Path()) / PHRASING_FILE
     if ontology.directory is None or not path.is_file():
         return []
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     symptoms = {k: [str(x) for x in v or []] for k, v in (data.get("symptoms") or {}).items() if k in SYMPTOMS}
     systems = {k: [str(x) for x in v or []] for k, v in (data.get("systems") or {}).items() if k in SYSTEMS}
-    templates = [str(t) for t in data.get("templates") or []]
-    samples = [Sample(phrase, systems=(), symptoms=(sid,), source="phrasing")
+    raw_templates = data.get("templates") or {}
+    if not isinstance(raw_templates, dict):
+        raw_templates = {"en": raw_templates}
+    templates = {lang: [str(t) for t in raw_templates.get(lang) or []] for lang in ("zh", "en")}
+    named = _systems_named(ontology, [p for phrases in symptoms.values() for p in phrases])
+    samples = [Sample(phrase, systems=None if named[phrase] else (), symptoms=(sid,), source="phrasing")
                for sid, phrases in symptoms.items() for phrase in phrases]
     samples += [Sample(phrase, systems=(sid,), symptoms=(), source="phrasing")
                 for sid, phrases in systems.items() for phrase in phrases]
-    pairs = [(sid, phrase) for sid, phrases in sorted(systems.items()) for phrase in phrases]
-    if not pairs or not templates:
-        return samples
-    turn = 0
-    for symptom_id, phrases in sorted(symptoms.items()):
-        for phrase in phrases:
-            for _ in range(2):
-                system_id, system_phrase = pairs[turn % len(pairs)]
-                template = templates[turn % len(templates)]
-                turn += 1
-                text = template.format(system=system_phrase, symptom=phrase)
-                samples.append(Sample(text[:1].upper() + text[1:], (system_id,), (symptom_id,), "phrasing"))
+    for lang in ("en", "zh"):
+        pairs = [(sid, phrase) for sid, phrases in sorted(systems.items()) for phrase in phrases
+                 if _phrase_lang(phrase) == lang]
+        if not pairs or not templates[lang]:
+            continue
+        turn = 0
+        for symptom_id, phrases in sorted(symptoms.items()):
+            for phrase in phrases:
+                if _phrase_lang(phrase) != lang:
+                    continue
+                for _ in range(2):
+                    system_id, system_phrase = pairs[turn % len(pairs)]
+                    template = templates[lang][turn % len(templates[lang])]
+                    turn += 1
+                    text = template.format(system=system_phrase, symptom=phrase)
+                    systems_of = None if named[phrase] else (system_id,)
+                    samples.append(Sample(text[:1].upper() + text[1:], systems_of, (symptom_id,), "phrasing"))
     return samples
+
+
+def _systems_named(ontology: Ontology, phrases: list[str]) -> dict[str, tuple[str, ...]]:
+    """The systems the dictionary finds in each phrase. A symptom phrase that names a device
+    or a system ("the card reader cannot read the card", "影像一直在加载") does not teach the
+    systems at all: trained as naming no system it taught that "card reader" and "影像" name
+    none, and which system it is in a sentence pairing it with another is not clear."""
+    from weibao.graph.linking import EntityLinker
+
+    linker = EntityLinker(ontology)
+    return {p: tuple(m.id for m in linker.link(p).systems if not m.implied) for p in dict.fromkeys(phrases)}
+
+
+def _phrase_lang(phrase: str) -> str:
+    return "zh" if has_cjk(phrase) else "en"
 
 
 # The labelled development sets the label model learns from (folders of the eval folder):
