@@ -132,6 +132,10 @@ def test_english_word_features_are_stems_and_pairs() -> None:
 
     assert english_words("printing failed") == ["print", "fail", "print fail"]
     assert english_words("打印机 printed") == ["print"]
+    # A negation reads as one form however it is typed.
+    assert english_words("won't print") == english_words("will not print") == english_words("wont print")
+    assert english_words("can't log in") == english_words("cannot log in") == english_words("can not log in")
+    assert english_words("it doesn't open") == ["it", "do", "not", "open", "it do", "do not", "not open"]
 
 
 def test_english_text_takes_the_models_symptom_from_a_lower_probability(ontology) -> None:  # type: ignore[no-untyped-def]

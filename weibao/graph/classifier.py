@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -146,9 +146,35 @@ def load_model(path: Path) -> LabelModel | None:
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9_'\-]+")
 
 
+# Negations read as one form however they are typed: "won't print", "will not print" and
+# "wont print" all give "will not print"; "can't", "cant", "cannot" and "can not" give
+# "can not" (people write all of them, the training phrasing only some). Leave-one-set-out
+# it is neutral on the development sets (English F1 within 0.01 either way); kept because
+# an unseen spelling of a negation otherwise matches nothing the model learned.
+_NEGATED = {"can't": "can", "cant": "can", "cannot": "can", "won't": "will", "wont": "will",
+            "don't": "do", "dont": "do", "doesn't": "do", "doesnt": "do", "didn't": "do",
+            "didnt": "do", "isn't": "is", "isnt": "is", "aren't": "are", "wasn't": "was",
+            "weren't": "were", "couldn't": "could", "couldnt": "could", "wouldn't": "would",
+            "shouldn't": "should", "hasn't": "has", "haven't": "have", "hadn't": "had"}
+
+
+def _words(text: str) -> Iterator[str]:
+    for word in _LATIN_WORD.findall(text):
+        word = word.strip("'-")
+        base = _NEGATED.get(word)
+        if base is None and word.endswith("n't") and len(word) > 3:
+            base = word[:-3]
+        if base is None:
+            yield word
+        else:
+            yield base
+            yield "not"
+
+
 def english_words(text: str) -> list[str]:
-    """The stems of a cleaned text's Latin words, and each pair of neighbours."""
-    stems = [stem(w.strip("'-")) for w in _LATIN_WORD.findall(text)]
+    """The stems of a cleaned text's Latin words (negations spelt out), and each pair of
+    neighbours."""
+    stems = [stem(w) for w in _words(text)]
     return stems + [f"{a} {b}" for a, b in pairwise(stems)]
 
 

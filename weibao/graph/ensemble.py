@@ -63,7 +63,12 @@ SECONDARY_MIN: dict[str, float] = {"systems": 0.75, "symptoms": 0.81}
 # symptoms zh 0.882/0.871/0.869 -> 0.897/0.877/0.879, en 0.904/0.855/0.852 ->
 # 0.925/0.866/0.867; systems zh 0.906/0.875/0.845 -> 0.912/0.888/0.851, en unchanged.
 # A plateau: 0.05-0.1 and 0.4-0.6 all gain. Denied labels never come back (see below).
-OVERRULE: dict[str, tuple[float, float]] = {"systems": (0.1, 0.5), "symptoms": (0.1, 0.5)}
+# Systems 0.1 -> 0.2 once the phrasing gained Chinese (data/ontology/phrasing.yaml):
+# leave-one-set-out systems F1 zh 0.919/0.888/0.859/0.861 -> 0.919/0.888/0.859/0.872 on
+# heldout..heldout4, English unchanged, symptoms unchanged (with the phrasing of before it
+# also gained Chinese but cost heldout2 English 0.004). Symptoms at 0.2 lost Chinese F1 on
+# heldout2, so they stay at 0.1.
+OVERRULE: dict[str, tuple[float, float]] = {"systems": (0.2, 0.5), "symptoms": (0.1, 0.5)}
 
 
 def combined(confidence: float, probability: float) -> float:
