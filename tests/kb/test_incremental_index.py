@@ -221,6 +221,28 @@ def test_a_snapshot_captured_before_writes_is_built_as_of_its_capture(tmp_path: 
     assert loaded is not None and len(loaded) == len(expected.chunks) and 5000 not in loaded.row_of
 
 
+def test_a_snapshot_leaves_dead_rows_out_as_compaction_would_and_texts_stay_readable(tmp_path: Path) -> None:
+    kept, _ = build(300)
+    compacted, _ = build(300)
+    for index in (kept, compacted):
+        index.replace_documents([("article", "d7"), ("article", "d30")], [], np.zeros((0, DIM), np.float32))
+    assert compacted.compact() and kept.dead_rows == 8
+    assert not kept.compact_if_due()  # 8 dead rows of 300: not worth a pass yet
+    ours, theirs = kept.export_snapshot(), compacted.export_snapshot()
+    assert ours.chunks == theirs.chunks and ours.terms == theirs.terms
+    for name, array in theirs.arrays.items():
+        assert np.array_equal(ours.arrays[name], array), name
+    assert np.array_equal(ours.dense, theirs.dense) and ours.manifest["chunks"] == 292
+    texts = {cid: kept.chunks[cid].text for cid in kept.meta}
+    kept.applied_seq = 3
+    assert kept.save(tmp_path) is not None  # adopts the snapshot's texts for the live rows
+    assert {cid: kept.chunks[cid].text for cid in kept.meta} == texts
+    loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
+    assert loaded is not None and len(loaded) == 292 and loaded.dead_rows == 0
+    assert np.array_equal(live_scores(loaded, ["w0", "w3"]), live_scores(kept, ["w0", "w3"]))
+    assert {cid: loaded.chunks[cid].text for cid in loaded.meta} == texts
+
+
 def test_disk_full_during_snapshot_leaves_the_previous_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     index, _ = build(30)
     index.applied_seq = 1

@@ -210,6 +210,11 @@ class IndexMismatchError(RuntimeError):
     """The persisted index was built with another model or format; rebuild it."""
 
 
+# Dead rows (passages of replaced or removed documents) are compacted away once they are
+# this many, or this share of the rows: until then they cost a little memory and scoring.
+COMPACT_MIN_DEAD = 256
+COMPACT_DEAD_SHARE = 0.05
+
 _META_FIELDS = (
     "chunk_id", "doc_kind", "doc_id", "title", "heading", "systems", "symptoms", "departments",
     "audience", "language", "hospital_id",
@@ -319,6 +324,10 @@ class SnapshotState:
     arrays: dict[str, np.ndarray]
     dense: np.ndarray
     texts: TextStore  # where each row's record lies: arrays text_seg/text_off/text_len
+    # The index's rows at the capture that the snapshot's rows are, in order (dead rows
+    # are left out of a snapshot without compacting the index); None: rows 0..n-1.
+    source_rows: np.ndarray | None = None
+    captured_rows: int = 0  # the index's row count at the capture
 
 
 @dataclass
@@ -332,18 +341,37 @@ class SnapshotCapture:
     arrays: dict[str, np.ndarray]
     dense: faiss.Index  # a clone: later writes go to the live index
     texts: TextStore
+    live: np.ndarray | None  # the live rows when some are dead, else None
+    rows: int  # the index's row count
 
     def build(self) -> SnapshotState:
         fields = operator.attrgetter(*_META_FIELDS)  # one C call per chunk, not eleven getattrs
         chunks = [fields(meta) for meta in self.metas]
         terms = [term for term, _, _, _ in self.postings]
         counts = np.fromiter((n for _, _, _, n in self.postings), dtype=np.int64, count=len(terms))
-        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
         rows = np.concatenate([r[:n] for _, r, _, n in self.postings]) if terms else np.zeros(0, np.int32)
         tfs = np.concatenate([t[:n] for _, _, t, n in self.postings]) if terms else np.zeros(0, np.uint16)
-        arrays = {"offsets": offsets, "rows": rows, "tfs": tfs, **self.arrays}
-        return SnapshotState(self.manifest, chunks, terms, arrays, faiss.serialize_index(self.dense), self.texts)
+        arrays = dict(self.arrays)
+        if self.live is not None:
+            # What compaction would give: dead rows' postings dropped, rows renumbered in
+            # order, terms left with no posting dropped.
+            mapping = np.full(self.rows, -1, dtype=np.int32)
+            mapping[self.live] = np.arange(len(self.live), dtype=np.int32)
+            renumbered = mapping[rows]
+            keep = renumbered >= 0
+            # Each term's postings kept: its count less the dead ones that fall in its range
+            # (a running sum over every posting costs seconds at 300k passages; few are dead).
+            dropped = np.searchsorted(np.cumsum(counts), np.flatnonzero(~keep), side="right")
+            kept = counts - np.bincount(dropped, minlength=len(terms))
+            terms = [term for term, k in zip(terms, kept.tolist(), strict=True) if k]
+            counts = kept[kept > 0]
+            rows, tfs = renumbered[keep], tfs[keep]
+            arrays = {name: column[self.live] for name, column in arrays.items()}
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        arrays = {"offsets": offsets, "rows": rows, "tfs": tfs, **arrays}
+        return SnapshotState(self.manifest, chunks, terms, arrays, faiss.serialize_index(self.dense), self.texts,
+                             self.live, self.rows)
 
 
 class SearchIndex:
@@ -627,8 +655,15 @@ class SearchIndex:
                 del self.doc_chunks[chunk.doc_key]
         self.dead_rows += 1
 
+    def compact_if_due(self) -> bool:
+        """Compacts once the dead rows are worth an O(corpus) pass that holds searches back
+        (0.4 s at 300k passages): a snapshot leaves them out anyway."""
+        if self.dead_rows < max(COMPACT_MIN_DEAD, COMPACT_DEAD_SHARE * self._n):
+            return False
+        return self.compact()
+
     def compact(self) -> bool:
-        """Renumbers rows without the dead ones (O(corpus); the snapshot thread calls it)."""
+        """Renumbers rows without the dead ones (O(corpus); see `compact_if_due`)."""
         if not self.dead_rows:
             return False
         n = self._n
@@ -675,11 +710,12 @@ class SearchIndex:
         the rows' records and to each term's postings (appends never touch a posting's
         first `n` entries; compaction replaces the arrays), and a clone of the vector index.
         `SnapshotCapture.build()` does the O(corpus) rest without the lock: at 300k passages
-        the whole export held every write back for seconds."""
-        self.compact()
+        the whole export held every write back for seconds. Dead rows are left out, not
+        compacted away (`compact_if_due` decides when that is worth its O(corpus))."""
         n = self._n
         ids = self._ids[:n].copy()
-        metas = tuple(map(self.meta.__getitem__, ids.tolist()))
+        live = np.flatnonzero(ids >= 0) if self.dead_rows else None
+        metas = tuple(map(self.meta.__getitem__, (ids if live is None else ids[live]).tolist()))
         postings = [(term, p.rows, p.tfs, p.n) for term, p in self._bm25.postings.items()]
         arrays = {
             "lengths": self._bm25.lengths[:n].copy(),
@@ -692,14 +728,15 @@ class SearchIndex:
             "tokenizer": self.tokenizer_signature,
             "generation": self.generation,
             "seq": self.applied_seq,
-            "chunks": n,
+            "chunks": len(metas),
             "dense": self.dense_kind,
             "codes": sorted(self._codes, key=self._codes.__getitem__),
         }
-        return SnapshotCapture(manifest, metas, postings, arrays, faiss.clone_index(self._dense), self._texts)
+        return SnapshotCapture(manifest, metas, postings, arrays, faiss.clone_index(self._dense), self._texts,
+                               live, n)
 
     def export_snapshot(self) -> SnapshotState:
-        """A copy of the state to persist (compacts first); call it under the index lock."""
+        """A copy of the live state to persist; call it under the index lock."""
         return self.capture_snapshot().build()
 
     def save(self, index_dir: Path) -> Path | None:
@@ -716,7 +753,7 @@ class SearchIndex:
         the old segments are retired, so the spill file no longer grows for the life of the
         process. Call under the index lock; False (nothing done) when rows were renumbered
         since the export."""
-        rows = len(state.chunks)
+        rows = state.captured_rows or len(state.chunks)
         if compactions != self.compactions or rows > self._n:
             return False
         n = self._n
@@ -729,8 +766,10 @@ class SearchIndex:
             for row in range(rows, n)
         ]
         with self._rows_lock:
-            self._text_seg[:rows] = segment
-            self._text_off[:rows] = state.arrays["text_off"]
+            # Rows left out of the snapshot (dead) keep their old places, never read again.
+            source = slice(0, rows) if state.source_rows is None else state.source_rows
+            self._text_seg[source] = segment
+            self._text_off[source] = state.arrays["text_off"]
             for row, seg, off in later:
                 self._text_seg[row], self._text_off[row] = seg, off
         self._texts.retire(old - {segment})

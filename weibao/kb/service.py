@@ -367,7 +367,7 @@ class KnowledgeBase:
             with self._apply_lock:
                 with self._lock:  # the two steps that change what a search reads
                     index.upgrade_dense()
-                    index.compact()
+                    index.compact_if_due()
                 # Every change goes through the apply lock, and only what a change could
                 # touch is taken under it (row columns, postings references, a clone of the
                 # vectors); searches go on meanwhile. The O(corpus) rest is built after it:
