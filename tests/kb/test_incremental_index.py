@@ -5,6 +5,8 @@ database with the real embedding model."""
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import logging
 import random
 from pathlib import Path
@@ -243,20 +245,39 @@ def test_a_snapshot_leaves_dead_rows_out_as_compaction_would_and_texts_stay_read
     assert {cid: loaded.chunks[cid].text for cid in loaded.meta} == texts
 
 
+def test_passages_are_written_in_batches_and_a_file_written_whole_still_loads(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    monkeypatch.setattr(index_module, "CHUNK_BATCH", 16)  # 100 passages: 7 batches
+    index, _ = build(100)
+    index.applied_seq = 1
+    folder = write_snapshot(tmp_path, index.export_snapshot())
+    assert folder is not None
+    loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
+    assert loaded is not None and sorted(loaded.meta) == sorted(index.meta)
+    # An earlier version's file: one pickle of every passage (its checksum updated to match).
+    state = index.export_snapshot()
+    whole = pickle.dumps({"chunks": state.chunks, "terms": state.terms}, protocol=5)
+    (folder / "chunks.pkl").write_bytes(whole)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["chunks.pkl"] = hashlib.sha256(whole).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    again = SearchIndex.load(tmp_path, "m", DIM, "t")
+    assert again is not None and sorted(again.meta) == sorted(index.meta)
+    assert [again.chunks[c].text for c in sorted(again.meta)] == [index.chunks[c].text for c in sorted(index.meta)]
+
+
 def test_disk_full_during_snapshot_leaves_the_previous_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     index, _ = build(30)
     index.applied_seq = 1
     write_snapshot(tmp_path, index.export_snapshot())
     index.replace_documents([("article", "d0")], [], unit_vectors(0))
     index.applied_seq = 2
-    real = index_module._write_synced
+    def full(path: Path, state: index_module.SnapshotState) -> None:
+        path.write_bytes(b"half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    def full(path: Path, data: bytes) -> None:
-        if path.name == "chunks.pkl":
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(path, data)
-
-    monkeypatch.setattr(index_module, "_write_synced", full)
+    monkeypatch.setattr(index_module, "_write_chunks_file", full)
     with pytest.raises(OSError):
         write_snapshot(tmp_path, index.export_snapshot())
     assert SearchIndex.current_generation(tmp_path) == "snap-000000000001"

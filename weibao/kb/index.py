@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast, overload
+from typing import Any, BinaryIO, Literal, Protocol, cast, overload
 
 import faiss
 import numpy as np
@@ -277,6 +277,32 @@ def _write_synced(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+# Passages per pickle in chunks.pkl: one pickle of 300k passages held the interpreter (every
+# search and write of the process) for half a second; a batch takes a few milliseconds.
+CHUNK_BATCH = 8192
+
+
+def _write_chunks_file(path: Path, state: SnapshotState) -> None:
+    """chunks.pkl: a header (the terms, the number of batches), then the passages' fields
+    in batches of CHUNK_BATCH, each its own pickle."""
+    batches = range(0, len(state.chunks), CHUNK_BATCH)
+    with open(path, "wb") as fh:
+        pickle.dump({"terms": state.terms, "batches": len(batches)}, fh, protocol=5)
+        for start in batches:
+            pickle.dump(state.chunks[start:start + CHUNK_BATCH], fh, protocol=5)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _read_chunks_file(fh: BinaryIO) -> dict[str, Any]:
+    """{"chunks": [...], "terms": [...]}, from a batched file or one written whole (the
+    snapshots of earlier versions)."""
+    payload = pickle.load(fh)
+    if "chunks" not in payload:
+        payload["chunks"] = [fields for _ in range(payload.pop("batches")) for fields in pickle.load(fh)]
+    return cast(dict[str, Any], payload)
 
 
 def snapshot_seq(name: str | None) -> int:
@@ -808,7 +834,7 @@ class SearchIndex:
                 if _sha256(folder / file) != digest:
                     raise IndexMismatchError(f"snapshot {folder}: {file} fails its checksum")
             with open(folder / "chunks.pkl", "rb") as fh:
-                payload = pickle.load(fh)  # our own file, its checksum verified above
+                payload = _read_chunks_file(fh)  # our own file, its checksum verified above
             arrays = dict(np.load(folder / "arrays.npz"))
             dense = faiss.read_index(str(folder / "dense.faiss"))
             index = cls(dimension, model_name, tokenizer_signature, text_dir=folder.parent)
@@ -866,10 +892,7 @@ def write_snapshot(index_dir: Path, state: SnapshotState, replace: str | None = 
         staging.mkdir()
         _write_texts(staging / "texts.bin", state)
         _write_synced(staging / "dense.faiss", state.dense.tobytes())
-        _write_synced(
-            staging / "chunks.pkl",
-            pickle.dumps({"chunks": state.chunks, "terms": state.terms}, protocol=5),
-        )
+        _write_chunks_file(staging / "chunks.pkl", state)
         with open(staging / "arrays.npz", "wb") as fh:
             np.savez(fh, allow_pickle=False, **state.arrays)  # numeric arrays only
             fh.flush()
