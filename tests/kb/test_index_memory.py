@@ -225,7 +225,7 @@ def test_a_snapshot_this_process_writes_takes_over_its_texts_and_the_spill_file_
         next_id += len(batch)
         index.replace_documents([], batch, vectors(len(batch), seed=round_))
         live.update({c.chunk_id: c for c in batch})
-        if round_ == 2:  # one document replaced: a compaction at the next export
+        if round_ == 2:  # one document replaced: dead rows, left out of the next snapshot
             gone = [c for c, chunk in live.items() if chunk.doc_id == "r0-1"]
             index.replace_documents([("ticket", "r0-1"), ("article", "r0-1")], [], vectors(0))
             for cid in gone:

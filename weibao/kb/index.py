@@ -771,7 +771,12 @@ class SearchIndex:
         path = write_snapshot(index_dir, state)
         if path is not None:
             self.adopt_snapshot_texts(path / "texts.bin", state, compactions)
+            self.close_retired_texts()
         return path
+
+    def close_retired_texts(self) -> None:
+        """Closes text files retired two snapshots ago; call it outside the index locks."""
+        self._texts.close_retired()
 
     def adopt_snapshot_texts(self, texts: Path, state: SnapshotState, compactions: int) -> bool:
         """After this process wrote the snapshot of `state`: its rows read their records from

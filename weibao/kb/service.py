@@ -381,6 +381,7 @@ class KnowledgeBase:
             if path is not None:
                 with self._apply_lock, self._lock:  # the spill file starts again
                     index.adopt_snapshot_texts(path / "texts.bin", state, compactions)
+                index.close_retired_texts()
         self._unusable_snapshot = None
         self._snapshot_generation = generation
         self._snapshot_at = time.monotonic()

@@ -58,6 +58,7 @@ class TextStore:
         self._spill_end = 0
         self._spill_dir = spill_dir
         self._retired: list[BinaryIO] = []  # closed at the next retirement
+        self._closing: list[BinaryIO] = []  # retired twice over: close_retired() closes them
         self._lock = threading.Lock()
 
     def _slot(self, fh: BinaryIO) -> int:
@@ -81,10 +82,10 @@ class TextStore:
             self._spill_end = 0
 
     def retire(self, segments: Iterable[int]) -> None:
-        """Frees these segments' numbers; their files close at the next retirement."""
+        """Frees these segments' numbers; their files close after the next retirement
+        (a read that fetched one just before has long finished), in `close_retired`."""
         with self._lock:
-            for done in self._retired:
-                done.close()
+            self._closing += self._retired
             self._retired = []
             for segment in segments:
                 held = self._files[segment]
@@ -92,10 +93,19 @@ class TextStore:
                     self._retired.append(held)
                     self._files[segment] = None
 
+    def close_retired(self) -> None:
+        """Closes the files of the retirement before the last. Apart from `retire`, which
+        runs under the index's locks: closing the last handle of a deleted snapshot's
+        300 MB texts.bin frees its blocks, and took 0.1 s of stalled writes and searches."""
+        with self._lock:
+            files, self._closing = self._closing, []
+        for fh in files:
+            fh.close()
+
     @property
     def open_segments(self) -> int:
         """Files held open, retired ones included."""
-        return sum(fh is not None for fh in self._files) + len(self._retired)
+        return sum(fh is not None for fh in self._files) + len(self._retired) + len(self._closing)
 
     def append(self, record: bytes) -> tuple[int, int]:
         """Writes `record` to this process's spill file; returns (segment, offset)."""
@@ -130,9 +140,10 @@ class TextStore:
 
     def close(self) -> None:
         with self._lock:
-            for fh in [*self._files, *self._retired]:
+            for fh in [*self._files, *self._retired, *self._closing]:
                 if fh is not None:
                     fh.close()
             self._files = []
             self._retired = []
+            self._closing = []
             self._spill = None
