@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import random
+import time
 from pathlib import Path
 
 import bm25s
@@ -355,6 +356,24 @@ def test_two_processes_see_each_other_writes_and_removals(database_url: str, tmp
     assert ("ticket", "T-1") not in first.index.doc_chunks
     assert ("ticket", "T-1") not in second.index.doc_chunks
     assert first.index.generation > 0
+
+
+def test_snapshots_take_at_most_their_share_of_the_time(sqlite_url: str, tmp_path: Path, embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from weibao.kb import service as service_module
+
+    kb = build_knowledge_base(make_settings(tmp_path / "data", sqlite_url), embedder)
+    kb.open()
+    monkeypatch.setattr(service_module, "SNAPSHOT_EVERY_CHANGES", 1)
+    kb.index_documents([ticket("T-9", "心电图 设备 网络 中断")])
+    # As if the last snapshot, just now, had taken 10 s: 200 s must pass before the next.
+    kb._snapshot_at, kb._snapshot_seconds = time.monotonic(), 10.0
+    assert kb.snapshot() is None
+    kb._snapshot_at -= 201
+    assert kb.snapshot() is not None and kb._snapshot_seconds < 10.0
+    kb.index_documents([ticket("T-10", "打印机 卡纸")])
+    kb._snapshot_seconds = 10.0
+    assert kb.snapshot(force=True) is not None  # shutdown and backups do not wait
+    kb.close()
 
 
 def test_start_up_from_snapshot_then_log_and_rebuild_when_corrupt(

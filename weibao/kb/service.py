@@ -54,6 +54,10 @@ CATCH_UP_INTERVAL = 0.2
 SNAPSHOT_CHECK_SECONDS = 2.0
 SNAPSHOT_EVERY_CHANGES = 200
 SNAPSHOT_EVERY_SECONDS = 30.0
+# Snapshots take at most this share of the time: at 300k passages one writes ~500 MB in
+# 5-10 s, and every 30 s its disk traffic slowed the database's own writes (start-up
+# replays the change log since the last snapshot, a few minutes of writes at most).
+SNAPSHOT_DUTY = 0.05
 DocKeys = set[tuple[str, str]]
 # Similar English tickets (triage's neighbours): one ticket's text against another's is a
 # paraphrase match, where the dense vote counts as much as BM25 (development set: English
@@ -95,6 +99,7 @@ class KnowledgeBase:
         self._listeners: list[Callable[[DocKeys], None]] = []
         self._snapshot_generation = 0
         self._snapshot_at = time.monotonic()
+        self._snapshot_seconds = 0.0  # how long the last snapshot written here took
         self._unusable_snapshot: str | None = None  # the snapshot open() could not load
         self._snapshot_stop: threading.Event | None = None
         self._snapshot_thread: threading.Thread | None = None
@@ -347,12 +352,14 @@ class KnowledgeBase:
         if index is None:
             return None
         pending = index.generation - self._snapshot_generation
-        due = pending >= SNAPSHOT_EVERY_CHANGES or (
-            time.monotonic() - self._snapshot_at >= SNAPSHOT_EVERY_SECONDS
+        elapsed = time.monotonic() - self._snapshot_at
+        due = (pending >= SNAPSHOT_EVERY_CHANGES or elapsed >= SNAPSHOT_EVERY_SECONDS) and (
+            elapsed * SNAPSHOT_DUTY >= self._snapshot_seconds
         )
         if pending <= 0 or not (due or force):
             return None
         folder = self.settings.index_dir
+        started = time.monotonic()
         with snapshot_lock(self.sessions, folder) as mine:
             if not mine:
                 return None
@@ -385,6 +392,7 @@ class KnowledgeBase:
         self._unusable_snapshot = None
         self._snapshot_generation = generation
         self._snapshot_at = time.monotonic()
+        self._snapshot_seconds = self._snapshot_at - started
         if path is not None:
             log.info("search index snapshot %s (%d passages)", path.name, state.manifest["chunks"])
         return path
