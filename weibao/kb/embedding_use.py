@@ -196,7 +196,7 @@ class ShortTextForward:
 
 def _blas_controllers() -> list[Any]:
     try:
-        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+        from threadpoolctl import ThreadpoolController
 
         return [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
     except Exception:  # no threadpoolctl, or a BLAS it cannot drive: as configured
