@@ -37,7 +37,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -58,6 +60,8 @@ from weibao.kb.runtime import build_knowledge_base, prepare_database
 from weibao.kb.search import SearchOptions
 from weibao.kb.service import KnowledgeBase
 from weibao.kb.vector_model import claim_vectors, model_identity
+
+T = TypeVar("T")
 
 TOPICS = ["影像归档 {} 号服务器磁盘告警", "检验科条码打印机 {} 号模糊", "HIS 收费窗口 {} 结算超时",
           "PACS workstation {} cannot load studies", "LIS interface {} HL7 queue stuck"]
@@ -162,6 +166,26 @@ def dense_recall(kb, samples: int = 200) -> float:  # type: ignore[no-untyped-de
     return float(np.mean(hits))
 
 
+def timed(fn: Callable[[T], np.ndarray], sink: list[float]) -> Callable[[T], np.ndarray]:
+    """`fn`, appending each call's milliseconds to `sink`."""
+    def wrapper(arg: T) -> np.ndarray:
+        t0 = time.perf_counter()
+        try:
+            return fn(arg)
+        finally:
+            sink.append((time.perf_counter() - t0) * 1000)
+    return wrapper
+
+
+def busy_ticket(code: str, i: int) -> SearchDocument:
+    """The resolved-ticket document a busy desk writes, the i-th of its kind."""
+    return SearchDocument(
+        kind="ticket", id=code, title=f"PACS 工作站 {i} 调阅缓慢",
+        body=f"## 现象\n第 {i} 台工作站调阅影像要等一分钟。\n\n## 处理\n清理缓存 {i}。",
+        systems=["pacs"], symptoms=["slow"],
+    )
+
+
 def searches_under_writes(
     kb: KnowledgeBase, queries: list[str], options: SearchOptions, count: int, n: int,
     per_second: float = 5.0,
@@ -173,11 +197,7 @@ def searches_under_writes(
         i = 0
         while not stop.is_set():
             t0 = time.perf_counter()
-            kb.index_documents([SearchDocument(
-                kind="ticket", id=f"BUSY-{n}-{i}", title=f"PACS 工作站 {i} 调阅缓慢",
-                body=f"## 现象\n第 {i} 台工作站调阅影像要等一分钟。\n\n## 处理\n清理缓存 {i}。",
-                systems=["pacs"], symptoms=["slow"],
-            )])
+            kb.index_documents([busy_ticket(f"BUSY-{n}-{i}", i)])
             i += 1
             stop.wait(max(0.0, 1 / per_second - (time.perf_counter() - t0)))
 
@@ -223,14 +243,7 @@ def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, objec
     embed_ms: list[float] = []
     encode = embedder.encode
 
-    def timed_encode(texts: list[str]) -> np.ndarray:
-        t0 = time.perf_counter()
-        try:
-            return encode(texts)
-        finally:
-            embed_ms.append((time.perf_counter() - t0) * 1000)
-
-    embedder.encode = timed_encode  # type: ignore[method-assign]
+    embedder.encode = timed(encode, embed_ms)  # type: ignore[method-assign,assignment]
     rng = random.Random(3)
     writes, applies, stores = [], [], []
     for i in range(args.writes):
@@ -259,14 +272,7 @@ def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, objec
     query_embed_ms: list[float] = []
     encode_query = embedder.encode_query
 
-    def timed_encode_query(text: str) -> np.ndarray:
-        t0 = time.perf_counter()
-        try:
-            return encode_query(text)
-        finally:
-            query_embed_ms.append((time.perf_counter() - t0) * 1000)
-
-    embedder.encode_query = timed_encode_query  # type: ignore[method-assign]
+    embedder.encode_query = timed(encode_query, query_embed_ms)  # type: ignore[method-assign,assignment]
     for i in range(args.searches):
         embedder.forget_queries()
         t0 = time.perf_counter()

@@ -26,9 +26,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_index_writes import busy_ticket
 from weibao.core.settings import Settings
 from weibao.kb.embedding import open_embedder
-from weibao.kb.passages import SearchDocument
 from weibao.kb.runtime import build_knowledge_base
 from weibao.kb.search import SearchOptions
 
@@ -69,11 +69,7 @@ def main() -> None:
         i = 0
         while not stop.is_set():
             t0 = time.perf_counter()
-            kb.index_documents([SearchDocument(
-                kind="ticket", id=f"STALL-{i % 25}", title=f"PACS 工作站 {i} 调阅缓慢",
-                body=f"## 现象\n第 {i} 台工作站调阅影像要等一分钟。\n\n## 处理\n清理缓存 {i}。",
-                systems=["pacs"], symptoms=["slow"],
-            )])
+            kb.index_documents([busy_ticket(f"STALL-{i % 25}", i)])
             writes.append((t0, (time.perf_counter() - t0) * 1000))
             i += 1
             stop.wait(max(0.0, 0.2 - (time.perf_counter() - t0)))
