@@ -82,6 +82,17 @@ def test_a_vague_ticket_gets_no_invented_system_a_flag_and_a_question() -> None:
     assert {"code": "unknown_system", "matched": ""} in result.priority_reasons
 
 
+def test_a_ticket_that_does_not_say_how_far_it_reaches_asks_about_the_impact() -> None:
+    silent = triage("PACS 看片子报错", [Mentioned("pacs", 0.9, "PACS")], [Mentioned("crash_error", 0.8, "报错")], [], [])
+    assert silent.system == "pacs" and not silent.priority_reasons
+    assert silent.clarify == "which_impact" and not silent.low_confidence
+    told = triage("只有这一台电脑 PACS 看片子报错，其他电脑正常", [Mentioned("pacs", 0.9, "PACS")],
+                  [Mentioned("crash_error", 0.8, "报错")], [], [])
+    assert told.clarify is None and told.priority == "P3"  # one workstation: nothing to ask
+    question = triage("请问 PACS 怎么调窗宽窗位", [Mentioned("pacs", 0.9, "PACS")], [Mentioned("how_to", 0.8, "怎么")], [], [])
+    assert question.priority == "P4" and question.clarify is None
+
+
 def test_a_text_without_a_system_takes_one_only_when_the_similar_tickets_agree() -> None:
     agreed = triage(
         "电脑提示IP地址冲突",

@@ -40,6 +40,7 @@ def test_a_vague_ticket_asks_which_system_and_says_it_is_unknown() -> None:
     assert "哪个系统" in clarifying_question(triage, t)
     assert "系统未知" in confidence_note(triage, t)
     assert clarifying_question({"clarify": None}, t) == "" and confidence_note({"system": "his"}, t) == ""
+    assert "整个科室" in clarifying_question({"system": "pacs", "clarify": "which_impact"}, t)
 
 
 def test_unknown_reason_codes_are_left_out_not_shown_as_ids() -> None:

@@ -90,7 +90,7 @@ class TriageResult:
     priority_reasons: list[dict[str, str]] = field(default_factory=list)
     # Set when the text does not say enough: no system, or a winner with a thin share.
     low_confidence: bool = False
-    # What to ask the reporter: "which_system", "which_symptom" (or None).
+    # What to ask the reporter: "which_system", "which_symptom", "which_impact" (or None).
     clarify: str | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -220,5 +220,10 @@ def triage(
            or _share(symptom_votes, symptom) < CONFIDENT_SHARE)
     if low and clarify is None:
         clarify = "which_system" if _share(system_votes, system) < CONFIDENT_SHARE else "which_symptom"
+    if clarify is None and not decision.reasons and decision.priority in ("P2", "P3"):
+        # Nothing in the text said how far it reaches (one PC, a ward, the hospital), a
+        # workaround, or a critical place: the level is the rules' default, so the reporter
+        # is asked the one question that would settle it.
+        clarify = "which_impact"
     return TriageResult(system, symptom, department, decision.priority, decision.rule, evidence,
                         alternatives, decision.reasons, low, clarify)

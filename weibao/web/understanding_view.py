@@ -21,9 +21,10 @@ def priority_reasons(reasons: Iterable[Mapping[str, object]], t: Translate) -> l
 
 
 def clarifying_question(triage: Mapping[str, object], t: Translate) -> str:
-    """The question to ask the reporter of a vague ticket, or ""."""
+    """The question to ask the reporter of a vague ticket (or of one whose reach the text
+    does not tell), or ""."""
     code = triage.get("clarify")
-    return t(f"understanding_clarify_{code}") if code in ("which_system", "which_symptom") else ""
+    return t(f"understanding_clarify_{code}") if code in ("which_system", "which_symptom", "which_impact") else ""
 
 
 def confidence_note(triage: Mapping[str, object], t: Translate) -> str:
