@@ -730,7 +730,7 @@ class SearchIndex:
 
     # ---- persistence ---------------------------------------------------------------
     def capture_snapshot(self) -> SnapshotCapture:
-        """What a snapshot needs, taken under the lock that orders writes (compacts first).
+        """What a snapshot needs, taken under the lock that orders writes.
 
         Only what a later write could change is copied here: the row columns, references to
         the rows' records and to each term's postings (appends never touch a posting's
