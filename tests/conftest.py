@@ -14,6 +14,10 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# A server started on a data folder without a model trains at its first tick (a minute in);
+# a test's server must not retrain and swap its model mid-test. Tests of the training call
+# it directly (tests/routing/test_training.py).
+os.environ.setdefault("WEIBAO_TRAIN_EVERY_HOURS", "0")
 
 from weibao.core.db import Database
 from weibao.core.settings import REPO_DIR, Settings
