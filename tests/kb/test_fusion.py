@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from weibao.kb.fusion import RRF_K, group_best, reciprocal_rank_fusion
+from weibao.kb.fusion import RRF_K, group_best_scores, reciprocal_rank_fusion
 
 
 def brute_force_rrf(rankings, k=RRF_K):  # type: ignore[no-untyped-def]
@@ -39,10 +39,10 @@ def test_item_in_both_rankings_beats_item_first_in_one() -> None:
 
 def test_group_best_keeps_best_passage_and_adds_runner_up_bonus() -> None:
     scores = {1: 0.5, 2: 0.4, 3: 0.5}
-    groups = group_best(scores, key_of=lambda i: "a" if i < 3 else "b", second_weight=0.1)
-    assert [g.key for g in groups] == ["a", "b"]
-    assert groups[0].best_item == 1 and abs(groups[0].score - 0.54) < 1e-12
-    assert groups[0].items == [1, 2]
+    groups = sorted(group_best_scores(scores, key_of=lambda i: "a" if i < 3 else "b", second_weight=0.1),
+                    key=lambda g: -g[0])
+    assert [item for _, item in groups] == [1, 3]
+    assert abs(groups[0][0] - 0.54) < 1e-12 and groups[1][0] == 0.5
 
 
 def test_top_positions_are_the_best_positive_values_ties_by_position() -> None:
@@ -61,14 +61,19 @@ def test_top_positions_are_the_best_positive_values_ties_by_position() -> None:
     assert _top_positions(np.zeros(3, dtype=np.float32), 2).size == 0
 
 
-def test_group_best_scores_are_group_bests_floats_on_random_scores() -> None:
+def test_group_best_scores_on_random_scores_equal_sorting_each_group() -> None:
     import random
-
-    from weibao.kb.fusion import group_best_scores
 
     rng = random.Random(7)
     for _ in range(200):
         scores = {i: rng.choice([0.5, 0.25, rng.random()]) for i in rng.sample(range(500), rng.randint(0, 60))}
         key_of = {i: ("ticket" if i % 3 else "article", str(i % 11)) for i in scores}.__getitem__
-        expected = sorted((g.score, g.best_item) for g in group_best(scores, key_of))
-        assert sorted(group_best_scores(scores, key_of)) == expected
+        groups: dict[object, list[int]] = {}
+        for item in scores:
+            groups.setdefault(key_of(item), []).append(item)
+        expected = []
+        for items in groups.values():
+            ranked = sorted(items, key=lambda i: (-scores[i], i))
+            bonus = 0.1 * scores[ranked[1]] if len(ranked) > 1 else 0.0
+            expected.append((scores[ranked[0]] + bonus, ranked[0]))
+        assert sorted(group_best_scores(scores, key_of)) == sorted(expected)
