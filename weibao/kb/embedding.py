@@ -93,6 +93,7 @@ class Embedder:
         self._queries().clear()
 
     def _queries(self) -> OrderedDict[str, np.ndarray]:
+        # Made on first use: UseEmbedder loads another model and does not run __init__.
         queries: OrderedDict[str, np.ndarray] | None = self.__dict__.get("_query_cache")
         if queries is None:
             queries = self.__dict__.setdefault("_query_cache", OrderedDict())

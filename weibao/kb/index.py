@@ -352,8 +352,8 @@ class SnapshotState:
     texts: TextStore  # where each row's record lies: arrays text_seg/text_off/text_len
     # The index's rows at the capture that the snapshot's rows are, in order (dead rows
     # are left out of a snapshot without compacting the index); None: rows 0..n-1.
-    source_rows: np.ndarray | None = None
-    captured_rows: int = 0  # the index's row count at the capture
+    source_rows: np.ndarray | None
+    captured_rows: int  # the index's row count at the capture
 
 
 @dataclass
@@ -784,7 +784,7 @@ class SearchIndex:
         the old segments are retired, so the spill file no longer grows for the life of the
         process. Call under the index lock; False (nothing done) when rows were renumbered
         since the export."""
-        rows = state.captured_rows or len(state.chunks)
+        rows = state.captured_rows
         if compactions != self.compactions or rows > self._n:
             return False
         n = self._n
