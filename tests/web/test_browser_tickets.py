@@ -58,6 +58,7 @@ def test_file_a_ticket_with_suggestions_then_see_it_in_the_queue(app, seeded_ser
         assert "分派给" in events[1] or "暂无符合条件的工程师" in events[1], events[1]
         assert page.locator("details.triage-why summary").inner_text() == "分诊依据"
         assert page.locator("form[action$='/status']").count() == 0  # hospital staff do not work tickets
+        assert page.locator("p.triage-clarify").count() == 0  # the engineer asks, not the page
 
         assignee = seeded_services.desk.get(code).assignee_id
         if assignee is None:
@@ -70,3 +71,5 @@ def test_file_a_ticket_with_suggestions_then_see_it_in_the_queue(app, seeded_ser
         page.goto(f"{base}/tickets/{code}")
         for action in ("/comments", "/reassign", "/escalate", "/status"):
             assert page.locator(f"form[action$='{action}']").count() >= 1, action
+        # The text says nothing of its reach: the engineer is given the question to ask.
+        assert "整个科室" in page.locator("p.triage-clarify").inner_text()
