@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from weibao.core.model_files import read_model_file, write_model_file
+from weibao.core.model_files import ModelSpec, read_model_file, write_model_file
 from weibao.core.privacy import PLACEHOLDERS
 from weibao.graph.english import stem
 from weibao.graph.ontology import normalize
@@ -135,6 +135,10 @@ class LabelModel:
 
 class ModelFileError(RuntimeError):
     pass
+
+
+# The database's copy (trained_models, weibao.core.model_files); the file is its local copy.
+STORED = ModelSpec("understanding", FORMAT_VERSION, LabelModel, "understanding model", ModelFileError)
 
 
 def load_model(path: Path) -> LabelModel | None:

@@ -11,6 +11,7 @@ import weibao.chat.models
 import weibao.core.accounts
 import weibao.core.app_secrets
 import weibao.core.audit
+import weibao.core.model_files
 import weibao.core.rate_counters
 import weibao.estate.models
 import weibao.inspections.models

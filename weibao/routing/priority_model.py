@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from weibao.core.model_files import read_model_file, write_model_file
+from weibao.core.model_files import ModelSpec, read_model_file, write_model_file
 from weibao.graph.classifier import clean
 from weibao.routing import priority as rules
 from weibao.routing.models import PRIORITIES
@@ -295,6 +295,10 @@ def model_path(data_dir: Path) -> Path:
 
 class PriorityModelError(RuntimeError):
     pass
+
+
+# The database's copy (trained_models, weibao.core.model_files); the file is its local copy.
+STORED = ModelSpec("priority", FORMAT_VERSION, PriorityModel, "priority model", PriorityModelError)
 
 
 def load(path: Path) -> PriorityModel | None:
