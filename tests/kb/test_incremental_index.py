@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import bm25s
+import faiss
 import numpy as np
 import pytest
 
@@ -222,6 +223,50 @@ def test_a_snapshot_captured_before_writes_is_built_as_of_its_capture(tmp_path: 
     write_snapshot(tmp_path, built)
     loaded = SearchIndex.load(tmp_path, "m", DIM, "t")
     assert loaded is not None and len(loaded) == len(expected.chunks) and 5000 not in loaded.row_of
+
+
+@pytest.mark.parametrize("ivf", [False, True], ids=["flat", "ivf"])
+def test_vector_changes_during_a_snapshot_wait_beside_the_index_then_join_it(ivf: bool) -> None:
+    """The snapshot serialises the live vector index without a copy: changes made before
+    `release_dense()` are searched from an overlay (new vectors found, removed ones gone,
+    a reused chunk id found by its new vector only) and then move into the index."""
+    live, rng = build(3000 if ivf else 300)
+    reference, _ = build(3000 if ivf else 300)
+    if ivf:
+        assert live.upgrade_dense(threshold=2000) and reference.upgrade_dense(threshold=2000)
+    tolerance = 3e-2 if ivf else 5e-3  # the overlay is exact; the index quantises (SQ8 / fp16)
+    capture = live.capture_snapshot()
+    serialised = faiss.serialize_index(capture.dense)
+    add = [random_chunk(rng, 5000 + i, f"late{i}") for i in range(20)]
+    add.append(random_chunk(rng, 14, "reused"))  # d3's chunk 14 comes back with another vector
+    new_vectors = unit_vectors(21, seed=7)
+    for index in (live, reference):
+        index.replace_documents([("article", "d3")], add, new_vectors)
+    old_14 = unit_vectors(3000 if ivf else 300, 1)[13]
+
+    def agrees() -> None:
+        assert live.dense_search(new_vectors[-1], 1)[0].tolist() == [14]
+        assert live.dense_search(new_vectors[3], 1)[0].tolist() == [5003]
+        top = live.dense_search(old_14, 300)[0].tolist()
+        assert 13 not in top and 15 not in top
+        for seed in range(20):
+            query = unit_vectors(1, seed=100 + seed)[0]
+            ids, scores = live.dense_search(query, 10)
+            want_ids, want_scores = reference.dense_search(query, 10)
+            assert len(set(ids.tolist()) & set(want_ids.tolist())) >= 9
+            assert np.allclose(scores, want_scores, atol=tolerance)
+        mask = np.zeros(len(live.row_chunk_ids), dtype=bool)
+        mask[[live.row_of[5003], live.row_of[14], live.row_of[1]]] = True
+        assert set(live.dense_search(new_vectors[3], 10, allowed_rows=mask)[0].tolist()) == {5003, 14, 1}
+
+    agrees()
+    assert faiss.serialize_index(capture.dense).tobytes() == serialised.tobytes()  # untouched
+    with pytest.raises(RuntimeError):
+        live.capture_snapshot()  # one capture at a time
+    live.release_dense()
+    agrees()
+    assert live.capture_snapshot().dense.ntotal == len(live) == len(reference)
+    live.release_dense()
 
 
 def test_a_snapshot_leaves_dead_rows_out_as_compaction_would_and_texts_stay_readable(tmp_path: Path) -> None:

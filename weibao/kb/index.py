@@ -46,6 +46,7 @@ import numpy as np
 
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 from weibao.kb.bm25 import EMPTY_TOKEN, IncrementalBM25, SparseScores
+from weibao.kb.dense_overlay import DenseOverlay
 from weibao.kb.textstore import TextStore, encode_record, record_text, record_tokens
 
 log = logging.getLogger(__name__)
@@ -365,7 +366,7 @@ class SnapshotCapture:
     metas: tuple[ChunkMeta, ...]
     postings: list[tuple[str, np.ndarray, np.ndarray, int]]  # term, rows, tfs, count
     arrays: dict[str, np.ndarray]
-    dense: faiss.Index  # a clone: later writes go to the live index
+    dense: faiss.Index  # the live main index, unchanged until `SearchIndex.release_dense()`
     texts: TextStore
     live: np.ndarray | None  # the live rows when some are dead, else None
     rows: int  # the index's row count
@@ -413,6 +414,8 @@ class SearchIndex:
         self.meta: dict[int, ChunkMeta] = {}  # chunk id -> what stays in memory
         self._dense: faiss.Index = new_flat_index(dimension)
         self._ivf: faiss.IndexIVF | None = None
+        # While a snapshot serialises `_dense` (outside the locks), vector changes wait here.
+        self._overlay: DenseOverlay | None = None
         self._n = 0  # row slots used (live and dead)
         self._ids = np.zeros(0, dtype=np.int64)  # row -> chunk id, -1 when dead
         self._system_bits = np.zeros(0, dtype=np.int64)
@@ -527,12 +530,14 @@ class SearchIndex:
         self, vector: np.ndarray, k: int, allowed_rows: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ids and cosine scores of the k nearest vectors, optionally restricted."""
-        total = self._dense.ntotal
+        overlay = self._overlay
+        total = self._dense.ntotal + (overlay.index.ntotal if overlay is not None else 0)
         if total == 0 or k <= 0:
             return _EMPTY
         _one_omp_thread()
         params: faiss.SearchParameters | None = None
         bitmap = None
+        selector = None
         if allowed_rows is not None:
             allowed = self.row_chunk_ids[allowed_rows]
             allowed = allowed[allowed >= 0]
@@ -553,9 +558,12 @@ class SearchIndex:
             else:
                 params = faiss.SearchParameters()
                 params.sel = selector
-        scores, ids = self._dense.search(
-            vector.reshape(1, -1).astype(np.float32), min(k, total), params=params
-        )
+        query = vector.reshape(1, -1).astype(np.float32)
+        if overlay is not None:
+            found = overlay.search(self._dense, query, k, params, selector)
+            del bitmap
+            return found
+        scores, ids = self._dense.search(query, min(k, total), params=params)
         del bitmap
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
@@ -583,16 +591,22 @@ class SearchIndex:
         # A chunk id the database has handed to another document meanwhile (SQLite reuses ids).
         doomed += [c.chunk_id for c in add if c.chunk_id in self.meta]
         doomed = list(dict.fromkeys(doomed))
+        overlay = self._overlay
         if doomed:
-            # The selector Index.remove_ids builds itself from an id array (faiss's wrapper).
-            self._dense.remove_ids(faiss.IDSelectorBatch(np.asarray(doomed, dtype=np.int64)))
+            if overlay is not None:
+                overlay.remove(doomed)
+            else:
+                # The selector Index.remove_ids builds itself from an id array (faiss's wrapper).
+                self._dense.remove_ids(faiss.IDSelectorBatch(np.asarray(doomed, dtype=np.int64)))
             for cid in doomed:
                 self._drop_row(cid)
         if add:
-            self._dense.add_with_ids(
-                np.ascontiguousarray(vectors, dtype=np.float32),
-                np.asarray([c.chunk_id for c in add], dtype=np.int64),
-            )
+            added = np.ascontiguousarray(vectors, dtype=np.float32)
+            ids = np.asarray([c.chunk_id for c in add], dtype=np.int64)
+            if overlay is not None:
+                overlay.add(added, ids)
+            else:
+                self._dense.add_with_ids(added, ids)
             self._grow(self._n + len(add))
             for i, chunk in enumerate(add):
                 self._append_row(chunk, prepared[i] if prepared is not None else None)
@@ -713,7 +727,7 @@ class SearchIndex:
     def upgrade_dense(self, threshold: int = IVF_THRESHOLD) -> bool:
         """Swaps the flat index for IVF + SQ8 once the corpus passes `threshold` (trained
         on the flat index's float16 vectors)."""
-        if self._ivf is not None or self._dense.ntotal < threshold:
+        if self._ivf is not None or self._dense.ntotal < threshold or self._overlay is not None:
             return False
         flat = self._dense
         inner = faiss.downcast_index(flat.index) if isinstance(flat, faiss.IndexIDMap) else None
@@ -728,16 +742,29 @@ class SearchIndex:
         self._dense = dense
         self._ivf = faiss.try_extract_index_ivf(dense)
 
+    def release_dense(self) -> None:
+        """Ends what `capture_snapshot` began: the vector changes made while the snapshot
+        serialised the main index go into it. Call it under the locks that order writes and
+        searches, once the capture is built (or has failed)."""
+        overlay, self._overlay = self._overlay, None
+        if overlay is not None:
+            _one_omp_thread()
+            overlay.merge_into(self._dense)
+
     # ---- persistence ---------------------------------------------------------------
     def capture_snapshot(self) -> SnapshotCapture:
         """What a snapshot needs, taken under the lock that orders writes.
 
         Only what a later write could change is copied here: the row columns, references to
         the rows' records and to each term's postings (appends never touch a posting's
-        first `n` entries; compaction replaces the arrays), and a clone of the vector index.
+        first `n` entries; compaction replaces the arrays). The vector index is not copied:
+        until `release_dense()`, vector changes wait in an overlay and the main index stays
+        as captured (cloning it held every write back 60-280 ms at 300k passages).
         `SnapshotCapture.build()` does the O(corpus) rest without the lock: at 300k passages
         the whole export held every write back for seconds. Dead rows are left out, not
         compacted away (`compact_if_due` decides when that is worth its O(corpus))."""
+        if self._overlay is not None:
+            raise RuntimeError("a snapshot capture is already in progress; release_dense() first")
         n = self._n
         ids = self._ids[:n].copy()
         live = np.flatnonzero(ids >= 0) if self.dead_rows else None
@@ -758,12 +785,16 @@ class SearchIndex:
             "dense": self.dense_kind,
             "codes": sorted(self._codes, key=self._codes.__getitem__),
         }
-        return SnapshotCapture(manifest, metas, postings, arrays, faiss.clone_index(self._dense), self._texts,
-                               live, n)
+        self._overlay = DenseOverlay(self.dimension)
+        return SnapshotCapture(manifest, metas, postings, arrays, self._dense, self._texts, live, n)
 
     def export_snapshot(self) -> SnapshotState:
         """A copy of the live state to persist; call it under the index lock."""
-        return self.capture_snapshot().build()
+        capture = self.capture_snapshot()
+        try:
+            return capture.build()
+        finally:
+            self.release_dense()
 
     def save(self, index_dir: Path) -> Path | None:
         state = self.export_snapshot()

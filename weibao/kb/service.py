@@ -376,14 +376,19 @@ class KnowledgeBase:
                     index.upgrade_dense()
                     index.compact_if_due()
                 # Every change goes through the apply lock, and only what a change could
-                # touch is taken under it (row columns, postings references, a clone of the
-                # vectors); searches go on meanwhile. The O(corpus) rest is built after it:
-                # at 300k passages the whole export held every write back for 1-5 s.
+                # touch is taken under it (row columns, postings references); searches go on
+                # meanwhile. The O(corpus) rest is built after it: at 300k passages the whole
+                # export held every write back for 1-5 s. Vector changes wait in an overlay
+                # until the build has serialised the vector index.
                 capture = index.capture_snapshot()
                 capture.manifest["seq"] = self._cursor.safe_seq()
                 generation = index.generation
                 compactions = index.compactions
-            state = capture.build()  # the O(corpus) part, writes going on meanwhile
+            try:
+                state = capture.build()  # the O(corpus) part, writes going on meanwhile
+            finally:
+                with self._apply_lock, self._lock:
+                    index.release_dense()
             path = write_snapshot(folder, state, replace=unusable)
             if path is not None:
                 with self._apply_lock, self._lock:  # the spill file starts again
