@@ -107,6 +107,28 @@ def test_compaction_keeps_scores_and_filters() -> None:
     assert index.bm25.statistics() == from_scratch(index).statistics()
 
 
+def test_a_compaction_is_planned_beside_the_live_rows_and_refused_once_stale() -> None:
+    """The O(corpus) part changes nothing searches read; only its swap does, and a plan
+    made before a write cannot be swapped in after it."""
+    index, rng = build(300)
+    index.replace_documents([("article", f"d{i}") for i in range(0, 40, 3)], [], unit_vectors(0))
+    query = ["w0", "w5", "w11"]
+    rows_before, scores_before = index.row_chunk_ids.copy(), index.bm25_scores(query)
+    plan = index.plan_compaction()
+    assert plan is not None and index.dead_rows > 0
+    assert np.array_equal(index.row_chunk_ids, rows_before)
+    assert np.array_equal(index.bm25_scores(query), scores_before)
+    index.adopt_compaction(plan)
+    assert (index.row_chunk_ids >= 0).all() and index.bm25.statistics() == from_scratch(index).statistics()
+    index.replace_documents([("article", "d1")], [], unit_vectors(0))
+    stale = index.plan_compaction()
+    assert stale is not None
+    index.replace_documents([], [random_chunk(rng, 7000, "late")], unit_vectors(1, seed=5))
+    with pytest.raises(RuntimeError):
+        index.adopt_compaction(stale)
+    assert index.compact() and index.bm25.statistics() == from_scratch(index).statistics()
+
+
 def test_sparse_scores_are_the_dense_scores_of_the_touched_rows() -> None:
     index, _ = build(3000)
     queries = (["w0", "w1", "w2"], ["w0"], ["w5", "w5", "w300"], ["w399", "w7"], ["nothing"], [])

@@ -94,6 +94,16 @@ PART_CACHE_MIN = 2048
 PART_CACHE_POSTINGS = 4_000_000
 
 
+@dataclass(slots=True)
+class CompactedBM25:
+    """The postings and row statistics of a compaction, built beside the live ones."""
+
+    postings: dict[str, _Postings]
+    lengths: np.ndarray
+    alive: np.ndarray
+    n_rows: int
+
+
 class IncrementalBM25:
     def __init__(self, k1: float = 1.5, b: float = 0.75) -> None:
         self.k1 = k1
@@ -171,24 +181,30 @@ class IncrementalBM25:
 
     def compact(self, new_row_of_old: np.ndarray, n_rows: int) -> None:
         """Drops dead postings and renumbers rows (`new_row_of_old[old] = new`, -1 for dead)."""
+        self.adopt_compaction(self.plan_compaction(new_row_of_old, n_rows))
+
+    def plan_compaction(self, new_row_of_old: np.ndarray, n_rows: int) -> CompactedBM25:
+        """`compact()`'s O(postings) part, changing nothing: searches may go on meanwhile,
+        writes may not (`adopt_compaction` takes the result)."""
         mapping = new_row_of_old.astype(np.int32)
-        for term in list(self.postings):
-            p = self.postings[term]
-            rows, tfs = p.rows[: p.n], p.tfs[: p.n]
-            new_rows = mapping[rows]
+        postings: dict[str, _Postings] = {}
+        for term, p in self.postings.items():
+            new_rows = mapping[p.rows[: p.n]]
             keep = new_rows >= 0
-            if not keep.any():
-                del self.postings[term]
-                continue
-            p.rows = np.ascontiguousarray(new_rows[keep])
-            p.tfs = np.ascontiguousarray(tfs[keep])
-            p.n = len(p.rows)
+            if keep.all():
+                postings[term] = _Postings(new_rows, p.tfs[: p.n].copy())
+            elif keep.any():
+                postings[term] = _Postings(np.ascontiguousarray(new_rows[keep]), np.ascontiguousarray(p.tfs[: p.n][keep]))
         live = np.flatnonzero(mapping[: self.n_rows] >= 0)
         lengths = np.zeros(max(n_rows, 64), dtype=np.float32)
         alive = np.zeros(max(n_rows, 64), dtype=bool)
         lengths[mapping[live]] = self.lengths[live]
         alive[mapping[live]] = True
-        self.lengths, self.alive, self.n_rows = lengths, alive, n_rows
+        return CompactedBM25(postings, lengths, alive, n_rows)
+
+    def adopt_compaction(self, plan: CompactedBM25) -> None:
+        """Swaps in what `plan_compaction` built (O(1) but for clearing caches)."""
+        self.postings, self.lengths, self.alive, self.n_rows = plan.postings, plan.lengths, plan.alive, plan.n_rows
         self.dead_rows = 0
         self._dead_in.clear()
         with self._parts_lock:

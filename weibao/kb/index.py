@@ -45,7 +45,7 @@ import faiss
 import numpy as np
 
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
-from weibao.kb.bm25 import EMPTY_TOKEN, IncrementalBM25, SparseScores
+from weibao.kb.bm25 import EMPTY_TOKEN, CompactedBM25, IncrementalBM25, SparseScores
 from weibao.kb.dense_overlay import DenseOverlay
 from weibao.kb.textstore import TextStore, encode_record, record_text, record_tokens
 
@@ -339,6 +339,17 @@ class PreparedRow:
     counts: list[tuple[str, int]]  # BM25 term counts
     length: int  # BM25 length
     meta: ChunkMeta  # its row set when it is added
+
+
+@dataclass(slots=True)
+class Compaction:
+    """A compaction built beside the live rows (`SearchIndex.plan_compaction`)."""
+
+    bm25: CompactedBM25
+    columns: dict[str, np.ndarray]
+    rows: int
+    generation: int  # the index's generation and compactions it was planned at
+    compactions: int
 
 
 @dataclass(slots=True)
@@ -695,34 +706,53 @@ class SearchIndex:
                 del self.doc_chunks[chunk.doc_key]
         self.dead_rows += 1
 
+    def compaction_due(self) -> bool:
+        """Whether the dead rows are worth an O(corpus) compaction (a snapshot leaves them
+        out anyway)."""
+        return self.dead_rows >= max(COMPACT_MIN_DEAD, COMPACT_DEAD_SHARE * self._n)
+
     def compact_if_due(self) -> bool:
-        """Compacts once the dead rows are worth an O(corpus) pass that holds searches back
-        (0.4 s at 300k passages): a snapshot leaves them out anyway."""
-        if self.dead_rows < max(COMPACT_MIN_DEAD, COMPACT_DEAD_SHARE * self._n):
-            return False
-        return self.compact()
+        return self.compact() if self.compaction_due() else False
 
     def compact(self) -> bool:
-        """Renumbers rows without the dead ones (O(corpus); see `compact_if_due`)."""
-        if not self.dead_rows:
+        """Renumbers rows without the dead ones (O(corpus); see `plan_compaction`)."""
+        plan = self.plan_compaction()
+        if plan is None:
             return False
+        self.adopt_compaction(plan)
+        return True
+
+    def plan_compaction(self) -> Compaction | None:
+        """The O(corpus) part of a compaction, built beside the live rows without changing
+        them: call it where no write runs (the apply lock), searches going on meanwhile
+        (0.4 s at 300k passages held every search back when it ran under their lock).
+        None when no row is dead."""
+        if not self.dead_rows:
+            return None
         n = self._n
         ids = self._ids[:n]
         live = np.flatnonzero(ids >= 0)
         mapping = np.full(n, -1, dtype=np.int64)
         mapping[live] = np.arange(len(live))
-        self._bm25.compact(mapping, len(live))
-        kept = {name: np.ascontiguousarray(getattr(self, name)[:n][live]) for name in _COLUMNS}
+        columns = {name: np.ascontiguousarray(getattr(self, name)[:n][live]) for name in _COLUMNS}
+        return Compaction(self._bm25.plan_compaction(mapping, len(live)), columns, len(live),
+                          self.generation, self.compactions)
+
+    def adopt_compaction(self, plan: Compaction) -> None:
+        """Swaps in a `plan_compaction()` made since the last change (under the locks that
+        order writes and searches); O(live rows) for their new row numbers only."""
+        if (plan.generation, plan.compactions) != (self.generation, self.compactions):
+            raise RuntimeError("the index changed after the compaction was planned")
+        self._bm25.adopt_compaction(plan.bm25)
         with self._rows_lock:
-            for name, column in kept.items():
+            for name, column in plan.columns.items():
                 setattr(self, name, column)
-            self._n = len(live)
+            self._n = plan.rows
             meta = self.meta
             for row, cid in enumerate(self._ids[: self._n].tolist()):
                 meta[cid].row = row
         self.dead_rows = 0
         self.compactions += 1
-        return True
 
     def upgrade_dense(self, threshold: int = IVF_THRESHOLD) -> bool:
         """Swaps the flat index for IVF + SQ8 once the corpus passes `threshold` (trained

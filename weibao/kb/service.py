@@ -372,9 +372,13 @@ class KnowledgeBase:
                 self._snapshot_at = time.monotonic()
                 return None
             with self._apply_lock:
-                with self._lock:  # the two steps that change what a search reads
+                # Compaction's O(corpus) part is built while searches go on; the swap and
+                # the one-off IVF upgrade change what a search reads.
+                compaction = index.plan_compaction() if index.compaction_due() else None
+                with self._lock:
                     index.upgrade_dense()
-                    index.compact_if_due()
+                    if compaction is not None:
+                        index.adopt_compaction(compaction)
                 # Every change goes through the apply lock, and only what a change could
                 # touch is taken under it (row columns, postings references); searches go on
                 # meanwhile. The O(corpus) rest is built after it: at 300k passages the whole
