@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from weibao.core import migrate
 from weibao.core.db import Database
+from weibao.core.model_files import sync_model
 from weibao.core.settings import Settings, get_settings
 from weibao.estate.advisor import VersionAdvisor
 from weibao.graph.service import GraphService
@@ -18,6 +19,8 @@ from weibao.kb.ingest import IngestReport
 from weibao.kb.runtime import build_knowledge_base, prepare_database
 from weibao.kb.service import KnowledgeBase
 from weibao.routing.desk import TicketDesk
+from weibao.routing.priority_model import STORED as PRIORITY_STORED
+from weibao.routing.priority_model import model_path as priority_model_path
 from weibao.routing.runtime import open_desk, open_graph, seed_operations
 from weibao.routing.seed import SeedReport
 
@@ -60,6 +63,8 @@ def open_services(
     with collector_paused():
         database = Database(settings.resolved_database_url)
         migrate.check_current(database.engine)
+        # Triage's priority model: the database's, copied into the data folder it reads.
+        sync_model(database.engine, PRIORITY_STORED, priority_model_path(settings.data_dir))
         kb = build_knowledge_base(settings, embedder, database)
         kb.open()
         # Built from the database after the index is open, then kept in step by the

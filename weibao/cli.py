@@ -101,13 +101,16 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _first_models(settings: Settings) -> None:
     """A new desk understands with the trained model from its first ticket, not a day later
-    when the scheduled retraining first runs; an existing model is left to that schedule."""
+    when the scheduled retraining first runs; an existing model (in the database, which
+    every host shares) is left to that schedule."""
     from weibao.cli_understanding import train_models
     from weibao.core.db import Database
-    from weibao.graph.classifier import model_path
+    from weibao.core.model_files import stored_version
+    from weibao.graph.classifier import STORED
 
-    if not model_path(settings.data_dir).is_file():
-        train_models(settings, Database(settings.resolved_database_url))
+    database = Database(settings.resolved_database_url)
+    if stored_version(database.engine, STORED.name) is None:
+        train_models(settings, database)
 
 
 def _first_admin(settings: Settings) -> None:

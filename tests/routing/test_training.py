@@ -1,11 +1,14 @@
-"""`weibao train`'s data: articles, resolved tickets, corrections and aliases; the model file."""
+"""`weibao train`'s data: articles, resolved tickets, corrections and aliases; the stored model."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
 from pathlib import Path
 
-from weibao.core.db import session_scope
+from weibao.core.db import Database, session_scope
+from weibao.core.model_files import stored_versions
 from weibao.graph.classifier import load_model, model_path
 from weibao.graph.ensemble import EnsembleLinker, ModelWatcher
 from weibao.graph.ontology import has_cjk
@@ -72,13 +75,32 @@ def test_everyday_phrasing_teaches_each_kind_alone_and_systems_with_symptoms_tog
     assert phrasing_samples(type(ontology)(directory=None)) == []
 
 
-def test_train_writes_the_model_into_the_data_folder_and_a_watcher_loads_it(seeded_services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with session_scope(seeded_services.database.sessions) as session:
+def _copy_of_the_seeded_database(seeded_dir: Path, folder: Path) -> Database:
+    """Training stores its models in the database: a copy keeps the shared one as it was."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source, target = sqlite3.connect(seeded_dir / "weibao.db"), sqlite3.connect(folder / "weibao.db")
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return Database(f"sqlite:///{folder / 'weibao.db'}")
+
+
+def test_train_stores_the_model_in_the_database_and_the_data_folder_and_a_watcher_loads_it(  # type: ignore[no-untyped-def]
+    seeded_dir: Path, seeded_services, tmp_path: Path
+) -> None:
+    database = _copy_of_the_seeded_database(seeded_dir, tmp_path / "db")
+    with session_scope(database.sessions) as session:
         _, report = train_and_save(session, seeded_services.kb.linker.ontology, tmp_path)
     path = model_path(tmp_path)
     assert report.size_bytes == path.stat().st_size and report.path == str(path)
     assert {"article", "ticket", "alias", "phrasing", "devset"} <= set(report.by_source)
     assert load_model(path) is not None
+    # The database holds the same bytes, for every host.
+    stored = stored_versions(database.engine)
+    assert stored["understanding"].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert stored["understanding"].size == report.size_bytes
     linker = EnsembleLinker(seeded_services.kb.linker.ontology)
     watcher = ModelWatcher(linker, path, every_seconds=0)
     assert linker.model is None
@@ -90,8 +112,13 @@ def test_train_writes_the_model_into_the_data_folder_and_a_watcher_loads_it(seed
     # The model reads phrasing the dictionary lacks: a label with a probability.
     assert linker.link("影像科的看片机打开序列全黑").systems[0].id == "pacs"
     fresh = EnsembleLinker(seeded_services.kb.linker.ontology)
-    retrain(seeded_services.database.sessions, fresh, tmp_path / "again")
+    retrain(database.sessions, fresh, tmp_path / "again")
     assert fresh.model is not None and model_path(tmp_path / "again").exists()
+    # One row per model, replaced by the retraining.
+    again = stored_versions(database.engine)
+    assert set(again) == {"understanding", "priority"}
+    assert again["understanding"].sha256 == hashlib.sha256(model_path(tmp_path / "again").read_bytes()).hexdigest()
+    database.engine.dispose()
 
 
 def test_the_development_sets_teach_the_label_model_and_no_other_set_is_read(tmp_path: Path) -> None:
@@ -110,11 +137,18 @@ def test_the_development_sets_teach_the_label_model_and_no_other_set_is_read(tmp
     assert only.systems == ("terminal",) and only.symptoms == ("print_failure",)
 
 
-def test_a_server_without_a_model_trains_at_its_first_tick_and_one_with_a_model_waits_a_period(tmp_path: Path) -> None:
-    from weibao.graph.classifier import model_path
+def test_a_server_without_a_model_trains_at_its_first_tick_and_one_with_a_model_waits_a_period(
+    database_url: str, tmp_path: Path
+) -> None:
+    from weibao.core.model_files import store_model
+    from weibao.graph.classifier import STORED, LabelModel
     from weibao.web.training_monitor import first_due
 
-    assert first_due(tmp_path, 86_400, now=100.0) == 100.0
+    database = Database(database_url)
+    # A model file in this host's data folder does not count: the database has none.
     model_path(tmp_path).parent.mkdir(parents=True, exist_ok=True)
     model_path(tmp_path).write_bytes(b"a model")
-    assert first_due(tmp_path, 86_400, now=100.0) == 86_500.0
+    assert first_due(database.engine, 86_400, now=100.0) == 100.0
+    store_model(database.engine, STORED, LabelModel(None, {}, {}, {}), tmp_path / "model.pkl")
+    assert first_due(database.engine, 86_400, now=100.0) == 86_500.0
+    database.engine.dispose()

@@ -29,14 +29,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from weibao.core.db import session_scope
+from weibao.core.model_files import store_model
 from weibao.core.privacy import mask_pii
-from weibao.graph.classifier import LabelModel, Sample, TrainReport, model_path, train
+from weibao.graph.classifier import STORED, LabelModel, Sample, TrainReport, model_path, train
 from weibao.graph.ensemble import EnsembleLinker
 from weibao.graph.ontology import Ontology, has_cjk
 from weibao.graph.taxonomy import SYMPTOMS, SYSTEMS
 from weibao.kb.models import Article
 from weibao.routing.corrections import latest_labels, latest_priorities
 from weibao.routing.models import Ticket
+from weibao.routing.priority_model import STORED as PRIORITY_STORED
 from weibao.routing.priority_model import PriorityModel, PrioritySample, PriorityTrainReport
 from weibao.routing.priority_model import model_path as priority_model_path
 from weibao.routing.priority_model import train as train_priority
@@ -222,13 +224,14 @@ def training_samples(session: Session, ontology: Ontology, eval_dir: Path | None
 def train_and_save(session: Session, ontology: Ontology, data_dir: Path, eval_dir: Path | None = None,
                    sets: tuple[str, ...] = LABEL_DEV_SETS) -> tuple[LabelModel, TrainReport]:
     """Trains from the database, the ontology and the development sets `sets` of `eval_dir`
-    (default: the configured eval folder) and writes the model into the data folder."""
+    (default: the configured eval folder) and stores the model in the database (every
+    host loads it from there) and in the data folder."""
     from weibao.core.settings import get_settings
 
     started = time.perf_counter()
     model, report = train(training_samples(session, ontology, eval_dir or get_settings().eval_dir, sets))
     path = model_path(data_dir)
-    report.size_bytes = model.save(path)
+    report.size_bytes = store_model(session.get_bind(), STORED, model, path)
     report.path = str(path)
     report.seconds = round(time.perf_counter() - started, 2)
     return model, report
@@ -236,13 +239,14 @@ def train_and_save(session: Session, ontology: Ontology, data_dir: Path, eval_di
 
 def retrain(sessions: sessionmaker[Session], linker: EnsembleLinker, data_dir: Path) -> TrainReport:
     """The scheduled retraining: trains from the database, saves, and swaps the model into
-    this process's linker (other workers pick the file up through their ModelWatcher)."""
+    this process's linker (the other workers and hosts load it from the database on their
+    training monitor's tick)."""
     from weibao.core.settings import get_settings
 
     with session_scope(sessions) as session:
         model, report = train_and_save(session, linker.ontology, data_dir)
         # The priority model too: the week's corrected priorities teach it (the triage of
-        # every process reloads the file when it changes).
+        # every process reloads it when it changes).
         # Fewer than two levels labelled: no model, the rules alone, as before.
         with contextlib.suppress(ValueError):
             train_priority_and_save(session, get_settings().eval_dir, data_dir)
@@ -299,15 +303,15 @@ def devset_priority_samples(eval_dir: Path, sets: tuple[str, ...] = PRIORITY_DEV
 def train_priority_and_save(
     session: Session, eval_dir: Path | None, data_dir: Path, sets: tuple[str, ...] = PRIORITY_DEV_SETS
 ) -> tuple[PriorityModel, PriorityTrainReport]:
-    """Trains the priority model from the database and the development sets; writes it
-    next to the understanding model."""
+    """Trains the priority model from the database and the development sets; stores it
+    beside the understanding model (database and data folder)."""
     started = time.perf_counter()
     samples = ticket_priority_samples(session)
     if eval_dir is not None:
         samples += devset_priority_samples(eval_dir, sets)
     model, report = train_priority(samples)
     path = priority_model_path(data_dir)
-    report.size_bytes = model.save(path)
+    report.size_bytes = store_model(session.get_bind(), PRIORITY_STORED, model, path)
     report.path = str(path)
     report.seconds = round(time.perf_counter() - started, 2)
     return model, report
