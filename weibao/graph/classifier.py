@@ -142,8 +142,9 @@ STORED = ModelSpec("understanding", FORMAT_VERSION, LabelModel, "understanding m
 
 
 def load_model(path: Path) -> LabelModel | None:
-    """The model saved at `path` (written only by `weibao train` into the data folder), or
-    None when there is none yet."""
+    """The model saved at `path` (the data folder's copy of the database's, written by
+    `weibao train` or copied by weibao.core.model_files.ModelSync), or None when there is
+    none yet."""
     return read_model_file(path, FORMAT_VERSION, LabelModel, "understanding model", ModelFileError)
 
 
