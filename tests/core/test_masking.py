@@ -69,6 +69,9 @@ STRUCTURED = {
     ("chunks", "departments"), ("chunks", "audience"), ("chunks", "language"),
     ("chunks", "hospital_id"), ("index_changes", "doc_kind"), ("index_changes", "doc_id"),
     ("app_secrets", "name"), ("app_secrets", "value"),
+    # Trained models: the model's name and its bytes' sha256 (the pickled payload is binary,
+    # learned from stored, hence masked, text).
+    ("trained_models", "name"), ("trained_models", "sha256"),
     ("chat_sessions", "id"), ("chat_sessions", "hospital_id"),
     ("chat_messages", "session_id"), ("chat_messages", "hospital_id"), ("chat_messages", "role"),
     # Inspections: template and item ids from data/inspections, taxonomy ids, statuses, the
