@@ -133,8 +133,10 @@ def test_ways_round_and_burdens(text: str, system: str, symptom: str, expected: 
 @pytest.mark.parametrize(
     ("text", "system", "symptom", "expected", "reason"),
     [
-        # One patient's data shown as another's is never P3 (a mix-up to stop).
-        ("ICU 4床的监护数据显示到6床去了", "icu", "device_connect", "P2", "safety_risk"),
+        # One patient's data shown as another's is never P3 (a mix-up to stop); in a
+        # patient-safety area it is acted on at once (writers 2, 4 and 5: P1).
+        ("ICU 4床的监护数据显示到6床去了", "icu", "device_connect", "P1", "safety_risk"),
+        ("The nursing app shows the wrong patient photo for bed 8", "nursing", "data_sync", "P2", "safety_risk"),
         # A vulnerability asked about, nothing compromised: planned work (P3), not an incident.
         ("漏洞扫描说数据库服务器有高危漏洞，要不要先打补丁？", "infrastructure", "security", "P3",
          "vulnerability_question"),

@@ -8,7 +8,9 @@ exists; P4 a question or request. The text is read for the signals a dispatcher 
   the delivery room, critical lab values, dispensing;
 - a blocked business flow (registration, billing, dispensing, orders cannot proceed) versus
   a degraded one (slow);
-- a workaround in use (writing by hand, another PC);
+- a workaround in use (another PC, another client, a retry that goes through), as against
+  a department falling back to paper or to working by hand, which is no way round (P2);
+- a share of the attempts failing ("1 in 10", "sometimes") rather than all of them;
 - question form ("怎么…", "how do I…") for a consultation;
 - a monitoring alert's own severity.
 Each decision returns its reasons as codes with the words that triggered them, so a page can
@@ -43,12 +45,22 @@ SCOPE_HOSPITAL = re.compile(
     r"every (user|cashier|window|counter|interface|system)|no system", _I)
 SCOPE_GROUP = re.compile(
     r"整个科|全科|整个科室|我们科|科里|科室的|整层|整个楼层|整个病区|整个门诊|整个急诊|多个科室|几个科室|好几个|"
-    r"几台|多台|多个|很多|大量|一批|都这样|都是这样|都不行|整个药房|病人都|任意|所有病人|每个病人|"
-    r"several|many|multiple|a number of|whole (ward|department|floor|clinic|unit)|"
+    r"几台|多台|多个|很多|好多|大量|一批|都这样|都是这样|都不行|整个药房|病人都|任意|所有病人|每个病人|"
+    r"全病区|全科室|整个病房|所有(的)?(医生|护士|病人|患者|电脑|终端|工作站|PDA|自助机)|"
+    r"(自助机|终端|电脑|工作站|PDA|打印机)(全部|都)|\ball (the )?(kiosks|pdas|printers|workstations)\b|"
+    r"several|many|multiple|a number of|whole (\w+ )?(ward|department|floor|clinic|unit)|"
     r"entire (ward|department|floor|clinic|unit)|every (ward|floor|time)|all (the )?(doctors|nurses|staff)|"
-    r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient", _I)
+    r"none of the|in the department|the whole|lots of|hundreds|any patient|every patient|"
+    # The same failure for patient after patient: "the fourth today", "third complaint today".
+    r"(已经|已|今天)有.{0,3}[两二三四五六七八九十\d几]+个|第[二三四五六七八九十\d]+(个|起|例)|"
+    r"\b(second|third|fourth|fifth|\d+(nd|rd|th)) (complaint|case|patient) (today|this)|"
+    r"\b(two|three|several|\d+) other (beds|pcs|computers|wards|patients)", _I)
+# The one person on duty at a desk: when that user is stopped, the desk is.
+SOLE_STAFF = re.compile(r"一个人值班|就(她|他|我)一个(人)?(值班|在)|只有(她|他|我)一个(人)?值班|"
+                        r"\bthe only (\w+ )?(clerk|cashier|nurse|doctor|pharmacist|technician|tech|one) (at|on|in|here)\b|"
+                        r"\bonly one on (duty|shift)\b", _I)
 SCOPE_SINGLE = re.compile(
-    r"一台|某台|这台|那台|个别|单台|某个病人|(?<!同)一个病人(?!.{0,2}(要|需要|得|就))|只有.{0,6}(一|这|我)|其他.{0,8}(正常|都好|可以|没问题)|"
+    r"一台|某台|这台|那台|个别|单台|某个病人|(?<!同)一个病人(?!.{0,2}(要|需要|得|就))|只有.{0,6}(一|这|我(?!们))|就我一个|只有我一个|其他.{0,8}(正常|都好|可以|没问题)|"
     r"别的.{0,8}(正常|可以|没问题|好的|能)|其它.{0,8}正常|我的账号|我自己|我的电脑|这个病人|这个人|"
     r"其他.{0,8}(好的|能用|能打|还行)|另外一台.{0,4}(能|可以|正常)|(换|另)一台.{0,6}(可以|正常|能)|"
     r"老电脑.{0,2}(可以|正常)|同事.{0,4}(还行|正常|没事)|"
@@ -68,27 +80,34 @@ CRITICAL_AREA = re.compile(
     _I)
 CRITICAL_MOMENT = re.compile(
     r"正在|手术中|术中|抢救(?!室)|马上要?开始|马上|立即|立刻|紧急|急需|在分娩|在等|在催|"
-    r"resuscitation patient|resuscitating|code blue|cardiac arrest|"
+    r"resuscitation patient|resuscitating|code blue|cardiac arrest|trauma|\bin resus\b|resus (patient|case)|"
+    r"by ambulance|ambulances? (is |are )?(here|arriv|waiting)|"
     r"urgent|immediately|right now|asap|in progress|ongoing|mid-|during (an|the)? ?(surgery|operation|case)|"
-    r"starts in|is in labou?r|while we|patient (is )?on the table|手术台上", _I)
+    r"starts in|is in labou?r|while we|patient (is )?(already )?on the table|手术台上|(已经)?在台上|麻醉诱导|已经诱导", _I)
 FLOW = (r"挂号|收费|结算|结账|缴费|发药|配药|取药|摆药|医嘱|处方|登记|建档|分诊|入院|出院|签名|"
         r"regist|billing|bills?|payments?|pay|settl|dispens|orders?|prescri|admission|discharge|triage|sign")
 BLOCKED = re.compile(
     rf"({FLOW}).{{0,12}}(不了|(?<!对)不上|不能|无法|没法|失败|报错|停了|过不去|下不去|排不了|做不了|进不去)|"
     rf"(无法|不能|没法|不了).{{0,6}}({FLOW})|"
-    rf"(cannot|can't|can not|unable to|won't|no one can|nobody can|fails?|failing|failed|errors?|throws)"
+    rf"(cannot|can'?t|can not|unable to|won'?t|no one can|nobody can|fails?|failing|failed|errors?|throws)"
     rf".{{0,20}}({FLOW})|({FLOW}).{{0,25}}(fails?|failing|failed|errors?|impossible|blocked|stopped)|"
     r"停诊|停摆|瘫痪|全停|业务停|停了|排不了|没法分诊|can't triage|cannot take|no cashier can|stopped", _I)
 WORKAROUND = re.compile(
     r"手写|手工|手动|手抄|纸质|纸上|先用|改用|换到|换了.{0,6}(电脑|机器|浏览器)?.{0,4}(可以|正常)|暂时用|临时用|"
     r"可以正常|能正常|.{0,6}可以用|代替|先让|先到|人工窗口|截图|只能|只好|"
     r"(那边|那里|近期的|实体卡|刷卡|扫码|二维码).{0,2}(能看|可以|正常|能用)|"
+    # Still working between failures, or another way of paying; trying again or another client gets it done.
+    r"(?<!昨天)(?<!之前)(?<!以前)(还能用|还可以用)(?!.{0,3}(但|可是))|"
+    r"\bstill (works|come out|comes out|opens|prints|recorded)\b|"
+    r"\bcan still (\w+ )?(order|use|print|see|view|register|open|log in|access|book|pay|charge)\b|"
+    r"重试.{0,6}(能过|就能|可以|成功|就好)|换(个|用)?.{0,4}(客户端|手机|浏览器|电脑).{0,2}(能看|能用|可以|正常)|"
+    r"retr(y|ies|ying|ied).{0,30}(goes through|go through|works|succeeds?)|(goes|go) through on (a )?retry|"
     r"by hand|manually|on paper|paper|works (on|from) another|from the pc next door|another (pc|computer|machine)|"
     r"instead|workaround|fallback|works fine|is fine|works\b|screenshot", _I)
 QUESTION = re.compile(
     r"怎么(?!办|回事|了|都|也|搞的|这么)|如何|怎样|能不能|能否|可不可以|是否可以|在哪|哪里|请问|咨询|想问|"
     r"\bhow (do|can|to|should|is)\b|\bwhere (do|can|is)\b|\bcan i\b|is it possible|is there a way|"
-    r"what does|what is the|what'?s the|what are the|\bis there (a|an|any)\b|^questions? (about|on|regarding)\b", _I)
+    r"what does|what is the|what'?s the|what are the|what'?s your|what is your|\bis there (a|an|any)\b|^questions? (about|on|regarding)\b", _I)
 # A service request (an account, a department, access to set up): P4 unless something is broken.
 REQUEST = re.compile(
     r"please (add|create|set up|open|enable|disable|deactivate|remove|grant|configure)|^request(ing)? (for|to)\b|\bwe would like (to|a|an)\b|"
@@ -100,13 +119,16 @@ SAFETY_RISK = re.compile(
     r"危急值|危险|安全隐患|患者安全|病人安全|critical (lab )?(value|result)|patient safety|dangerous|unsafe", _I)
 # People waiting at a counter or a bedside for the step that fails.
 WAITING = re.compile(
-    r"(病人|患者|人).{0,6}(在等|等着|排队|排了)|排了.{0,8}(队|人)|排长队|后面排|"
+    r"(病人|患者|人).{0,6}(在等|等着|排队|排了)|排了.{0,8}(队|人)|排长队|后面排|排(队)?(很|好|特别|老)长|"
     r"patients? (are |is )?(waiting|queuing)|waiting to be|queue (is |keeps )?(growing|building|long)|"
     r"queue keeps", _I)
 # A queue that is long or growing: in a patient-safety area, an emergency.
 LONG_QUEUE = re.compile(r"很长|长队|一长串|越排越|越来越多|排满|keeps? growing|growing|long queue|building up", _I)
 # Nobody can save their work: a hospital-wide stop even when the symptom reads as an alarm.
 SAVE_BLOCKED = re.compile(r"保存不了|存不了|保存不上|无法保存|不能保存|can'?t save|cannot save|unable to save", _I)
+# Saving fails now: a full store has stopped the writes (not only an alarm about filling).
+SAVES_FAILING = re.compile(r"保存不了|存不了|保存不上|无法保存|不能保存|保存.{0,6}(报错|失败)|"
+                           r"can'?t save|cannot save|unable to save|saves? (\w+ )?(fail|error)|save errors?", _I)
 # The impact lies ahead (tomorrow's list), not at this moment.
 LATER = re.compile(r"明天|明早|下周|下个月|tomorrow|next week|next month", _I)
 # Figures that disagree, nothing stopped: reconciled by a person, not an emergency.
@@ -131,6 +153,10 @@ TRANSCRIBING = re.compile(
     r"手工录|手动录|一个个录|手工输|手工抄|抄写|人工摆药|人工发药|手工拿药|手工发药|手工登记|口头通知|电话通知|"
     r"typ(e|ing) .{0,30}(in )?manually|copied by hand|copying .{0,20}by hand|transcrib|re-?enter|"
     r"(picking|packing|counting|dispensing) .{0,25}(by hand|manually)|手工配药|手工包药|人工包药", _I)
+# Falling back to paper or to doing it by hand: the emergency procedure, not a way round.
+# For a department or a group it is a degraded core function (P2, DESIGN.md: "only a manual
+# fallback"); for one workstation or user the work goes on (P3).
+MANUAL_FALLBACK = re.compile(r"手写|手工|手动|手抄|纸质|纸上|纸条|纸单|人工|by hand|manually|on paper|paper|handwrit", _I)
 CARRIED_DATA = re.compile(r"结果|数据|体征|医嘱|处方|报告|results?|vitals?|readings?|demographics|data|"
                           r"prescriptions?|orders?", _I)
 # Words that report a failure: a question carrying one is a complaint, not a consultation.
@@ -145,6 +171,12 @@ COMPLAINT = re.compile(
 BROKEN = re.compile(r"can'?t|cannot|won'?t|blank|白屏|黑屏|打不开|进不去|闪退|报错|用不了", _I)
 # "Will it affect anything?": an impact question about a warning.
 IMPACT_QUESTION = re.compile(r"会不会影响|有没有影响|影响大吗|will it affect|does it matter|is it a problem", _I)
+# A share of the attempts fails, the rest go through: partial (issue 13: degraded, not blocked).
+INTERMITTENT = re.compile(
+    r"\b(1|one)( call| request| payment| message)? (in|of|out of) (\d+|three|four|five|ten|twenty)\b|"
+    r"\b\d{1,2} ?% of (the )?(calls|requests|messages|transactions|payments|settlements|the time)|"
+    r"error (ratio|rate) \d{1,2}(\.\d+)? ?%|偶尔|有时候|有时|时不时|间歇|时好时坏|经常|老是?超时|"
+    r"\b(sometimes|occasionally|intermittent(ly)?|now and then|on and off)\b", _I)
 # Only slower, nothing refused: degraded, not stopped.
 SLOWNESS = re.compile(r"慢|卡|要等|半天|\d+ ?(分钟|秒)|slow|takes? (over )?(a |\d+|several |minutes)|minutes to|lag", _I)
 HARD_FAILURE = re.compile(
@@ -160,7 +192,9 @@ STORAGE_URGENT = re.compile(r"RAID|降级|degraded|硬盘故障|disk (failed|fai
                             r"within (a|the) (day|hour)|一周内会满|will (be )?(fill|full)", _I)
 # A certificate or licence that still has days to run.
 EXPIRING = re.compile(r"(expires?|expiring|到期).{0,12}(in )?\d+ ?(days?|d\b|天)|"
-                      r"\d+ ?(days?|天).{0,6}(后|left|remaining)?.{0,4}(到期|过期|expire)|expiringsoon|快到期|即将到期|将于", _I)
+                      r"\d+ ?(days?|天).{0,6}(后|left|remaining)?.{0,4}(到期|过期|expire)|expiringsoon|快到期|即将到期|将于|"
+                      r"(expires?|expiring|到期|过期).{0,6}(next (week|month)|this month|下周|下个月|月底)|"
+                      r"(next (week|month)|下周|下个月|月底).{0,6}(expires?|到期|过期)|valid until|有效期(至|到)", _I)
 # The vendor's own way in (VPN, bastion host, remote support): it delays the fix, the wards work on.
 VENDOR_ACCESS = re.compile(r"(?<![a-z])vpn(?![a-z])|堡垒机|bastion|jumpserver|远程(支持|协助|维护)|remote (support|session)|teamviewer|"
                            r"向日葵|(厂家|工程师)没法远程", _I)
@@ -201,7 +235,8 @@ COMPROMISED = re.compile(r"(?<!没发现)(?<!没有)(?<!未)中招|感染|中毒
 ASKING = re.compile(r"要不要|需不需要|should we|do we need to", _I)
 # Frozen rather than slower: screens that hang, sessions blocked on locks.
 FROZEN = re.compile(r"卡住|卡死|死锁|锁等待|freez|frozen|hangs|lock waits?|blocking sessions?|row lock", _I)
-EXPIRED = re.compile(r"已过期|过期了|已经过期|失效|expired|has expired", _I)
+EXPIRED = re.compile(r"已过期|过期了|已经过期|(证书|授权|license|licence|cert)过期|失效|已到期|已经到期|到期了|昨天到期|"
+                     r"expired|has expired", _I)
 # Another device does the job meanwhile (back to the PC, the other app): a real way round,
 # unlike falling back to paper, which is the emergency procedure itself.
 OTHER_DEVICE = re.compile(r"回(到)?.{0,4}电脑(上|操作|执行)|改用电脑|用电脑(执行|操作)|换(用)?电脑|"
@@ -270,6 +305,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         local = _found(LOCAL_PLACE, text)
         group, wide = group or wide, ""
     single = "" if wide or OTHER_AREAS_FINE.search(text) else _found(SCOPE_SINGLE, text)
+    sole = _found(SOLE_STAFF, text)
+    if sole and not wide:
+        # "I'm the only clerk at the admission desk": one user, but the desk stops with them.
+        single, group = "", group or sole
     area = _found(CRITICAL_AREA, text)
     # A safety area named in the text, or a safety system; not a department alone: triage's
     # department is often the similar tickets' guess (a template question "in the ED", an
@@ -293,9 +332,15 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     # A workaround in use makes the problem partial, except where re-keying by hand is the
     # workaround for a shared link (results, vitals, worklists): that is a burden, not a way round.
     eased = bool(workaround) and not (transcribing and CARRIED_DATA.search(text))
+    # A group that falls back to paper or to doing it by hand has no way round: degraded.
+    manual_group = bool(group) and not single and bool(MANUAL_FALLBACK.search(text))
+    if manual_group:
+        eased = False
 
     if wide:
         why("scope_hospital", wide)
+    elif sole:
+        why("sole_staff", sole)
     elif single:
         why("scope_single", single)
     elif group:
@@ -310,7 +355,9 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         why("blocked_flow", blocked)
     if waiting:
         why("people_waiting", waiting)
-    if workaround:
+    if workaround and manual_group:
+        why("manual_fallback", _found(MANUAL_FALLBACK, text))
+    elif workaround:
         why("workaround", workaround)
     if alert:
         why(f"alert_{alert}")
@@ -377,8 +424,12 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if wide and (failing or symptom == "slow"):
         return PriorityDecision("P2", "hospital-wide but degraded: slower, not stopped", reasons)
     if symptom == "outage" and system in CORE_SYSTEMS and not single and not eased and not local and not only_slow \
-            and not transcribing and not mismatch:
+            and not transcribing and not mismatch and not OTHER_AREAS_FINE.search(text):
         return PriorityDecision("P1", f"core business system {system} is down", reasons)
+    saves = _found(SAVES_FAILING, text) if symptom == "storage_alarm" else ""
+    if saves and not single and not INTERMITTENT.search(text):
+        why("saves_failing", saves)
+        return PriorityDecision("P1", "a full store has stopped the writes: saving fails", reasons)
     if alert == "critical" and (symptom in ("outage", "interface_error")
                                 or (symptom == "storage_alarm" and STORAGE_FULL.search(text))):
         return PriorityDecision("P1", "critical monitoring alert: a service is failing", reasons)
@@ -386,8 +437,9 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if mixup and not question:
         why("safety_risk", mixup)
         if critical:
-            return PriorityDecision("P2", "degraded function in a patient-safety area: one patient's data shows as "
-                                    "another's", reasons)
+            # An ICU result filed under the wrong bed is acted on at once (writers 2, 4 and 5: P1).
+            return PriorityDecision("P1", "patient safety at risk: in a patient-safety area one patient's data "
+                                    "shows as another's", reasons)
         return PriorityDecision("P2", "core function degraded: one patient's data shows as another's", reasons)
     if IMPACT_QUESTION.search(text) and not blocked:
         why("impact_question", _found(IMPACT_QUESTION, text))
@@ -420,6 +472,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
                   and not PATIENT_ID.search(text))
     if critical and failing and not single and not peripheral:
         return PriorityDecision("P2", "degraded function in a patient-safety area", reasons)
+    intermittent = _found(INTERMITTENT, text)
+    if intermittent and not group and not blocked and not waiting and not critical and symptom != "storage_alarm":
+        why("intermittent", intermittent)
+        return PriorityDecision("P3", "partial problem: a share of the attempts fails, the rest go through", reasons)
     if single or eased:
         return PriorityDecision("P3", "partial problem: one workstation or user, or a workaround exists", reasons)
     if symptom == "outage" or alert in ("critical", "high"):
