@@ -84,3 +84,22 @@ def test_one_user_who_is_the_whole_desk(text: str, system: str, symptom: str, ex
 def test_stops_and_moments(text: str, system: str, symptom: str, expected: str) -> None:
     decision = decide(text, system, symptom, None)
     assert decision.priority == expected, decision
+
+
+@pytest.mark.parametrize(
+    ("text", "system", "symptom", "expected"),
+    [
+        # "All the PCs", but the other floors are fine: that floor, not the whole hospital.
+        ("所有电脑都上不了网，其他楼层正常", "infrastructure", "outage", "P2"),
+        # A device that stopped sending data is not a business flow that stopped.
+        ("NICU: two incubators stopped sending temperatures to the ICU system, nurses chart on paper", "icu",
+         "device_connect", "P2"),
+        # One PC that blue-screens, read as a security matter, nothing found on it: a fault there.
+        ("One PC in the pharmacy keeps blue-screening, the other one works", "terminal", "security", "P3"),
+        # ... while malware on it is an incident to contain.
+        ("One PC in the pharmacy has a virus from a USB stick", "terminal", "security", "P2"),
+    ],
+)
+def test_an_area_and_a_device_are_not_everything(text: str, system: str, symptom: str, expected: str) -> None:
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision

@@ -91,7 +91,7 @@ BLOCKED = re.compile(
     rf"(无法|不能|没法|不了).{{0,6}}({FLOW})|"
     rf"(cannot|can'?t|can not|unable to|won'?t|no one can|nobody can|fails?|failing|failed|errors?|throws)"
     rf".{{0,20}}({FLOW})|({FLOW}).{{0,25}}(fails?|failing|failed|errors?|impossible|blocked|stopped)|"
-    r"停诊|停摆|瘫痪|全停|业务停|停了|排不了|没法分诊|can't triage|cannot take|no cashier can|stopped", _I)
+    r"停诊|停摆|瘫痪|全停|业务停|停了|排不了|没法分诊|can't triage|cannot take|no cashier can", _I)
 WORKAROUND = re.compile(
     r"手写|手工|手动|手抄|纸质|纸上|先用|改用|换到|换了.{0,6}(电脑|机器|浏览器)?.{0,4}(可以|正常)|暂时用|临时用|"
     r"可以正常|能正常|.{0,6}可以用|代替|先让|先到|人工窗口|截图|只能|只好|"
@@ -304,6 +304,10 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
         # patients queue (outpatient, emergency) or a flow has stopped, it stays an emergency.
         local = _found(LOCAL_PLACE, text)
         group, wide = group or wide, ""
+    elif wide and not HOSPITAL_NAMED.search(text) and OTHER_AREAS_FINE.search(text):
+        # "All the PCs ..., the other floors are fine": that area, not the whole hospital.
+        local = _found(OTHER_AREAS_FINE, text)
+        group, wide = group or wide, ""
     single = "" if wide or OTHER_AREAS_FINE.search(text) else _found(SCOPE_SINGLE, text)
     sole = _found(SOLE_STAFF, text)
     if sole and not wide:
@@ -379,6 +383,9 @@ def decide(text: str, system: str | None, symptom: str | None, department: str |
     if symptom == "security" and VULNERABILITY.search(text) and not COMPROMISED.search(text) and ASKING.search(text):
         why("vulnerability_question", _found(VULNERABILITY, text))
         return PriorityDecision("P3", "partial problem: a vulnerability to patch, nothing compromised", reasons)
+    if symptom == "security" and single and not COMPROMISED.search(text):
+        # One PC that blue-screens or restarts, nothing found on it: a fault there, not an incident.
+        return PriorityDecision("P3", "partial problem: one workstation, nothing compromised", reasons)
     if symptom == "security":
         return PriorityDecision("P2", "security incident to contain", reasons)
     if system is None and wide and not HOSPITAL_NAMED.search(text) and not critical and not alert:
