@@ -30,6 +30,12 @@ def test_fallbacks_and_ways_round(text: str, system: str, symptom: str, expected
     assert reason in {r["code"] for r in decision.reasons}, decision.reasons
 
 
+def test_words_that_deny_a_way_round_are_none() -> None:
+    decision = decide("Orders from the ward doctors are not showing at the nurse station, no workaround", "his",
+                      "data_sync", None)
+    assert decision.priority == "P2" and "workaround" not in {r["code"] for r in decision.reasons}, decision
+
+
 @pytest.mark.parametrize(
     ("text", "system", "symptom", "expected", "reason"),
     [

@@ -103,7 +103,9 @@ WORKAROUND = re.compile(
     r"重试.{0,6}(能过|就能|可以|成功|就好)|换(个|用)?.{0,4}(客户端|手机|浏览器|电脑).{0,2}(能看|能用|可以|正常)|"
     r"retr(y|ies|ying|ied).{0,30}(goes through|go through|works|succeeds?)|(goes|go) through on (a )?retry|"
     r"by hand|manually|on paper|paper|works (on|from) another|from the pc next door|another (pc|computer|machine)|"
-    r"instead|workaround|fallback|works fine|is fine|works\b|screenshot", _I)
+    # "No workaround", "nothing works": the words deny a way round.
+    r"instead|(?<!no )(?<!without a )(?<!without )(workaround|fallback)|works fine|is fine|"
+    r"(?<!nothing )(?<!no longer )(?<!never )(?<!nobody )works\b|screenshot", _I)
 QUESTION = re.compile(
     r"怎么(?!办|回事|了|都|也|搞的|这么)|如何|怎样|能不能|能否|可不可以|是否可以|在哪|哪里|请问|咨询|想问|"
     r"\bhow (do|can|to|should|is)\b|\bwhere (do|can|is)\b|\bcan i\b|is it possible|is there a way|"
