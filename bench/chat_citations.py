@@ -1,7 +1,7 @@
 """Chat first citation on the development held-out sets: is the chat's first cited source
 one of the query's expected articles?
 
-    WEIBAO_DATA_DIR=... python bench/chat_citations.py [--sets heldout heldout2 heldout3] [--misses]
+    WEIBAO_DATA_DIR=... python bench/chat_citations.py [--sets heldout heldout5] [--misses]
 
 Each query opens a fresh conversation (`Assistant.respond`, no generative step). Per set
 and language:
@@ -12,7 +12,7 @@ and language:
 - search hit@1: the article search's first hit (`weibao heldout` figures) for reference;
 - why the misses: clarify (asked a question), no answer, ticket first, other article.
 
-Only development sets may be named (heldout, heldout2, heldout3, heldout4), except with --final: the frozen
+Only development sets may be named (heldout .. heldout5), except with --final: the frozen
 set's one measurement at the end of a round (figures only; --misses is refused with it).
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DEV_SETS = ("heldout", "heldout2", "heldout3", "heldout4")
+DEV_SETS = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
 
 
 def main() -> int:

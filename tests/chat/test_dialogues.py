@@ -54,6 +54,23 @@ def test_still_broken_before_any_problem_asks_for_the_problem(make_chat) -> None
     assert not reply.actions and "描述" in reply.text
 
 
+def test_a_first_message_with_still_words_that_describes_a_problem_is_answered(make_chat) -> None:  # type: ignore[no-untyped-def]
+    # 「还是看不到」 reads as "still broken", but nothing was answered yet: it is the problem.
+    reply = make_chat().say("检验报告审核完了，门诊医生那边还是看不到").reply
+    assert reply.answered and reply.intent == "answer"
+    assert "lis" in reply.sources[0].systems
+
+
+def test_still_words_naming_another_system_start_a_new_problem(make_chat) -> None:  # type: ignore[no-untyped-def]
+    chat = make_chat()
+    assert chat.say("检验报告打印不出来").reply.answered
+    reply = chat.say("另外电子病历改了密码还是登不上").reply
+    assert reply.answered and not any(a["type"] == "open_ticket" for a in reply.actions)
+    assert "emr" in reply.sources[0].systems
+    # "Still broken" about the problem itself still hands over.
+    assert chat.say("还是登不上").reply.intent == "still_broken"
+
+
 def test_ticket_status_of_own_hospital(make_chat) -> None:  # type: ignore[no-untyped-def]
     reply = make_chat(OWN_HOSPITAL).say(f"我的工单 {OWN_TICKET} 到哪一步了").reply
     (action,) = reply.actions

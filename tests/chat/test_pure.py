@@ -144,3 +144,45 @@ def test_a_meaning_only_answer_needs_a_close_passage_and_respects_a_strict_thres
     assert not compose(SEMANTIC_ANSWER_COSINE - 0.05)  # no linked entity, no shared word
     assert compose(SEMANTIC_ANSWER_COSINE + 0.05)
     assert not compose(SEMANTIC_ANSWER_COSINE + 0.05, threshold=0.99)
+
+
+def test_an_answer_in_the_other_language_counts_closeness_for_shared_words() -> None:
+    from weibao.chat.compose import compose_answer
+    from weibao.kb.search import Understanding
+
+    # The Chinese article carries the linked system, not the symptom: linking gives 0.25,
+    # and an English question shares no word with it.
+    hits = [_hit("terminal-003", ["terminal"], 1.0, ["device_connect"]),
+            _hit("lis-002", ["lis", "terminal"], 1.0)]  # no margin over the runner-up
+    understanding = Understanding(systems=("terminal",), symptoms=("data_sync",))
+
+    def compose(similarity: float) -> bool:
+        return compose_answer(
+            hits, understanding, "en", query_terms={"barcode", "gun", "digits"}, doc_terms_of=lambda h: set(),
+            steps_of=lambda h: ["扫码枪恢复出厂设置。"], tokens_of=str.split,
+            threshold=0.3, similarity_of=lambda h: similarity,
+        ).answered
+
+    assert compose(0.35)  # 0.25 + 0.4 x 0.35 >= 0.3: the cosine stands in for the shared words
+    assert not compose(0.05)
+
+
+def test_a_symptom_alone_is_answered_only_when_the_source_is_somewhat_close_by_meaning() -> None:
+    from weibao.chat.compose import TOPIC_FLOOR_COSINE, compose_answer
+    from weibao.kb.search import Understanding
+
+    # 「今天天气怎么样」: only how_to is linked; the best article carries it and shares a word.
+    hits = [_hit("registration-005", ["registration"], 1.0, ["how_to"])]
+
+    def compose(understanding: Understanding, similarity: float) -> bool:
+        return compose_answer(
+            hits, understanding, "zh", query_terms={"怎么", "今天"}, doc_terms_of=lambda h: {"怎么"},
+            steps_of=lambda h: ["在挂号窗口点击加号。"], tokens_of=str.split,
+            threshold=0.3, similarity_of=lambda h: similarity,
+        ).answered
+
+    symptom_only = Understanding(symptoms=("how_to",))
+    assert not compose(symptom_only, TOPIC_FLOOR_COSINE - 0.05)
+    assert compose(symptom_only, TOPIC_FLOOR_COSINE + 0.05)
+    # With a system linked the same closeness does not decide.
+    assert compose(Understanding(systems=("registration",), symptoms=("how_to",)), TOPIC_FLOOR_COSINE - 0.05)

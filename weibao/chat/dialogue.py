@@ -235,11 +235,25 @@ class Assistant:
             return Reply(_text("thanks", lang), lang, intent.value)
         if intent is Intent.TICKET_STATUS:
             return self._ticket_status(intents.ticket_codes(message)[0], lang, ctx)
-        if intent is Intent.STILL_BROKEN:
+        if intent is Intent.STILL_BROKEN and not self._tells_a_new_problem(state, message):
             if not state.problem:
                 return Reply(_text("describe_first", lang), lang, intent.value)
             return self._handover(state, message, lang, ctx, history, intent.value)
         return self._problem(state, message, lang, ctx, history)
+
+    def _tells_a_new_problem(self, state: State, message: str) -> bool:
+        """True when a message with "still" words (还是看不到, still fails) describes a problem
+        of its own: 「化验单审完了临床还是看不到结果」 as the first message is a question for
+        the knowledge base, not a report that an answer failed (on the development sets such
+        first messages were asked to describe the problem: 3 of 1,122). Within a problem, it
+        is a new one when it names a system the problem did not."""
+        rest = intents.without_still_broken(message)
+        if not rest:
+            return False
+        named = self.kb.understand(rest).systems
+        if not state.problem:
+            return bool(named) or intents.has_domain_cue(rest)
+        return bool(named) and not set(named) & set(state.systems)
 
     def _problem(
         self, state: State, message: str, lang: str, ctx: TurnContext, history: History

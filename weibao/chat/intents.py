@@ -94,6 +94,12 @@ def classify(text: str) -> Intent:
     return Intent.PROBLEM
 
 
+def without_still_broken(text: str) -> str:
+    """The message without its "still broken" phrases: 「改了密码电子病历还是登不上」 keeps
+    「改了密码电子病历」, 「还是不行」 keeps nothing."""
+    return _STILL_BROKEN.sub(" ", normalize(text)).strip()
+
+
 def has_domain_cue(text: str) -> bool:
     norm = normalize(text)
     return any(cue in norm for cue in _DOMAIN_CUES)
