@@ -100,13 +100,48 @@ def test_ensemble_never_brings_back_what_the_text_denies(ontology) -> None:  # t
     assert result.ids("systems") == ["his"]
 
 
-def test_beside_a_dictionary_hit_only_a_very_sure_model_label_joins(ontology) -> None:  # type: ignore[no-untyped-def]
+def test_beside_a_dictionary_hit_a_model_label_joins_by_the_fitted_decision(ontology) -> None:  # type: ignore[no-untyped-def]
     linked = EntityLinker(ontology).link("HIS很卡")
-    unsure = merge(linked, {"systems": {"his": 0.9, "infrastructure": 0.7}, "symptoms": {"slow": 0.9}}, ontology)
+    unsure = merge(linked, {"systems": {"his": 0.9, "infrastructure": 0.1}, "symptoms": {"slow": 0.9}}, ontology)
     assert unsure.ids("systems") == ["his"]
+    likely = merge(linked, {"systems": {"his": 0.9, "infrastructure": 0.7}, "symptoms": {"slow": 0.9}}, ontology)
+    assert likely.ids("systems") == ["his", "infrastructure"]
     sure = merge(linked, {"systems": {"his": 0.9, "infrastructure": 0.95}, "symptoms": {}}, ontology)
     assert sure.ids("systems") == ["his", "infrastructure"]  # the dictionary's hit first: 1-(1-c)(1-p)
     assert sure.systems[0].confidence > sure.systems[1].confidence
+    assert sure.systems[1].source == "model"
+
+
+def test_the_second_label_decision_reads_probability_dictionary_and_denial(ontology) -> None:  # type: ignore[no-untyped-def]
+    from weibao.graph.ensemble import (
+        SECONDARY_FEATURES,
+        SECONDARY_WEIGHTS,
+        secondary_candidates,
+        secondary_score,
+    )
+
+    for weights in SECONDARY_WEIGHTS.values():
+        assert weights is not None and len(weights[0]) == len(SECONDARY_FEATURES)
+    linked = EntityLinker(ontology).link("药房系统的打印机打不出标签，HIS也很卡")
+    assert {"pharmacy", "his", "terminal"} <= set(linked.ids("systems"))
+    probs = {"pharmacy": 0.9, "terminal": 0.3, "his": 0.3, "lis": 0.3, "emr": 0.01}
+    candidates = {label: (m, f) for label, m, f in secondary_candidates(linked, probs, "systems", "pharmacy", "zh")}
+    assert "pharmacy" not in candidates and "emr" not in candidates  # the first; below the floor
+    # The same probability weighs more with the dictionary's word for it than without.
+    assert candidates["his"][0] is not None and candidates["lis"][0] is None
+    assert secondary_score("systems", candidates["his"][1]) > secondary_score("systems", candidates["lis"][1])
+    # More probable, surer.
+    low = secondary_candidates(linked, {**probs, "lis": 0.1}, "systems", "pharmacy", "zh")
+    high = secondary_candidates(linked, {**probs, "lis": 0.8}, "systems", "pharmacy", "zh")
+    score = {p: secondary_score("systems", f) for p, run in (("low", low), ("high", high))
+             for label, _, f in run if label == "lis"}
+    assert score["high"] > score["low"]
+    # A denied label is no candidate, however probable; without a first label, no second.
+    denied = EntityLinker(ontology).link("不是PACS的问题，HIS登录不了")
+    assert "pacs" not in {label for label, _, _ in secondary_candidates(
+        denied, {"his": 0.9, "pacs": 0.99}, "systems", "his", "zh")}
+    assert merge(EntityLinker(ontology).link("帮忙看一下"), {"systems": {"lis": 0.1, "his": 0.1},
+                                                       "symptoms": {}}, ontology).ids("systems") == []
 
 
 def test_a_second_label_needs_its_own_evidence(ontology) -> None:  # type: ignore[no-untyped-def]
