@@ -2,6 +2,7 @@
 
 Usage: python bench/bench_index_writes.py --chunks 10000 100000 [--writes 60] [--searches 200]
        [--folder bench/out/index_writes] [--database-url URL] [--backend use|sentence-transformers]
+       [--keep] [--reuse]
 Per corpus size: builds a SQLite database (or a fresh schema on --database-url) holding
 N synthetic passages (bench/synthetic_corpus.py) with their vectors written straight into
 Chunk.vector (each a real embedding of a seed passage plus noise, so the vectors have the
@@ -219,22 +220,27 @@ def searches_under_writes(
 
 def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, object]:
     folder = Path(args.folder) / f"n{n}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    reuse = args.reuse and (folder / "data").is_dir() and (args.database_url or (folder / "bench.db").is_file())
+    if not reuse:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
     url = args.database_url or f"sqlite:///{(folder / 'bench.db').resolve()}"
     settings = Settings(data_dir=folder / "data", database_url=url)
-    print(f"corpus {n}", flush=True)
-    fill_database(settings, n, embedder)
+    print(f"corpus {n}" + (" (reused)" if reuse else ""), flush=True)
+    if not reuse:
+        fill_database(settings, n, embedder)
     kb = build_knowledge_base(settings, embedder)
     t0 = time.perf_counter()
-    kb.open()
+    kb.open()  # reused: from the kept snapshot, catching up the earlier run's writes
     rebuild_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     kb.snapshot(force=True)
     snapshot_s = time.perf_counter() - t0
-    print(f"  rebuild {rebuild_s:.1f} s, snapshot {snapshot_s:.1f} s ({kb.index.dense_kind})", flush=True)
+    print(f"  {'open' if reuse else 'rebuild'} {rebuild_s:.1f} s, snapshot {snapshot_s:.1f} s "
+          f"({kb.index.dense_kind})", flush=True)
     started = startup(settings.data_dir, url, args.backend)
     # Another worker: its own data folder (a copy of the snapshot), the same database.
+    shutil.rmtree(folder / "other", ignore_errors=True)
     shutil.copytree(settings.index_dir, folder / "other" / "index")
     other = build_knowledge_base(Settings(data_dir=folder / "other", database_url=url), embedder)
     other.open()
@@ -318,7 +324,7 @@ def run(n: int, args: argparse.Namespace, embedder: Embedder) -> dict[str, objec
     kb.close()
     other.close()
     del embedder.encode  # the class's method again
-    if not args.keep:
+    if not (args.keep or args.reuse):
         shutil.rmtree(folder, ignore_errors=True)
     return result
 
@@ -331,6 +337,9 @@ def main() -> None:
     parser.add_argument("--folder", default=str(REPO_DIR / "bench" / "out" / "index_writes"))
     parser.add_argument("--database-url", default="")
     parser.add_argument("--keep", action="store_true", help="keep the databases and snapshots")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse a kept corpus of the same size in --folder (built and kept when "
+                             "there is none): no fill or rebuild; the earlier runs' ticket writes stay")
     parser.add_argument("--backend", default=Settings().embed_backend, choices=("sentence-transformers", "use"),
                         help="embedding model: USE v3 512-d (the default), or MiniLM 384-d")
     args = parser.parse_args()

@@ -5,6 +5,7 @@ Everything here is a function of the index and the query; no database access.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -147,7 +148,7 @@ def bm25_ranking(
         found = index.bm25.top_candidates(tokens, n, expansion, EXPANSION_WEIGHT, mask)
         if found is not None:
             rows, values = found
-            return [int(cid) for cid in index.row_chunk_ids[rows[_top_positions(values, n)]]]
+            return index.row_chunk_ids[rows[_top_positions(values, n)]].tolist()
         scorer = _fresh_scores
     scores = scorer(index, tokens)
     if expansion:
@@ -158,14 +159,14 @@ def bm25_ranking(
         keep = mask[rows]
         rows, values = rows[keep], values[keep]
     top = rows[_top_positions(values, n)]
-    return [int(cid) for cid in index.row_chunk_ids[top]]
+    return index.row_chunk_ids[top].tolist()
 
 
 def dense_ranking(
     index: SearchIndex, vector: np.ndarray, mask: np.ndarray | None, n: int
 ) -> list[int]:
     ids, _ = index.dense_search(vector, n, allowed_rows=mask)
-    return [int(i) for i in ids]
+    return ids.tolist()
 
 
 def graph_ranking(
@@ -235,6 +236,9 @@ def dense_weight_for(query: str, mode: str, language: str = "", model: str = "")
     return chinese if (language or language_of(query)) == "zh" else english
 
 
+_DOC_KEY = operator.attrgetter("doc_kind", "doc_id")  # ChunkMeta.doc_key, without the property call
+
+
 def _matched(hit_systems: Sequence[str], hit_symptoms: Sequence[str], u: Understanding) -> list:
     matched = [{"kind": "system", "id": s} for s in u.systems if s in hit_systems]
     matched += [{"kind": "symptom", "id": s} for s in u.symptoms if s in hit_symptoms]
@@ -290,19 +294,23 @@ def hybrid_search(
     fused = reciprocal_rank_fusion(rankings)
     meta = index.meta
     # Each document's score and best passage; the order is this function's own (below).
-    groups = group_best_scores(fused, key_of=lambda cid: meta[cid].doc_key)
-    scored: list[tuple[float, str, str, int]] = []  # (score, kind, id, best chunk)
+    # The candidates' document keys in one C-level pass (a search groups a few hundred).
+    keys = dict(zip(fused, map(_DOC_KEY, map(meta.__getitem__, fused)), strict=True))
+    groups = group_best_scores(fused, key_of=keys.__getitem__)
+    scored: list[tuple[float, str, str, int]] = []  # (-score, kind, id, best chunk)
     for score, best_item in groups:
         best = meta[best_item]
         if use_graph and coverage is not None:
             score *= 1.0 + GRAPH_WEIGHT * coverage(best.doc_kind, best.doc_id, best.systems, best.symptoms)
         if best.doc_kind == "ticket":
             score *= TICKET_WEIGHT
-        scored.append((score, best.doc_kind, best.doc_id, best_item))
-    # Only the shown hits become DocumentHits (a search groups a few hundred candidates).
-    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+        scored.append((-score, best.doc_kind, best.doc_id, best_item))
+    # Only the shown hits become DocumentHits. Best score first, then kind and id (one
+    # group per document: the chunk never decides).
+    scored.sort()
     hits: list[DocumentHit] = []
-    for score, _, _, chunk_id in scored[: options.top_k]:
+    for negated, _, _, chunk_id in scored[: options.top_k]:
+        score = -negated
         best = meta[chunk_id]
         hits.append(
             DocumentHit(
