@@ -368,14 +368,24 @@ class SnapshotState:
     captured_rows: int  # the index's row count at the capture
 
 
+class PostingsView(Protocol):
+    """What a snapshot reads of a term's postings (`weibao.kb.bm25`)."""
+
+    n: int
+    rows: np.ndarray
+    tfs: np.ndarray
+
+
 @dataclass
 class SnapshotCapture:
     """A snapshot's inputs as taken under the lock; `build()` turns them into the files'
     contents without it."""
 
     manifest: dict[str, object]
-    metas: tuple[ChunkMeta, ...]
-    postings: list[tuple[str, np.ndarray, np.ndarray, int]]  # term, rows, tfs, count
+    metas: dict[int, ChunkMeta]  # a copy of the chunk id -> metadata map
+    # A copy of the term -> postings map: a posting's entries below the captured row count
+    # never change (rows are append-only; compaction builds new postings objects).
+    postings: dict[str, PostingsView]
     arrays: dict[str, np.ndarray]
     dense: faiss.Index  # the live main index, unchanged until `SearchIndex.release_dense()`
     texts: TextStore
@@ -384,11 +394,23 @@ class SnapshotCapture:
 
     def build(self) -> SnapshotState:
         fields = operator.attrgetter(*_META_FIELDS)  # one C call per chunk, not eleven getattrs
-        chunks = [fields(meta) for meta in self.metas]
-        terms = [term for term, _, _, _ in self.postings]
-        counts = np.fromiter((n for _, _, _, n in self.postings), dtype=np.int64, count=len(terms))
-        rows = np.concatenate([r[:n] for _, r, _, n in self.postings]) if terms else np.zeros(0, np.int32)
-        tfs = np.concatenate([t[:n] for _, _, t, n in self.postings]) if terms else np.zeros(0, np.uint16)
+        ids = self.arrays["ids"]
+        chunks = [fields(meta) for meta in map(self.metas.__getitem__, (ids if self.live is None else ids[self.live]).tolist())]
+        terms, row_parts, tf_parts, count_list = [], [], [], []
+        for term, p in self.postings.items():
+            n = p.n  # read before the arrays, which a write may grow meanwhile
+            term_rows = p.rows[:n]
+            if n and term_rows[n - 1] >= self.rows:  # entries a write appended after the capture
+                n = int(np.searchsorted(term_rows, self.rows))
+                term_rows = term_rows[:n]
+            if n:
+                terms.append(term)
+                row_parts.append(term_rows)
+                tf_parts.append(p.tfs[:n])
+                count_list.append(n)
+        counts = np.asarray(count_list, dtype=np.int64)
+        rows = np.concatenate(row_parts) if terms else np.zeros(0, np.int32)
+        tfs = np.concatenate(tf_parts) if terms else np.zeros(0, np.uint16)
         arrays = dict(self.arrays)
         if self.live is not None:
             # What compaction would give: dead rows' postings dropped, rows renumbered in
@@ -785,21 +807,17 @@ class SearchIndex:
     def capture_snapshot(self) -> SnapshotCapture:
         """What a snapshot needs, taken under the lock that orders writes.
 
-        Only what a later write could change is copied here: the row columns, references to
-        the rows' records and to each term's postings (appends never touch a posting's
-        first `n` entries; compaction replaces the arrays). The vector index is not copied:
-        until `release_dense()`, vector changes wait in an overlay and the main index stays
-        as captured (cloning it held every write back 60-280 ms at 300k passages).
+        Only what a later write could change is copied here, at C speed: the row columns and
+        the two maps of chunk metadata and term postings (their objects are not copied: a
+        posting's entries below the captured row count never change). The vector index is
+        not copied: until `release_dense()`, vector changes wait in an overlay and the main
+        index stays as captured (cloning it took 40-190 ms at 300k passages).
         `SnapshotCapture.build()` does the O(corpus) rest without the lock: at 300k passages
         the whole export held every write back for seconds. Dead rows are left out, not
         compacted away (`compact_if_due` decides when that is worth its O(corpus))."""
         if self._overlay is not None:
             raise RuntimeError("a snapshot capture is already in progress; release_dense() first")
         n = self._n
-        ids = self._ids[:n].copy()
-        live = np.flatnonzero(ids >= 0) if self.dead_rows else None
-        metas = tuple(map(self.meta.__getitem__, (ids if live is None else ids[live]).tolist()))
-        postings = [(term, p.rows, p.tfs, p.n) for term, p in self._bm25.postings.items()]
         arrays = {
             "lengths": self._bm25.lengths[:n].copy(),
             **{name.lstrip("_"): getattr(self, name)[:n].copy() for name in _COLUMNS},
@@ -811,12 +829,14 @@ class SearchIndex:
             "tokenizer": self.tokenizer_signature,
             "generation": self.generation,
             "seq": self.applied_seq,
-            "chunks": len(metas),
+            "chunks": len(self.meta),
             "dense": self.dense_kind,
             "codes": sorted(self._codes, key=self._codes.__getitem__),
         }
+        live = np.flatnonzero(arrays["ids"] >= 0) if self.dead_rows else None
         self._overlay = DenseOverlay(self.dimension)
-        return SnapshotCapture(manifest, metas, postings, arrays, self._dense, self._texts, live, n)
+        return SnapshotCapture(manifest, dict(self.meta), dict(self._bm25.postings), arrays, self._dense,
+                               self._texts, live, n)
 
     def export_snapshot(self) -> SnapshotState:
         """A copy of the live state to persist; call it under the index lock."""
