@@ -42,11 +42,22 @@ def _fold(text: str) -> str:
     return normalize(text)
 
 
+def _has_markdown_noise(text: str) -> bool:
+    """False only when `_MARKDOWN_NOISE` cannot match: none of its characters (a few
+    substring scans, cheaper than the regex over a whole passage)."""
+    return any(mark in text for mark in _NOISE_MARKS)
+
+
+_NOISE_MARKS = ("`", "*", "__", "#", "-", "+")
+
+
 @functools.lru_cache(maxsize=PASSAGE_CACHE)
 def _pieces(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The text's sentences without markdown noise, and each one folded."""
-    clean = _MARKDOWN_NOISE.sub("", text)
-    clean = _BLANKS.sub(" ", clean).strip()
+    clean = _MARKDOWN_NOISE.sub("", text) if _has_markdown_noise(text) else text
+    if "\t" in clean or "  " in clean:  # else every blank run is one space already
+        clean = _BLANKS.sub(" ", clean)
+    clean = clean.strip()
     pieces = tuple(p.strip() for p in _SENTENCE_END.split(clean) if p and p.strip())
     return pieces, tuple(normalize(p) for p in pieces)
 
@@ -54,7 +65,9 @@ def _pieces(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 @functools.lru_cache(maxsize=256)
 def _term_patterns(terms: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     """One compiled pattern per distinct term, longest first (a search's hits share them)."""
-    return tuple(re.compile(re.escape(t)) for t in sorted(set(terms), key=len, reverse=True))
+    # Longest first, equal lengths by the term (not by the set's per-process hash order,
+    # which made overlapping highlights differ between workers).
+    return tuple(re.compile(re.escape(t)) for t in sorted(set(terms), key=lambda t: (-len(t), t)))
 
 
 def _spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:

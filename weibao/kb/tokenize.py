@@ -29,7 +29,10 @@ EN_STOPWORDS = frozenset(
 
 
 def normalize(text: str) -> str:
-    """NFKC folds full-width letters and digits; lower-casing makes English match."""
+    """NFKC folds full-width letters and digits; lower-casing makes English match.
+    ASCII text is its own NFKC form: lower-cased only (NFKC costs ~0.1 us a character)."""
+    if text.isascii():
+        return text.lower()
     return unicodedata.normalize("NFKC", text).lower()
 
 
