@@ -154,6 +154,15 @@ def test_negation_thing_said_to_be_fine(linker):
     assert ids(result, "systems") == ["his"]
 
 
+def test_negation_by_a_long_english_phrase_after_the_mention(linker):
+    # "is not the problem" (18 characters) and "has nothing to do" were longer than the window
+    # read after a mention, so they never denied it.
+    assert ids(linker.link("the printer is not the problem, the HIS is slow"), "systems") == ["his"]
+    assert ids(linker.link("the network has nothing to do with it, EMR crashes"), "systems") == ["emr"]
+    # "not" before a verb's object is no denial of the object.
+    assert "lis" in ids(linker.link("lab orders are not reaching the analyzers"), "systems")
+
+
 def test_negation_question_shi_bu_shi_is_not_a_denial(linker):
     assert "infrastructure" in ids(linker.link("是不是网络的问题"), "systems")
 

@@ -64,6 +64,12 @@ _STOPWORDS = frozenset(
 # denote the system only when written in capitals ("a copy of his MRI" names no HIS).
 _WORD_ACRONYMS = frozenset({"his", "ca", "dip", "it", "us", "am", "as", "or", "an", "on", "do"})
 _NEG_WINDOW = 16
+# After a mention: long enough for the longest English "fine" phrases ("is not the
+# problem", "has nothing to do"), which the 16-character window cut off so that they never
+# matched; the gap rules (_POST_GAP, two units for "fine") keep them as near as before.
+# Before a mention the window stays 16: a longer one let "not" deny the object of a verb
+# ("orders are not reaching the analyzers" is no denial of the LIS).
+_POST_WINDOW = 24
 _DIRECT_GAP = 1
 _PROBLEM_GAP = 6
 _WEAK_GAP = 3
@@ -506,7 +512,7 @@ def _units(gap: str) -> int:
 
 def _negated(norm: str, start: int, end: int) -> bool:
     before = norm[max(0, start - _NEG_WINDOW) : start]
-    after = norm[end : end + _NEG_WINDOW]
+    after = norm[end : end + _POST_WINDOW]
     post_problem = _post_gap(after, _POST_PROBLEM)
     cue = None
     for m in _PRE_CUE.finditer(before):
