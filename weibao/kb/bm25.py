@@ -92,13 +92,6 @@ SORT_SHARE = 0.125
 # words every query pays most for), up to this many postings in all (4 bytes each).
 PART_CACHE_MIN = 2048
 PART_CACHE_POSTINGS = 4_000_000
-# The bounded top n (`IncrementalBM25._bounded_candidates`): its threshold's sample reads at
-# most this many postings; it runs when the terms it must read at every row are at most
-# this share of the query's postings; a term bound counts as this much more (float32
-# rounding of the sums, ~1e-7 per operation).
-BOUND_SAMPLE_POSTINGS = 20_000
-BOUND_SHARE = 0.5
-BOUND_MARGIN = 1.0001
 
 
 @dataclass(slots=True)
@@ -130,8 +123,7 @@ class IncrementalBM25:
         self._scratch = threading.local()  # per-thread float32 accumulator, zero between uses
         # term -> ((postings, slope), tf parts): the long postings' parts until a write moves
         # the average length or adds to the term; least recently used first.
-        # Each with its largest value (the term's score bound, `top_candidates`).
-        self._parts: OrderedDict[str, tuple[tuple[int, float], np.ndarray, float]] = OrderedDict()
+        self._parts: OrderedDict[str, tuple[tuple[int, float], np.ndarray]] = OrderedDict()
         self._parts_size = 0
         self._parts_lock = threading.Lock()
 
@@ -258,10 +250,6 @@ class IncrementalBM25:
 
     def _terms(self, tokens: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, np.float32]]:
         """(rows, tf part, weight) of each distinct known query term, in the query's order."""
-        return [(rows, part, weight) for _, rows, part, weight in self._named_terms(tokens)]
-
-    def _named_terms(self, tokens: Sequence[str]) -> list[tuple[str, np.ndarray, np.ndarray, np.float32]]:
-        """`_terms` with each term's name first."""
         if self.n_docs == 0:
             return []
         k1, b = self.k1, self.b
@@ -277,7 +265,7 @@ class IncrementalBM25:
                 continue
             rows = p.rows[: p.n]
             part = self._part(term, p, rows, base, slope)
-            out.append((term, rows, part, np.float32(self._idf(df) * count)))
+            out.append((rows, part, np.float32(self._idf(df) * count)))
         return out
 
     def _part(self, term: str, p: _Postings, rows: np.ndarray, base: float, slope: float) -> np.ndarray:
@@ -300,21 +288,12 @@ class IncrementalBM25:
                 old = self._parts.pop(term, None)
                 if old is not None:
                     self._parts_size -= len(old[1])
-                self._parts[term] = (key, part, float(part.max()))
+                self._parts[term] = (key, part)
                 self._parts_size += len(part)
                 while self._parts_size > PART_CACHE_POSTINGS:
-                    _, (_, dropped, _) = self._parts.popitem(last=False)
+                    _, (_, dropped) = self._parts.popitem(last=False)
                     self._parts_size -= len(dropped)
         return part
-
-    def _part_max(self, term: str, part: np.ndarray) -> float:
-        """The largest value of `part` (the term's tf parts): kept beside a cached part."""
-        if len(part) >= PART_CACHE_MIN:
-            with self._parts_lock:
-                hit = self._parts.get(term)
-            if hit is not None and hit[1] is part:
-                return hit[2]
-        return float(part.max())
 
     def scores(self, tokens: Sequence[str], n_rows: int | None = None) -> np.ndarray:
         """One float32 score per row slot (dead rows score 0)."""
@@ -387,18 +366,12 @@ class IncrementalBM25:
         query's postings are few, or no term holds n eligible rows."""
         if self.n_docs == 0 or n <= 0:
             return None
-        named = self._named_terms(tokens)
-        named_extra = self._named_terms(expansion) if expansion else []
-        main = [(rows, part, weight) for _, rows, part, weight in named]
-        extra = [(rows, part, weight) for _, rows, part, weight in named_extra]
+        main = self._terms(tokens)
+        extra = self._terms(expansion) if expansion else []
         postings = sum(len(rows) for rows, _, _ in main) + sum(len(rows) for rows, _, _ in extra)
         size = self.n_rows
         if postings < SORT_SHARE * size:
             return None
-        names = [name for name, _, _, _ in [*named, *named_extra]]
-        pruned = self._bounded_candidates(names, main, extra, n, expansion_weight, mask, postings)
-        if pruned is not None:
-            return pruned
         # The sample: the eligible rows of the term with the fewest postings that has n.
         sample: np.ndarray | None = None
         for rows, _, _ in sorted([*main, *extra], key=lambda term: len(term[0])):
@@ -425,97 +398,6 @@ class IncrementalBM25:
         values = combined[rows_c]  # a copy (fancy indexing) before the buffer is cleared
         buffer[:size] = 0
         return rows_c, values
-
-    def _bounded_candidates(
-        self,
-        names: list[str],
-        main: list[tuple[np.ndarray, np.ndarray, np.float32]],
-        extra: list[tuple[np.ndarray, np.ndarray, np.float32]],
-        n: int,
-        expansion_weight: float,
-        mask: np.ndarray | None,
-        postings: int,
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """`top_candidates` without touching the common terms' postings (None: not worth it).
-
-        A threshold from real rows' exact scores: the eligible rows of the rarest terms, up
-        to and including the first term holding n of them (a superset of the scatter path's
-        sample, so a threshold at least as high). Each term can add at most its weight times
-        its largest tf part; the terms whose bounds together stay below the threshold (the
-        common words: low idf) cannot lift a row to it alone, so every row at or above it
-        holds one of the other terms. Only those rows are scored, each term's share read at
-        them by binary search over its (ascending) postings, summed in the scatter path's
-        order and float32 arithmetic: the same values bit for bit."""
-        ordered = sorted(range(len(main) + len(extra)),
-                         key=lambda i: len(main[i][0]) if i < len(main) else len(extra[i - len(main)][0]))
-        terms = [*main, *extra]
-        parts: list[np.ndarray] = []
-        held = 0
-        for i in ordered:
-            rows = terms[i][0]
-            if held + len(rows) > BOUND_SAMPLE_POSTINGS:
-                return None
-            held += len(rows)
-            eligible = rows[self._eligible(rows, mask)]
-            parts.append(eligible)
-            if len(eligible) >= n:
-                break
-        else:
-            return None  # no term holds n eligible rows
-        sample = np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
-        theta = self._scores_at(sample, main, extra, expansion_weight)
-        theta_value = float(np.partition(theta, len(theta) - n)[len(theta) - n])
-        if theta_value <= 0:
-            return None
-        # Each term's largest possible share of a row's score.
-        bounds = []
-        for i, (_, part, weight) in enumerate(terms):
-            bound = float(weight) * self._part_max(names[i], part)
-            bounds.append(bound * expansion_weight if i >= len(main) else bound)
-        below = 0.0
-        essential: list[np.ndarray] = []
-        for i in sorted(range(len(terms)), key=lambda k: bounds[k]):
-            if (below + bounds[i]) * BOUND_MARGIN < theta_value and not essential:
-                below += bounds[i]
-            else:
-                essential.append(terms[i][0])
-        if sum(len(rows) for rows in essential) > BOUND_SHARE * postings:
-            return None
-        candidates = np.unique(np.concatenate(essential)) if len(essential) > 1 else essential[0]
-        candidates = candidates[self._eligible(candidates, mask)].astype(np.int64)
-        values = self._scores_at(candidates, main, extra, expansion_weight)
-        keep = values >= np.float32(theta_value)
-        return candidates[keep], values[keep]
-
-    @staticmethod
-    def _scores_at(
-        rows: np.ndarray,
-        main: list[tuple[np.ndarray, np.ndarray, np.float32]],
-        extra: list[tuple[np.ndarray, np.ndarray, np.float32]],
-        expansion_weight: float,
-    ) -> np.ndarray:
-        """The scatter path's scores (main + expansion_weight * extra) at `rows` (ascending,
-        distinct): each term's w * part added in the same order, in float32."""
-
-        def summed(terms: list[tuple[np.ndarray, np.ndarray, np.float32]]) -> np.ndarray:
-            acc = np.zeros(len(rows), dtype=np.float32)
-            for term_rows, part, weight in terms:
-                if len(term_rows) <= len(rows):  # the term's rows among `rows`
-                    at = np.searchsorted(rows, term_rows)
-                    np.minimum(at, len(rows) - 1, out=at)
-                    hit = rows[at] == term_rows
-                    acc[at[hit]] += weight * part[hit]
-                else:  # `rows` among the term's
-                    at = np.searchsorted(term_rows, rows)
-                    np.minimum(at, len(term_rows) - 1, out=at)
-                    hit = term_rows[at] == rows
-                    acc[hit] += weight * part[at[hit]]
-            return acc
-
-        values = summed(main)
-        if extra:
-            values = values + expansion_weight * summed(extra)
-        return values
 
     def _eligible(self, rows: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         keep = self.alive[rows]
