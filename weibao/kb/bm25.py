@@ -126,6 +126,8 @@ class IncrementalBM25:
         self._parts: OrderedDict[str, tuple[tuple[int, float], np.ndarray]] = OrderedDict()
         self._parts_size = 0
         self._parts_lock = threading.Lock()
+        # (base, slope, rows, removals) -> base + slope * dl per row (`_row_norms`).
+        self._norms: tuple[tuple[float, float, int, int], np.ndarray] | None = None
 
     # ---- statistics ---------------------------------------------------------------
     @property
@@ -207,6 +209,7 @@ class IncrementalBM25:
         self.postings, self.lengths, self.alive, self.n_rows = plan.postings, plan.lengths, plan.alive, plan.n_rows
         self.dead_rows = 0
         self._dead_in.clear()
+        self._norms = None
         with self._parts_lock:
             self._parts.clear()
             self._parts_size = 0
@@ -281,7 +284,7 @@ class IncrementalBM25:
                     self._parts.move_to_end(term)
                     return hit[1]
         tfs = p.tfs[: p.n].astype(np.float32)
-        part = tfs / (tfs + (base + slope * self.lengths[rows]))
+        part = tfs / (tfs + self._row_norms(base, slope)[rows])
         if p.n >= PART_CACHE_MIN:
             part.flags.writeable = False
             with self._parts_lock:
@@ -294,6 +297,19 @@ class IncrementalBM25:
                     _, (_, dropped) = self._parts.popitem(last=False)
                     self._parts_size -= len(dropped)
         return part
+
+    def _row_norms(self, base: float, slope: float) -> np.ndarray:
+        """base + slope * dl of every row (float32), the same values `_part` would compute
+        per posting: kept until a write moves the slope, adds a row or removes one, so a
+        query's terms gather it instead of each multiplying their postings' lengths."""
+        key = (base, slope, self.n_rows, self.removals)
+        held = self._norms
+        if held is not None and held[0] == key:
+            return held[1]
+        norms = base + slope * self.lengths[: self.n_rows]
+        norms.flags.writeable = False
+        self._norms = (key, norms)
+        return norms
 
     def scores(self, tokens: Sequence[str], n_rows: int | None = None) -> np.ndarray:
         """One float32 score per row slot (dead rows score 0)."""
