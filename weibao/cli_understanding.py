@@ -58,9 +58,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--errors", dest="verbose_errors", action="store_true",
                    help="list every miss (also in --json; never on a frozen set)")
     p.add_argument("--set", default="heldout", metavar="NAME",
-                   help="the set's folder under the eval folder: heldout5 (the newest, measured "
+                   help="the set's folder under the eval folder: heldout6 (the newest, measured "
                    "once per round) or the development sets heldout (default), heldout2, "
-                   "heldout3 and heldout4")
+                   "heldout3, heldout4 and heldout5")
     p.add_argument("--json", action="store_true")
     sub.add_parser("train", help="train the systems/symptoms model from articles, resolved tickets, "
                    "corrections and aliases (into the data folder)")

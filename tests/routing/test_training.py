@@ -126,7 +126,7 @@ def test_the_development_sets_teach_the_label_model_and_no_other_set_is_read(tmp
     samples = devset_label_samples(eval_dir)
     assert len(samples) > 1000 and {s.source for s in samples} == {"devset"}
     assert any(s.systems and s.symptoms and len(s.text) > 40 for s in samples)  # tickets
-    assert "heldout5" not in LABEL_DEV_SETS  # the blind set of round five is never trained on
+    assert "heldout6" not in LABEL_DEV_SETS  # the blind set of round six is never trained on
     # A folder without the sets: nothing.
     assert devset_label_samples(tmp_path) == []
     (tmp_path / "heldout").mkdir()
