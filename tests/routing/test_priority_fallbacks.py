@@ -8,6 +8,14 @@ import pytest
 from weibao.routing.priority import decide
 
 
+def assert_level(text: str, system: str, symptom: str, expected: str, reason: str | None = None) -> None:
+    """The rules give `text` the level `expected`, with `reason` among their reasons."""
+    decision = decide(text, system, symptom, None)
+    assert decision.priority == expected, decision
+    if reason is not None:
+        assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+
+
 @pytest.mark.parametrize(
     ("text", "system", "symptom", "expected", "reason"),
     [
@@ -25,9 +33,7 @@ from weibao.routing.priority import decide
     ],
 )
 def test_fallbacks_and_ways_round(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
-    decision = decide(text, system, symptom, None)
-    assert decision.priority == expected, decision
-    assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+    assert_level(text, system, symptom, expected, reason)
 
 
 def test_words_that_deny_a_way_round_are_none() -> None:
@@ -48,9 +54,7 @@ def test_words_that_deny_a_way_round_are_none() -> None:
     ],
 )
 def test_a_share_of_failures(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
-    decision = decide(text, system, symptom, None)
-    assert decision.priority == expected, decision
-    assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+    assert_level(text, system, symptom, expected, reason)
 
 
 @pytest.mark.parametrize(
@@ -66,9 +70,7 @@ def test_a_share_of_failures(text: str, system: str, symptom: str, expected: str
     ],
 )
 def test_one_user_who_is_the_whole_desk(text: str, system: str, symptom: str, expected: str, reason: str) -> None:
-    decision = decide(text, system, symptom, None)
-    assert decision.priority == expected, decision
-    assert reason in {r["code"] for r in decision.reasons}, decision.reasons
+    assert_level(text, system, symptom, expected, reason)
 
 
 @pytest.mark.parametrize(
@@ -88,8 +90,7 @@ def test_one_user_who_is_the_whole_desk(text: str, system: str, symptom: str, ex
     ],
 )
 def test_stops_and_moments(text: str, system: str, symptom: str, expected: str) -> None:
-    decision = decide(text, system, symptom, None)
-    assert decision.priority == expected, decision
+    assert_level(text, system, symptom, expected)
 
 
 @pytest.mark.parametrize(
@@ -107,5 +108,4 @@ def test_stops_and_moments(text: str, system: str, symptom: str, expected: str) 
     ],
 )
 def test_an_area_and_a_device_are_not_everything(text: str, system: str, symptom: str, expected: str) -> None:
-    decision = decide(text, system, symptom, None)
-    assert decision.priority == expected, decision
+    assert_level(text, system, symptom, expected)
