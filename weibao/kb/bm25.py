@@ -189,14 +189,24 @@ class IncrementalBM25:
         """`compact()`'s O(postings) part, changing nothing: searches may go on meanwhile,
         writes may not (`adopt_compaction` takes the result)."""
         mapping = new_row_of_old.astype(np.int32)
+        # Every posting renumbered in one pass over one array (a numpy call per term cost
+        # 1.5 s for 60k terms at 300k passages), then cut back into terms.
+        items = list(self.postings.items())
+        counts = np.fromiter((p.n for _, p in items), dtype=np.int64, count=len(items))
+        old_rows = np.concatenate([p.rows[: p.n] for _, p in items]) if items else np.zeros(0, np.int32)
+        old_tfs = np.concatenate([p.tfs[: p.n] for _, p in items]) if items else np.zeros(0, TF_DTYPE)
+        renumbered = mapping[old_rows]
+        keep = renumbered >= 0
+        starts = np.zeros(len(items) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)  # postings kept before each one
+        np.cumsum(keep, out=kept_before[1:])
+        kept = kept_before[starts]  # each term's start among the kept postings
+        rows, tfs = renumbered[keep], old_tfs[keep]
         postings: dict[str, _Postings] = {}
-        for term, p in self.postings.items():
-            new_rows = mapping[p.rows[: p.n]]
-            keep = new_rows >= 0
-            if keep.all():
-                postings[term] = _Postings(new_rows, p.tfs[: p.n].copy())
-            elif keep.any():
-                postings[term] = _Postings(np.ascontiguousarray(new_rows[keep]), np.ascontiguousarray(p.tfs[: p.n][keep]))
+        for (term, _), lo, hi in zip(items, kept[:-1].tolist(), kept[1:].tolist(), strict=True):
+            if hi > lo:  # its own arrays: a term's growth must not keep the whole pass alive
+                postings[term] = _Postings(rows[lo:hi].copy(), tfs[lo:hi].copy())
         live = np.flatnonzero(mapping[: self.n_rows] >= 0)
         lengths = np.zeros(max(n_rows, 64), dtype=np.float32)
         alive = np.zeros(max(n_rows, 64), dtype=bool)
