@@ -37,6 +37,8 @@ LONG_MODULES = (
     "tests/training/test_trainings.py",
     "tests/web/security/test_bad_input.py",
     "tests/kb/test_search_quality.py",
+    "tests/web/test_models_across_hosts.py",  # added 2026-12-02: a real `weibao train` per database
+    "tests/routing/test_training.py",
 )
 FIRST = (PG_CROWD_GROUP, *LONG_MODULES)
 
